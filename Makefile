@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else helps them.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint venv migrate schema clean
+
+## run: set everything up and serve the API on http://127.0.0.1:8000 (embedded mode)
+run: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite with coverage (fails under 80 %)
+test: venv
+	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=80 $(PYTEST_ARGS)
+
+## lint: ruff (lint and format) and mypy
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+## schema: write and validate the OpenAPI schema
+schema: venv
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+venv: $(STAMP)
+
+# Re-install whenever a requirements file changes.
+$(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) var .coverage .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,9 @@
+"""Routes of the accounts API."""
+
+from __future__ import annotations
+
+from rest_framework.routers import SimpleRouter
+
+router = SimpleRouter(trailing_slash=False)
+
+urlpatterns = router.urls

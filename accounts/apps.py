@@ -1,0 +1,8 @@
+"""Users, roles, sessions and tokens, and every /auth and /users/me endpoint."""
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"

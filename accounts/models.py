@@ -1,0 +1,94 @@
+"""The custom user: UUID key, email or phone (or both), a role that drives every permission."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+e164_validator = RegexValidator(
+    r"^\+[1-9]\d{6,14}$", "Enter a phone number in E.164 format, e.g. +14155550123.", "invalid"
+)
+
+
+class Role(models.TextChoices):
+    USER = "user", "User"
+    OPERATOR = "operator", "Operator"
+    ADMIN = "admin", "Admin"
+
+
+class UserManager(BaseUserManager["User"]):
+    """Creates users; email is optional (phone-only users) and compared case-insensitively."""
+
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+    def create_user(
+        self, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> User:
+        user = self.model(email=self.normalize_email(email) if email else None, **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("role", Role.ADMIN)
+        extra.setdefault("is_superuser", True)
+        extra.pop("is_staff", None)  # derived from the role
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A SpendSense user. Staff access to the admin console follows the role."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # unique=True keeps Django's auth checks content; the Lower() constraint below is the
+    # real, case-insensitive rule. NULLs (phone-only users) never collide.
+    email = models.EmailField(max_length=254, unique=True, null=True, blank=True)
+    phone_number = models.CharField(
+        max_length=16, unique=True, null=True, blank=True, validators=[e164_validator]
+    )
+    # NULL, not "", for "no username": the case-insensitive unique index must not collide on "".
+    username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.phone_number or str(self.id)
+
+    @property
+    def is_staff(self) -> bool:
+        """Operators and admins sign in to the console; nobody else does."""
+        return self.role in (Role.OPERATOR, Role.ADMIN)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role in (Role.OPERATOR, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN

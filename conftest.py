@@ -1,0 +1,102 @@
+"""Fixtures shared by every app's tests.
+
+Tests run against whatever the environment names: PostgreSQL and Redis in CI
+(``DATABASE_URL``, ``REDIS_URL``), SQLite and the local-memory cache otherwise. AWS is the
+only thing faked, by moto's server at the HTTP boundary.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.models import Role, User
+from accounts.tests.factories import AdminFactory, OperatorFactory, UserFactory
+
+# Fake credentials for moto; real ones never reach a test process.
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _storage_bucket() -> None:
+    """When the suite runs with S3 as default storage (CI), make sure its bucket exists."""
+    from django.conf import settings
+
+    if settings.AWS_STORAGE_BUCKET_NAME:
+        import boto3
+
+        s3 = boto3.client(
+            "s3", endpoint_url=settings.AWS_S3_ENDPOINT_URL, region_name=settings.AWS_S3_REGION_NAME
+        )
+        existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+        if settings.AWS_STORAGE_BUCKET_NAME not in existing:
+            s3.create_bucket(Bucket=settings.AWS_STORAGE_BUCKET_NAME)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache() -> None:
+    """Each test starts with an empty cache (throttle counters, deny-lists, codes)."""
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user() -> User:
+    return UserFactory.create()
+
+
+@pytest.fixture
+def operator_user() -> User:
+    return OperatorFactory.create()
+
+
+@pytest.fixture
+def admin_user() -> User:
+    return AdminFactory.create()
+
+
+ROLE_FACTORIES = {Role.USER: UserFactory, Role.OPERATOR: OperatorFactory, Role.ADMIN: AdminFactory}
+
+
+@pytest.fixture(params=list(ROLE_FACTORIES))
+def any_role_user(request: pytest.FixtureRequest) -> User:
+    """A user of each role in turn: tests that hold for every role."""
+    return ROLE_FACTORIES[request.param].create()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """URL of an S3/SNS-compatible endpoint: CI's moto server, or one started here."""
+    existing = os.environ.get("AWS_S3_ENDPOINT_URL")
+    if existing:
+        yield existing
+        return
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -1,0 +1,1 @@
+"""Consent records (versioned, append-only history) and /consent."""

@@ -1,0 +1,1 @@
+"""The operator console on the Django admin, the /operator API and analytics."""

@@ -1,0 +1,1 @@
+"""The engine: signals, personas, recommendations, the content catalog and feedback."""

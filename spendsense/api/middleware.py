@@ -1,0 +1,62 @@
+"""Request id and the access log.
+
+Every response carries ``X-Request-ID``: the caller's, when it is a sane token, else a new
+UUID. One JSON access line per request records id, method, path, status, duration and user.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from spendsense.api.context import request_id_var
+
+access_log = logging.getLogger("spendsense.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Accept what tracing systems send (UUIDs, hex, base64url ids); refuse anything that could
+# smuggle content into logs or headers.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def _request_id(request: HttpRequest) -> str:
+    supplied = request.headers.get(REQUEST_ID_HEADER, "")
+    if _VALID_REQUEST_ID.match(supplied):
+        return supplied
+    return str(uuid.uuid4())
+
+
+class RequestIdMiddleware:
+    """Outermost middleware: sets the request id, echoes it, and writes the access line."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = _request_id(request)
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            user = getattr(request, "user", None)
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user_id": str(user.pk) if user is not None and user.is_authenticated else None,
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)

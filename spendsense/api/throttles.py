@@ -1,0 +1,96 @@
+"""Throttles counted atomically in the cache (Redis in production).
+
+DRF's stock throttles keep a history list per client and write it back after reading it:
+two concurrent requests can both read "4 of 5" and both pass. Here a request is counted with
+``cache.add`` (create the window's counter once) then ``cache.incr`` (atomic in Redis and in
+the local-memory cache), so N concurrent requests see N distinct counts.
+
+Windows are fixed: the counter key names the window (``.../<window index>``), and
+``Retry-After`` is the time to the window's end.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import cache
+from rest_framework import throttling
+
+if TYPE_CHECKING:  # DRF's views import the throttle classes named in settings
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+class AtomicRateThrottleMixin:
+    """Replaces SimpleRateThrottle's read-modify-write history with an atomic counter."""
+
+    rate: str | None
+    num_requests: int
+    duration: int
+    key: str | None
+
+    if TYPE_CHECKING:  # provided by SimpleRateThrottle, later in the MRO
+
+        def get_cache_key(self, request: Request, view: APIView) -> str | None: ...
+        def timer(self) -> float: ...
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        return self.hit(self.key)
+
+    def hit(self, key: str) -> bool:
+        """Count one request under ``key``; True while the window's count is within the rate."""
+        now = self.timer()
+        window = int(now // self.duration)
+        counter = f"{key}:{window}"
+        self._wait = (window + 1) * self.duration - now
+        # The counter outlives its window by a second so an incr at the edge finds it.
+        cache.add(counter, 0, timeout=self.duration + 1)
+        try:
+            count = cache.incr(counter)
+        except ValueError:
+            # Evicted between add and incr: start the window again at one.
+            cache.add(counter, 1, timeout=self.duration + 1)
+            count = 1
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return max(getattr(self, "_wait", 0.0), 1.0)
+
+
+class ScopedRateThrottle(AtomicRateThrottleMixin, throttling.ScopedRateThrottle):
+    """Per-view scope (``throttle_scope``), per user or client IP."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        # DRF's ScopedRateThrottle learns its rate from the view here, not in __init__.
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[assignment]
+        return super().allow_request(request, view)
+
+
+class UserRateThrottle(AtomicRateThrottleMixin, throttling.UserRateThrottle):
+    """Everything, per signed-in user."""
+
+
+class AnonRateThrottle(AtomicRateThrottleMixin, throttling.AnonRateThrottle):
+    """Everything, per client IP, for anonymous callers."""
+
+
+class IPRateThrottle(AtomicRateThrottleMixin, throttling.SimpleRateThrottle):
+    """Per client IP whoever the caller is; subclasses name the ``scope``."""
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def throttle_for(scope_name: str) -> type[IPRateThrottle]:
+    """A per-IP throttle class for one named rate of ``THROTTLE_RATES``."""
+    attrs: dict[str, Any] = {"scope": scope_name, "__doc__": f"{scope_name} per client IP."}
+    return type(f"{scope_name.title().replace('_', '')}IPThrottle", (IPRateThrottle,), attrs)

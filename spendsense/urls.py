@@ -1,0 +1,30 @@
+"""Root URLs: the versioned API, its schema and docs, health, and the operator console."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from spendsense.api.views import ApiNotFoundView, HealthView, ReadyView
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+]
+
+urlpatterns = [
+    path("health", HealthView.as_view(), name="health"),
+    path("ready", ReadyView.as_view(), name="ready"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/v1/", include(api_v1)),
+    # Anything else under /api/ is a JSON 404, DEBUG or not.
+    re_path(r"^api(?:/.*)?$", ApiNotFoundView.as_view()),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "spendsense.api.errors.bad_request"
+handler403 = "spendsense.api.errors.permission_denied"
+handler404 = "spendsense.api.errors.not_found"
+handler500 = "spendsense.api.errors.server_error"

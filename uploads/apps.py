@@ -1,0 +1,8 @@
+"""Data uploads: storage, Plaid validation, ingestion of accounts, transactions, liabilities."""
+
+from django.apps import AppConfig
+
+
+class UploadsConfig(AppConfig):
+    name = "uploads"
+    default_auto_field = "django.db.models.BigAutoField"

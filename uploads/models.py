@@ -1,0 +1,1 @@
+"""Data uploads: storage, Plaid validation, ingestion of accounts, transactions, liabilities."""
