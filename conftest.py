@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
@@ -52,6 +54,31 @@ def _clean_cache() -> None:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@dataclass
+class SignedIn:
+    """A user signed in through the real session service, with a client carrying the token."""
+
+    user: User
+    client: APIClient
+    access: str
+    refresh: str
+
+
+def sign_in(user: User) -> SignedIn:
+    from accounts.services import session_create
+
+    request = RequestFactory().post("/api/v1/auth/login", HTTP_USER_AGENT="pytest")
+    pair = session_create(user=user, request=request)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access}")
+    return SignedIn(user=user, client=client, access=pair.access, refresh=pair.refresh)
+
+
+@pytest.fixture
+def signed_in(user: User) -> SignedIn:
+    return sign_in(user)
 
 
 @pytest.fixture

@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from typing import Any
 
-from accounts.models import User
+from django.contrib import admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.models import AuditEvent, Session, User
+from accounts.services import session_revoke, user_set_role
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    """Django's form treats a field named ``username`` as the login name; ours is optional."""
+
+    class Meta:
+        model = User
+        fields = "__all__"
+        field_classes: dict[str, type] = {}
+
+    def clean_username(self) -> str | None:
+        return self.cleaned_data.get("username") or None
+
+    def clean_phone_number(self) -> str | None:
+        return self.cleaned_data.get("phone_number") or None
+
+
+class UserCreationForm(auth_forms.UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+        field_classes: dict[str, type] = {}
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Users by email or phone; the role decides console access."""
+
+    form = UserChangeForm
+    add_form = UserCreationForm
 
     ordering = ("-created_at",)
     list_display = ("email", "phone_number", "username", "role", "is_active", "created_at")
@@ -24,3 +55,51 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ("groups",)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # A role change goes through the service: sessions end, the change is audited.
+        new_role = obj.role
+        if change and "role" in form.changed_data:
+            obj.role = User.objects.get(pk=obj.pk).role
+            super().save_model(request, obj, form, change)
+            user_set_role(user=obj, role=new_role, actor_id=request.user.pk)
+        else:
+            super().save_model(request, obj, form, change)
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    """Sign-in sessions; read-only except for revoking them."""
+
+    list_display = ("id", "user", "created_at", "last_used_at", "expires_at", "revoked_at", "ip")
+    list_filter = ("revoke_reason",)
+    search_fields = ("user__email", "id")
+    readonly_fields = [f.name for f in Session._meta.fields]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected sessions")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        for session in queryset:
+            session_revoke(session=session, reason="admin")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail: read-only, for everyone who may see it."""
+
+    list_display = ("created_at", "action", "actor_id", "target_type", "target_id", "ip")
+    list_filter = ("action",)
+    search_fields = ("actor_id", "target_id", "request_id")
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -22,6 +22,12 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+class ConsentStatus(models.TextChoices):
+    NONE = "none", "Never granted"
+    GRANTED = "granted", "Granted"
+    REVOKED = "revoked", "Revoked"
+
+
 class UserManager(BaseUserManager["User"]):
     """Creates users; email is optional (phone-only users) and compared case-insensitively."""
 
@@ -61,6 +67,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # NULL, not "", for "no username": the case-insensitive unique index must not collide on "".
     username = models.CharField(max_length=150, null=True, blank=True)  # noqa: DJ001
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
+    consent_status = models.CharField(
+        max_length=16, choices=ConsentStatus.choices, default=ConsentStatus.NONE
+    )
+    consent_version = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -92,3 +102,66 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class Session(models.Model):
+    """One sign-in on one device: the refresh token's home, revocable as a whole.
+
+    Only a SHA-256 hash of the current refresh token is stored. Access tokens name their
+    session (``sid``), so revoking a session ends its access tokens too.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    refresh_token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    last_used_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=256, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"session {self.id} of {self.user_id}"
+
+
+class RotatedRefreshToken(models.Model):
+    """A refresh token that has been exchanged already. Seeing one again means it leaked:
+    the whole session is revoked (reuse detection)."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="rotated_tokens")
+    rotated_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"rotated token of session {self.session_id}"
+
+
+class AuditEvent(models.Model):
+    """An append-only record of a security-relevant event.
+
+    The actor is a bare UUID, not a foreign key, and no email or phone number is stored: when
+    an account is erased its trail stays, pseudonymous. On PostgreSQL a trigger refuses UPDATE
+    and DELETE on this table.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_id = models.UUIDField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True, default="")
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True, default="")
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"

@@ -1,11 +1,35 @@
-"""Writes on users. Views and commands call these; they hold the rules."""
+"""Writes on users and sessions: registration, sign-in, token rotation, revocation.
+
+Views call these and stay thin; each raises a DomainError with a stable ``code``.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
 
-from accounts.models import Role, User
-from spendsense.api.errors import DomainError
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.fields import get_error_detail
+
+from accounts import tokens
+from accounts.audit import Action, audit_record
+from accounts.models import Role, RotatedRefreshToken, Session, User
+from accounts.selectors import session_state_key, user_get_by_login
+from spendsense.api.errors import Conflict, DomainError
+from spendsense.api.net import client_ip
 
 
 class UnknownRole(DomainError):
@@ -13,14 +37,311 @@ class UnknownRole(DomainError):
     default_detail = "Unknown role."
 
 
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    """One answer for every failed sign-in, so it cannot tell which part was wrong."""
+
+    default_detail = "Invalid credentials."
+    default_code = "invalid_credentials"
+
+
+class InvalidRefreshToken(exceptions.AuthenticationFailed):
+    default_detail = "Invalid or expired refresh token."
+    default_code = "token_not_valid"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+    def as_response(self) -> dict[str, Any]:
+        return {
+            "access": self.access,
+            "refresh": self.refresh,
+            "token_type": "Bearer",
+            "expires_in": settings.ACCESS_TOKEN_LIFETIME_SECONDS,
+        }
+
+
+def _hash(token: str) -> str:
+    # Refresh tokens carry 384 random bits: a plain SHA-256 cannot be brute-forced back.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_refresh_token() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def _refresh_expiry() -> Any:
+    return timezone.now() + timedelta(days=settings.REFRESH_TOKEN_LIFETIME_DAYS)
+
+
+@lru_cache(maxsize=1)
+def _dummy_password_hash() -> str:
+    # Verified against when the user does not exist, so unknown and known emails cost the same.
+    return make_password(secrets.token_urlsafe(16))
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+def _check_new_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as error:
+        # Keep each validator's code (password_too_short, ...) for clients to act on.
+        raise exceptions.ValidationError({"password": get_error_detail(error)}) from None
+
+
 @transaction.atomic
-def user_set_role(*, user: User, role: str) -> User:
-    """Give ``user`` the role ``role``; admins are superusers in the console, others are not."""
+def user_register(
+    *, email: str, password: str, username: str | None, request: HttpRequest
+) -> tuple[User, TokenPair]:
+    """Create a password user and sign them in (a first session)."""
+    email = User.objects.normalize_email(email.strip())
+    username = (username or "").strip() or None
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(
+            "An account with this email already exists.", code="email_taken", attr="email"
+        )
+    if username and User.objects.filter(username__iexact=username).exists():
+        raise Conflict("This username is taken.", code="username_taken", attr="username")
+    user = User(email=email, username=username)
+    _check_new_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # A concurrent registration won the race for the same email or username.
+        raise Conflict(
+            "An account with this email already exists.", code="email_taken", attr="email"
+        ) from None
+    audit_record(action=Action.REGISTER, actor_id=user.id, request=request)
+    return user, session_create(user=user, request=request)
+
+
+def user_authenticate(
+    *, email: str | None, username: str | None, password: str, request: HttpRequest
+) -> User:
+    """The user these credentials name, or InvalidCredentials (same answer, similar time)."""
+    user = user_get_by_login(email=email, username=username)
+    if user is None or not user.has_usable_password():
+        check_password(password, _dummy_password_hash())
+        audit_record(
+            action=Action.LOGIN_FAILURE,
+            actor_id=user.id if user is not None else None,
+            request=request,
+        )
+        raise InvalidCredentials()
+    if not (user.check_password(password) and user.is_active):
+        audit_record(action=Action.LOGIN_FAILURE, actor_id=user.id, request=request)
+        raise InvalidCredentials()
+    audit_record(action=Action.LOGIN_SUCCESS, actor_id=user.id, request=request)
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str, actor_id: uuid.UUID | None = None) -> User:
+    """Give ``user`` the role ``role``; their tokens carry the old role, so every session ends."""
     if role not in Role.values:
         raise UnknownRole(
             f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.", attr="role"
         )
+    previous = user.role
     user.role = role
     user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["role", "is_superuser", "updated_at"])
+    if previous != role:
+        sessions_revoke_all(user=user, reason="role_change")
+        audit_record(
+            action=Action.ROLE_CHANGE,
+            actor_id=actor_id,
+            target_type="user",
+            target_id=str(user.id),
+            details={"from": previous, "to": role},
+        )
     return user
+
+
+def user_update(
+    *,
+    user: User,
+    request: HttpRequest,
+    session_id: str | None,
+    current_password: str | None = None,
+    email: str | None = None,
+    username: str | None = None,
+    new_password: str | None = None,
+) -> User:
+    """Change profile fields. Email and password changes need the current password; a new
+    password ends every other session."""
+    changing_email = email is not None and email.strip().lower() != (user.email or "").lower()
+    if (changing_email or new_password) and not (
+        current_password and user.has_usable_password() and user.check_password(current_password)
+    ):
+        raise DomainError(
+            "The current password is required and must be correct.",
+            code="current_password_invalid",
+            attr="current_password",
+        )
+    with transaction.atomic():
+        fields = ["updated_at"]
+        if changing_email and email is not None:
+            normalized = User.objects.normalize_email(email.strip())
+            if User.objects.filter(email__iexact=normalized).exclude(pk=user.pk).exists():
+                raise Conflict(
+                    "An account with this email already exists.", code="email_taken", attr="email"
+                )
+            user.email = normalized
+            fields.append("email")
+        if username is not None:
+            cleaned = username.strip() or None
+            if (
+                cleaned
+                and User.objects.filter(username__iexact=cleaned).exclude(pk=user.pk).exists()
+            ):
+                raise Conflict("This username is taken.", code="username_taken", attr="username")
+            user.username = cleaned
+            fields.append("username")
+        if new_password:
+            _check_new_password(new_password, user)
+            user.set_password(new_password)
+            fields.append("password")
+        user.save(update_fields=fields)
+    if changing_email:
+        audit_record(action=Action.EMAIL_CHANGE, actor_id=user.id, request=request)
+    if new_password:
+        sessions_revoke_all(user=user, reason="password_change", keep=session_id)
+        audit_record(action=Action.PASSWORD_CHANGE, actor_id=user.id, request=request)
+    return user
+
+
+def user_delete(*, user: User, request: HttpRequest) -> None:
+    """Erase the account and, through its foreign keys, every row of its data."""
+    user_id = user.id
+    sessions_revoke_all(user=user, reason="account_deleted")
+    with transaction.atomic():
+        user.delete()
+    audit_record(
+        action=Action.DELETE,
+        actor_id=user_id,
+        request=request,
+        target_type="user",
+        target_id=str(user_id),
+    )
+
+
+# --- sessions and tokens -----------------------------------------------------------------
+
+
+def session_create(*, user: User, request: HttpRequest) -> TokenPair:
+    """A new session (one sign-in on one device) and its first token pair."""
+    refresh = _new_refresh_token()
+    now = timezone.now()
+    session = Session.objects.create(
+        user=user,
+        refresh_token_hash=_hash(refresh),
+        expires_at=_refresh_expiry(),
+        last_used_at=now,
+        user_agent=request.headers.get("User-Agent", "")[:256],
+        ip=client_ip(request) or None,
+    )
+    cache.set(session_state_key(session.id), "1", timeout=settings.SESSION_STATE_CACHE_SECONDS)
+    access = tokens.access_token_issue(user_id=user.id, session_id=session.id, role=user.role)
+    return TokenPair(access=access, refresh=refresh)
+
+
+def session_rotate(*, refresh_token: str, request: HttpRequest) -> TokenPair:
+    """Exchange a refresh token for a new pair.
+
+    Exactly one of any number of concurrent exchanges of one token wins: the swap is a single
+    conditional UPDATE. A token that was already exchanged is proof of a leak; its whole
+    session is revoked and the event audited.
+    """
+    old_hash = _hash(refresh_token)
+    new_token = _new_refresh_token()
+    now = timezone.now()
+    with transaction.atomic():
+        swapped = Session.objects.filter(
+            refresh_token_hash=old_hash, revoked_at__isnull=True, expires_at__gt=now
+        ).update(
+            refresh_token_hash=_hash(new_token),
+            expires_at=_refresh_expiry(),
+            last_used_at=now,
+            ip=client_ip(request) or None,
+        )
+        if swapped:
+            session = Session.objects.select_related("user").get(
+                refresh_token_hash=_hash(new_token)
+            )
+            RotatedRefreshToken.objects.create(session=session, token_hash=old_hash)
+    if swapped:
+        user = session.user
+        if not user.is_active:
+            session_revoke(session=session, reason="user_inactive")
+            raise InvalidRefreshToken()
+        access = tokens.access_token_issue(user_id=user.id, session_id=session.id, role=user.role)
+        return TokenPair(access=access, refresh=new_token)
+
+    reused = (
+        RotatedRefreshToken.objects.filter(token_hash=old_hash).select_related("session").first()
+    )
+    if reused is not None:
+        revoked = session_revoke(session=reused.session, reason="refresh_token_reuse")
+        if revoked:
+            audit_record(
+                action=Action.REFRESH_REUSE,
+                actor_id=reused.session.user_id,
+                request=request,
+                target_type="session",
+                target_id=str(reused.session_id),
+            )
+    raise InvalidRefreshToken()
+
+
+def session_revoke(*, session: Session, reason: str) -> bool:
+    """Revoke one session (idempotent); True when this call revoked it."""
+    revoked = Session.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoke_reason=reason
+    )
+    cache.set(session_state_key(session.pk), "0", timeout=settings.SESSION_STATE_CACHE_SECONDS)
+    return bool(revoked)
+
+
+def sessions_revoke_all(*, user: User, reason: str, keep: str | None = None) -> int:
+    """Revoke every live session of ``user`` except ``keep``; returns how many."""
+    live = Session.objects.filter(user=user, revoked_at__isnull=True)
+    if keep:
+        live = live.exclude(pk=keep)
+    ids = list(live.values_list("pk", flat=True))
+    Session.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoke_reason=reason)
+    cache.set_many(
+        {session_state_key(pk): "0" for pk in ids}, timeout=settings.SESSION_STATE_CACHE_SECONDS
+    )
+    return len(ids)
+
+
+def logout(*, user: User, claims: dict[str, Any], refresh_token: str, request: HttpRequest) -> None:
+    """End the caller's session and deny its access token until the token expires.
+
+    The refresh token must belong to the caller; when it names another of the caller's
+    sessions, that one ends too.
+    """
+    session = Session.objects.filter(pk=claims["sid"], user=user).first()
+    named = Session.objects.filter(refresh_token_hash=_hash(refresh_token), user=user).first()
+    if named is None:
+        raise DomainError("Unknown refresh token.", code="token_not_valid", attr="refresh")
+    for target in {s for s in (session, named) if s is not None}:
+        session_revoke(session=target, reason="logout")
+    cache.set(f"jwt:deny:{claims['jti']}", "1", timeout=tokens.seconds_left(claims))
+    audit_record(action=Action.LOGOUT, actor_id=user.id, request=request)
+
+
+def sessions_purge_expired(*, older_than_days: int = 7) -> int:
+    """Delete sessions expired or revoked more than ``older_than_days`` ago."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    expired = Session.objects.filter(expires_at__lt=cutoff)
+    revoked = Session.objects.filter(revoked_at__lt=cutoff)
+    _, per_model = (expired | revoked).delete()
+    return per_model.get(Session._meta.label, 0)

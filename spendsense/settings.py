@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_standardized_errors",
     "storages",
+    "rest_framework_api_key",
     "accounts",
     "consent",
     "uploads",
@@ -168,6 +169,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-sessions": {
+        "task": "accounts.tasks.purge_expired",
+        "schedule": 6 * 3600,  # seconds; expired rows only cost space, a few runs a day is plenty
+    },
+}
 
 # --- file storage ------------------------------------------------------------------------
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
@@ -219,6 +226,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- tokens ------------------------------------------------------------------------------
+# Access tokens: RS256 JWTs. Refresh tokens: opaque random strings, stored as SHA-256 hashes.
+JWT_PRIVATE_KEY = env_str("JWT_PRIVATE_KEY").replace("\\n", "\n")
+if not JWT_PRIVATE_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured("JWT_PRIVATE_KEY (PEM) must be set when DJANGO_DEBUG=false")
+
+    def _new_rsa_pem() -> str:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+
+    # Generated once, with an exclusive create, so parallel workers agree on one key.
+    JWT_PRIVATE_KEY = read_or_create(VAR_DIR / "jwt_private_key.pem", _new_rsa_pem)
+# Public keys (PEM, concatenated) of retired signing keys whose tokens are still accepted.
+JWT_PREVIOUS_PUBLIC_KEYS = env_str("JWT_PREVIOUS_PUBLIC_KEYS").replace("\\n", "\n")
+JWT_ISSUER = env_str("JWT_ISSUER", "spendsense")
+JWT_AUDIENCE = env_str("JWT_AUDIENCE", "spendsense-api")
+# Clock skew tolerated between servers when checking exp/iat.
+JWT_LEEWAY_SECONDS = 10
+ACCESS_TOKEN_LIFETIME_SECONDS = env_int("ACCESS_TOKEN_LIFETIME_SECONDS", default=3600, minimum=60)
+# Sliding: each refresh issues a token valid this long from then.
+REFRESH_TOKEN_LIFETIME_DAYS = env_int("REFRESH_TOKEN_LIFETIME_DAYS", default=30, minimum=1)
+# How long the API remembers whether a session is live; revocation writes through at once.
+SESSION_STATE_CACHE_SECONDS = 300
+
 # --- API ---------------------------------------------------------------------------------
 # Clients behind this many proxies (the ALB is one) send their address in X-Forwarded-For;
 # anything further left in that header is client-controlled and never trusted.
@@ -235,7 +274,10 @@ THROTTLE_RATES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.JWTAuthentication",
+        "accounts.authentication.APIKeyAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

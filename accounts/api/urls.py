@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter(trailing_slash=False)
+from accounts.api.views import AuthViewSet, MeViewSet
 
-urlpatterns = router.urls
+router = SimpleRouter(trailing_slash=False)
+router.register("auth", AuthViewSet, basename="auth")
+
+me = MeViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)
+
+urlpatterns = [*router.urls, path("users/me", me, name="users-me")]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from spendsense.tests import djangoproc
 
@@ -43,6 +46,24 @@ print(json.dumps({
 """
 
 PRODUCTION_SECRET = "production-secret-for-tests-only-0123456789-abcdefghijklmnop"
+
+
+@lru_cache(maxsize=1)
+def production_jwt_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    return {
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": PRODUCTION_SECRET,
+        "DJANGO_ALLOWED_HOSTS": "api.example.com",
+        "JWT_PRIVATE_KEY": production_jwt_key(),
+        **extra,
+    }
 
 
 def summary(tmp_path: Path, **env: str) -> dict:
@@ -133,12 +154,7 @@ def test_proxy_count_rates_and_cors_come_from_the_environment(tmp_path: Path) ->
 
 
 def test_production_mode_hardens(tmp_path: Path) -> None:
-    settings = summary(
-        tmp_path,
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=PRODUCTION_SECRET,
-        DJANGO_ALLOWED_HOSTS="api.example.com",
-    )
+    settings = summary(tmp_path, **production_env())
 
     assert settings["debug"] is False
     assert settings["ssl_redirect"] is True
@@ -160,6 +176,26 @@ def test_production_refuses_a_missing_or_short_secret(tmp_path: Path, secret: st
     assert "DJANGO_SECRET_KEY must be set to at least 50 characters" in result.stderr
 
 
+def test_production_refuses_to_generate_a_jwt_key(tmp_path: Path) -> None:
+    result = djangoproc.run(
+        "print('started')", djangoproc.clean_env(tmp_path, **production_env(JWT_PRIVATE_KEY=""))
+    )
+
+    assert result.returncode != 0
+    assert "JWT_PRIVATE_KEY (PEM) must be set" in result.stderr
+    assert not (tmp_path / "jwt_private_key.pem").exists()
+
+
+def test_development_generates_one_jwt_key_and_reuses_it(tmp_path: Path) -> None:
+    code = "from django.conf import settings; print(json.dumps(settings.JWT_PRIVATE_KEY))"
+
+    first = djangoproc.run_json(code, djangoproc.clean_env(tmp_path))
+    second = djangoproc.run_json(code, djangoproc.clean_env(tmp_path))
+
+    assert first == second == (tmp_path / "jwt_private_key.pem").read_text()
+    assert first.startswith("-----BEGIN PRIVATE KEY-----")
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -178,12 +214,7 @@ def test_malformed_values_stop_start_up(
 
 
 def test_check_deploy_is_clean_in_production(tmp_path: Path) -> None:
-    env = djangoproc.clean_env(
-        tmp_path,
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=PRODUCTION_SECRET,
-        DJANGO_ALLOWED_HOSTS="api.example.com",
-    )
+    env = djangoproc.clean_env(tmp_path, **production_env())
 
     result = djangoproc.manage(env, "check", "--deploy", "--fail-level", "WARNING")
 

@@ -1,0 +1,116 @@
+"""Input validation and output shapes of the accounts API. No business logic here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    username = serializers.RegexField(
+        r"^[\w.@+-]+$", max_length=150, required=False, allow_blank=True, allow_null=True
+    )
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, required=False)
+    username = serializers.CharField(max_length=150, required=False)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("email")) == bool(attrs.get("username")):
+            raise serializers.ValidationError(
+                {"email": ["Provide either an email or a username."]}, code="required"
+            )
+        return attrs
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=256)
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    token_type = serializers.ChoiceField(choices=["Bearer"])
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class SignInMethodsSerializer(serializers.Serializer):
+    password = serializers.BooleanField()
+    phone = serializers.BooleanField()
+    oauth = serializers.ListField(child=serializers.CharField())
+
+
+class MeSerializer(serializers.ModelSerializer):
+    """The signed-in user as they see themselves."""
+
+    roles = serializers.SerializerMethodField()
+    sign_in_methods = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "username",
+            "phone_number",
+            "role",
+            "roles",
+            "sign_in_methods",
+            "consent_status",
+            "consent_version",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_roles(self, user: User) -> list[str]:
+        return [user.role]
+
+    @extend_schema_field(SignInMethodsSerializer)
+    def get_sign_in_methods(self, user: User) -> dict[str, Any]:
+        return SignInMethodsSerializer(
+            {
+                "password": user.has_usable_password(),
+                "phone": bool(user.phone_number),
+                "oauth": sorted(getattr(user, "linked_providers", [])),
+            }
+        ).data
+
+
+class RegisterResponseSerializer(TokenResponseSerializer):
+    user = MeSerializer()
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    """PUT/PATCH /users/me: any subset; email and password changes need current_password."""
+
+    email = serializers.EmailField(max_length=254, required=False)
+    username = serializers.RegexField(
+        r"^[\w.@+-]+$", max_length=150, required=False, allow_blank=True, allow_null=True
+    )
+    password = serializers.CharField(
+        max_length=128, required=False, trim_whitespace=False, write_only=True
+    )
+    current_password = serializers.CharField(
+        max_length=128, required=False, trim_whitespace=False, write_only=True
+    )
+
+
+class JWKSerializer(serializers.Serializer):
+    kty = serializers.CharField()
+    kid = serializers.CharField()
+    use = serializers.CharField()
+    alg = serializers.CharField()
+    n = serializers.CharField()
+    e = serializers.CharField()
+
+
+class JWKSetSerializer(serializers.Serializer):
+    keys = JWKSerializer(many=True)

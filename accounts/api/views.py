@@ -1,0 +1,167 @@
+"""The accounts API: sign-up, sign-in, tokens, sign-out, the signed-in user, the JWKS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services, tokens
+from accounts.api.serializers import (
+    JWKSetSerializer,
+    LoginSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    RefreshSerializer,
+    RegisterResponseSerializer,
+    RegisterSerializer,
+    TokenResponseSerializer,
+)
+from accounts.models import User
+from spendsense.api.openapi import error_responses
+from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle, throttle_for
+
+LoginThrottle = throttle_for("login")
+RegisterThrottle = throttle_for("register")
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    return user
+
+
+def _claims(request: Request) -> dict[str, Any]:
+    """The verified access-token claims (empty for other kinds of authentication)."""
+    return request.auth if isinstance(request.auth, dict) else {}
+
+
+def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class AuthViewSet(viewsets.ViewSet):
+    """Sign-up, sign-in, token refresh and sign-out with email (or username) and password."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["auth"],
+        request=RegisterSerializer,
+        responses={201: RegisterResponseSerializer, **error_responses(409)},
+    )
+    @action(detail=False, methods=["post"], throttle_classes=[RegisterThrottle])
+    def register(self, request: Request) -> Response:
+        data = _validated(RegisterSerializer, request)
+        user, pair = services.user_register(
+            email=data["email"],
+            password=data["password"],
+            username=data.get("username"),
+            request=request,
+        )
+        body = {"user": MeSerializer(user).data, **pair.as_response()}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(tags=["auth"], request=LoginSerializer, responses={200: TokenResponseSerializer})
+    @action(detail=False, methods=["post"], throttle_classes=[LoginThrottle])
+    def login(self, request: Request) -> Response:
+        data = _validated(LoginSerializer, request)
+        user = services.user_authenticate(
+            email=data.get("email"),
+            username=data.get("username"),
+            password=data["password"],
+            request=request,
+        )
+        return Response(services.session_create(user=user, request=request).as_response())
+
+    @extend_schema(
+        tags=["auth"], request=RefreshSerializer, responses={200: TokenResponseSerializer}
+    )
+    @action(detail=False, methods=["post"], throttle_classes=[AnonRateThrottle])
+    def refresh(self, request: Request) -> Response:
+        data = _validated(RefreshSerializer, request)
+        pair = services.session_rotate(refresh_token=data["refresh"], request=request)
+        return Response(pair.as_response())
+
+    @extend_schema(
+        tags=["auth"],
+        request=RefreshSerializer,
+        responses={204: OpenApiResponse(description="Signed out.")},
+    )
+    @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated])
+    def logout(self, request: Request) -> Response:
+        data = _validated(RefreshSerializer, request)
+        services.logout(
+            user=_user(request),
+            claims=_claims(request),
+            refresh_token=data["refresh"],
+            request=request,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeViewSet(viewsets.ViewSet):
+    """The signed-in user: read, change, erase."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [UserRateThrottle]
+
+    @extend_schema(tags=["users"], responses={200: MeSerializer})
+    def retrieve(self, request: Request) -> Response:
+        return Response(MeSerializer(_user(request)).data)
+
+    @extend_schema(
+        tags=["users"],
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **error_responses(409)},
+    )
+    def update(self, request: Request) -> Response:
+        data = _validated(MeUpdateSerializer, request)
+        user = services.user_update(
+            user=_user(request),
+            request=request,
+            session_id=_claims(request).get("sid"),
+            current_password=data.get("current_password"),
+            email=data.get("email"),
+            username=data.get("username") if "username" in data else None,
+            new_password=data.get("password"),
+        )
+        return Response(MeSerializer(user).data)
+
+    @extend_schema(
+        tags=["users"],
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **error_responses(409)},
+    )
+    def partial_update(self, request: Request) -> Response:
+        return self.update(request)
+
+    @extend_schema(
+        tags=["users"], request=None, responses={204: OpenApiResponse(description="Erased.")}
+    )
+    def destroy(self, request: Request) -> Response:
+        services.user_delete(user=_user(request), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JWKSView(APIView):
+    """The public keys that verify access tokens: the current one and those still accepted."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(tags=["auth"], auth=[], responses={200: JWKSetSerializer})
+    def get(self, request: Request) -> Response:
+        response = Response(tokens.jwks())
+        response["Cache-Control"] = "public, max-age=300"
+        return response

@@ -1,0 +1,92 @@
+"""How callers prove who they are: Bearer access tokens (people) and API keys (services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+from rest_framework_api_key.models import AbstractAPIKey, APIKey
+from rest_framework_api_key.permissions import KeyParser
+
+from accounts import tokens
+from accounts.audit import Action, audit_record
+from accounts.models import User
+from accounts.selectors import access_token_is_denied, session_is_live
+
+
+class InvalidToken(exceptions.AuthenticationFailed):
+    default_detail = "The access token is invalid or expired."
+    default_code = "token_not_valid"
+
+
+class JWTAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <access token>``.
+
+    The token must verify (RS256, known ``kid``, right ``iss``/``aud``, not expired), must not be
+    on the logout deny-list, and its session must be live. ``request.auth`` is the claims.
+    """
+
+    keyword = "bearer"
+
+    def authenticate(self, request: Request) -> tuple[User, dict[str, Any]] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        keyword, _, token = header.partition(" ")
+        if keyword.lower() != self.keyword:
+            return None
+        token = token.strip()
+        if not token:
+            raise InvalidToken()
+        try:
+            claims = tokens.access_token_decode(token)
+        except tokens.TokenError as error:
+            raise InvalidToken(code=error.code) from None
+        if access_token_is_denied(jti=claims["jti"]):
+            raise InvalidToken()
+        if not session_is_live(session_id=claims["sid"]):
+            raise InvalidToken()
+        user = User.objects.filter(pk=claims["sub"], is_active=True).first()
+        if user is None:
+            raise InvalidToken()
+        return user, claims
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class APIKeyAuthentication(BaseAuthentication):
+    """``Authorization: Api-Key <key>`` for service-to-service reads.
+
+    The caller stays anonymous (no user); ``request.auth`` is the APIKey, which only the
+    permissions that accept API keys let through. Every use is audited.
+    """
+
+    parser = KeyParser()
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, AbstractAPIKey] | None:
+        key = self.parser.get(request)
+        if key is None:
+            return None
+        try:
+            api_key = APIKey.objects.get_from_key(key)
+        except APIKey.DoesNotExist:
+            raise exceptions.AuthenticationFailed(
+                "Invalid API key.", code="api_key_not_valid"
+            ) from None
+        # get_from_key checked the hash and revocation; expiry is only checked by the manager.
+        if api_key.has_expired:
+            raise exceptions.AuthenticationFailed("Invalid API key.", code="api_key_not_valid")
+        audit_record(
+            action=Action.API_KEY_USE,
+            actor_id=None,
+            request=request,
+            target_type="api_key",
+            target_id=api_key.prefix,
+            details={"name": api_key.name, "method": request.method, "path": request.path},
+        )
+        return AnonymousUser(), api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Api-Key realm="api"'
