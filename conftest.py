@@ -11,6 +11,7 @@ import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -81,6 +82,19 @@ def signed_in(user: User) -> SignedIn:
     return sign_in(user)
 
 
+def grant_consent(user: User) -> User:
+    from consent.services import consent_grant
+
+    consent_grant(user=user, version=None, request=None)
+    return user
+
+
+@pytest.fixture
+def consented(user: User) -> SignedIn:
+    """A signed-in user who has granted consent."""
+    return sign_in(grant_consent(user))
+
+
 @pytest.fixture
 def user() -> User:
     return UserFactory.create()
@@ -127,3 +141,21 @@ def aws_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def s3_default_storage(aws_endpoint: str, settings: Any) -> str:
+    """Default storage on S3 (moto's server), configured as production configures it."""
+    import boto3
+
+    from spendsense.storage import s3_storage
+
+    bucket = "spendsense-test-uploads"
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
+    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage(bucket=bucket, endpoint_url=aws_endpoint, region="us-east-1"),
+    }
+    return bucket

@@ -218,9 +218,12 @@ def user_update(
 
 
 def user_delete(*, user: User, request: HttpRequest) -> None:
-    """Erase the account and, through its foreign keys, every row of its data."""
+    """Erase the account, every upload (stored files too) and every row derived from them."""
+    from uploads.services import user_data_erase
+
     user_id = user.id
     sessions_revoke_all(user=user, reason="account_deleted")
+    user_data_erase(user=user)
     with transaction.atomic():
         user.delete()
     audit_record(

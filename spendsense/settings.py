@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from spendsense.env import env_bool, env_int, env_list, env_str, read_or_create
+from spendsense.storage import s3_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Local state of embedded mode (SQLite file, uploaded files, generated keys); git-ignored.
@@ -148,7 +149,9 @@ else:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Without a broker tasks run in-process at enqueue time, even when REDIS_URL is set.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# Eager tasks behave like queued ones: their failures are recorded (on the upload), their
+# retries run, and the request that enqueued them is not failed by them.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -170,6 +173,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-uploads": {
+        "task": "uploads.requeue_stale",
+        "schedule": 300,  # seconds; an upload whose task was never enqueued waits at most this
+    },
     "purge-expired-sessions": {
         "task": "accounts.tasks.purge_expired",
         "schedule": 6 * 3600,  # seconds; expired rows only cost space, a few runs a day is plenty
@@ -183,25 +190,13 @@ AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME") or env_str("AWS_DEFAULT_REGIO
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 if AWS_STORAGE_BUCKET_NAME:
-    _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": AWS_S3_ENDPOINT_URL,
-            "region_name": AWS_S3_REGION_NAME,
-            # Server-side encryption on every object; KMS when a key is named.
-            "object_parameters": (
-                {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": env_str("AWS_S3_KMS_KEY_ID")}
-                if env_str("AWS_S3_KMS_KEY_ID")
-                else {"ServerSideEncryption": "AES256"}
-            ),
-            "default_acl": None,
-            "file_overwrite": False,
-            "querystring_auth": True,
-            "querystring_expire": env_int("AWS_S3_URL_EXPIRE_SECONDS", default=300, minimum=1),
-            "signature_version": "s3v4",
-        },
-    }
+    _default_storage = s3_storage(
+        bucket=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=AWS_S3_ENDPOINT_URL,
+        region=AWS_S3_REGION_NAME,
+        kms_key_id=env_str("AWS_S3_KMS_KEY_ID"),
+        url_expire_seconds=env_int("AWS_S3_URL_EXPIRE_SECONDS", default=300, minimum=1),
+    )
 else:
     _default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -257,6 +252,12 @@ ACCESS_TOKEN_LIFETIME_SECONDS = env_int("ACCESS_TOKEN_LIFETIME_SECONDS", default
 REFRESH_TOKEN_LIFETIME_DAYS = env_int("REFRESH_TOKEN_LIFETIME_DAYS", default=30, minimum=1)
 # How long the API remembers whether a session is live; revocation writes through at once.
 SESSION_STATE_CACHE_SECONDS = 300
+
+# --- consent and data ---------------------------------------------------------------------
+# The version of the consent text users agree to; a new text means asking again.
+CONSENT_VERSION = env_str("CONSENT_VERSION", "2026-11-01")
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # DESIGN §6: about 10,000 JSON transactions
+UPLOAD_MAX_ERRORS = 1000  # validation errors listed per upload (the total is always counted)
 
 # --- API ---------------------------------------------------------------------------------
 # Clients behind this many proxies (the ALB is one) send their address in X-Forwarded-For;

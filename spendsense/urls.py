@@ -11,6 +11,8 @@ from spendsense.api.views import ApiNotFoundView, HealthView, ReadyView
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("consent.api.urls")),
+    path("", include("uploads.api.urls")),
 ]
 
 urlpatterns = [

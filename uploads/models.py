@@ -1,1 +1,168 @@
-"""Data uploads: storage, Plaid validation, ingestion of accounts, transactions, liabilities."""
+"""Data uploads and the normalised Plaid data they bring: accounts, transactions, liabilities.
+
+Every data row is unique per ``(user, Plaid id)``: one user's upload can never touch
+another's rows. Money is ``NUMERIC(18,4)`` (Plaid sends e.g. ``23631.9805``). Transactions and
+liabilities name their account by Plaid ``account_id`` (not a foreign key), so uploads can be
+ingested in any order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+def money(**options: Any) -> models.DecimalField:
+    """NUMERIC(18,4): Plaid's amounts have up to four decimals."""
+    return models.DecimalField(max_digits=18, decimal_places=4, **options)
+
+
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Rejected"
+
+
+class DataUpload(models.Model):
+    """One file a user sent: where it is stored, whether it validated, what ingesting it did."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads"
+    )
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveIntegerField()
+    file_format = models.CharField(max_length=8)  # json | csv
+    storage_key = models.CharField(max_length=512, blank=True, default="")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=16, choices=UploadStatus.choices, db_index=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    # Plaid account ids this upload declares: "known accounts" for later uploads (DESIGN §6).
+    account_ids = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    validation = models.JSONField(default=dict, blank=True)  # {errors: [...], error_count: N}
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="uploads_dataupload_idempotency_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+
+class Account(models.Model):
+    """A Plaid account of one user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bank_accounts"
+    )
+    account_id = models.CharField(max_length=128)
+    name = models.CharField(max_length=255, blank=True, default="")
+    official_name = models.CharField(max_length=255, blank=True, default="")
+    mask = models.CharField(max_length=16, blank=True, default="")
+    type = models.CharField(max_length=32)
+    subtype = models.CharField(max_length=64, blank=True, default="")
+    current = money(null=True, blank=True)
+    available = money(null=True, blank=True)
+    limit = money(null=True, blank=True)
+    iso_currency_code = models.CharField(max_length=3, blank=True, default="")
+    unofficial_currency_code = models.CharField(max_length=16, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "account_id"], name="uploads_account_user_plaid_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} …{self.mask}"
+
+
+class Transaction(models.Model):
+    """A Plaid transaction; ``amount`` keeps Plaid's sign (positive = money out)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="transactions"
+    )
+    transaction_id = models.CharField(max_length=128)
+    account_id = models.CharField(max_length=128)
+    date = models.DateField()
+    authorized_date = models.DateField(null=True, blank=True)
+    amount = money()
+    iso_currency_code = models.CharField(max_length=3, blank=True, default="")
+    unofficial_currency_code = models.CharField(max_length=16, blank=True, default="")
+    name = models.CharField(max_length=512, blank=True, default="")
+    merchant_name = models.CharField(max_length=512, blank=True, default="")
+    payment_channel = models.CharField(max_length=16, blank=True, default="")
+    pending = models.BooleanField(default=False)
+    pfc_primary = models.CharField(max_length=64)
+    pfc_detailed = models.CharField(max_length=128, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "transaction_id"], name="uploads_transaction_user_plaid_id"
+            )
+        ]
+        # The engine reads one user's transactions over a date range.
+        indexes = [models.Index(fields=["user", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.merchant_name or self.name} {self.amount}"
+
+
+class LiabilityKind(models.TextChoices):
+    CREDIT = "credit", "Credit card"
+    MORTGAGE = "mortgage", "Mortgage"
+    STUDENT = "student", "Student loan"
+
+
+class Liability(models.Model):
+    """A Plaid liability of one account. The figures the engine uses are columns; the whole
+    validated object is kept in ``details`` for display."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="liabilities"
+    )
+    account_id = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=LiabilityKind.choices)
+    is_overdue = models.BooleanField(null=True, blank=True)
+    minimum_payment_amount = money(null=True, blank=True)
+    last_payment_amount = money(null=True, blank=True)
+    last_statement_balance = money(null=True, blank=True)
+    next_payment_due_date = models.DateField(null=True, blank=True)
+    interest_rate_percentage = models.DecimalField(
+        max_digits=9, decimal_places=4, null=True, blank=True
+    )
+    details = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "account_id"], name="uploads_liability_user_kind_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} liability of {self.account_id}"

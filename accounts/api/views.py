@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -23,24 +23,12 @@ from accounts.api.serializers import (
     RegisterSerializer,
     TokenResponseSerializer,
 )
-from accounts.models import User
 from spendsense.api.openapi import error_responses
+from spendsense.api.request import request_claims, request_user
 from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle, throttle_for
 
 LoginThrottle = throttle_for("login")
 RegisterThrottle = throttle_for("register")
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated()
-    return user
-
-
-def _claims(request: Request) -> dict[str, Any]:
-    """The verified access-token claims (empty for other kinds of authentication)."""
-    return request.auth if isinstance(request.auth, dict) else {}
 
 
 def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
@@ -101,8 +89,8 @@ class AuthViewSet(viewsets.ViewSet):
     def logout(self, request: Request) -> Response:
         data = _validated(RefreshSerializer, request)
         services.logout(
-            user=_user(request),
-            claims=_claims(request),
+            user=request_user(request),
+            claims=request_claims(request),
             refresh_token=data["refresh"],
             request=request,
         )
@@ -117,7 +105,7 @@ class MeViewSet(viewsets.ViewSet):
 
     @extend_schema(tags=["users"], responses={200: MeSerializer})
     def retrieve(self, request: Request) -> Response:
-        return Response(MeSerializer(_user(request)).data)
+        return Response(MeSerializer(request_user(request)).data)
 
     @extend_schema(
         tags=["users"],
@@ -127,9 +115,9 @@ class MeViewSet(viewsets.ViewSet):
     def update(self, request: Request) -> Response:
         data = _validated(MeUpdateSerializer, request)
         user = services.user_update(
-            user=_user(request),
+            user=request_user(request),
             request=request,
-            session_id=_claims(request).get("sid"),
+            session_id=request_claims(request).get("sid"),
             current_password=data.get("current_password"),
             email=data.get("email"),
             username=data.get("username") if "username" in data else None,
@@ -149,7 +137,7 @@ class MeViewSet(viewsets.ViewSet):
         tags=["users"], request=None, responses={204: OpenApiResponse(description="Erased.")}
     )
     def destroy(self, request: Request) -> Response:
-        services.user_delete(user=_user(request), request=request)
+        services.user_delete(user=request_user(request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

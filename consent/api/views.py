@@ -1,0 +1,62 @@
+"""``/consent``: grant, read, revoke (optionally erasing the data)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from consent import selectors, services
+from consent.api.serializers import (
+    ConsentGrantSerializer,
+    ConsentRevokeQuerySerializer,
+    ConsentSerializer,
+)
+from spendsense.api.request import request_user
+
+
+class ConsentViewSet(viewsets.ViewSet):
+    """The signed-in user's consent to have their data analysed."""
+
+    @extend_schema(
+        tags=["consent"],
+        request=ConsentGrantSerializer,
+        responses={201: ConsentSerializer, 200: ConsentSerializer},
+        description="Grant the current version. 201 when recorded, 200 when already granted.",
+    )
+    def create(self, request: Request) -> Response:
+        serializer = ConsentGrantSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request_user(request)
+        created = services.consent_grant(
+            user=user, version=serializer.validated_data.get("version"), request=request
+        )
+        body = ConsentSerializer(selectors.consent_status(user=user)).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(tags=["consent"], responses={200: ConsentSerializer})
+    def list(self, request: Request) -> Response:
+        return Response(
+            ConsentSerializer(selectors.consent_status(user=request_user(request))).data
+        )
+
+    @extend_schema(
+        tags=["consent"],
+        parameters=[
+            OpenApiParameter(
+                "delete_data",
+                bool,
+                description="Also erase every upload (files too) and all data derived from them.",
+            )
+        ],
+        responses={200: ConsentSerializer},
+    )
+    def destroy(self, request: Request) -> Response:
+        query = ConsentRevokeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user = request_user(request)
+        services.consent_revoke(
+            user=user, delete_data=query.validated_data["delete_data"], request=request
+        )
+        return Response(ConsentSerializer(selectors.consent_status(user=user)).data)

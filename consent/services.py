@@ -1,0 +1,83 @@
+"""Granting and revoking consent. Nothing is computed for a user without it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.audit import audit_record
+from accounts.models import ConsentStatus, User
+from consent.models import ConsentAction, ConsentRecord
+from spendsense.api.errors import DomainError
+
+
+class ConsentRequired(DomainError):
+    status_code = 403
+    default_code = "consent_required"
+    default_detail = (
+        "Consent is required: grant it with POST /api/v1/consent before uploading data or "
+        "reading insights."
+    )
+
+
+class OutdatedConsentVersion(DomainError):
+    default_code = "invalid_version"
+
+
+def consent_require(*, user: User) -> None:
+    """Raise ConsentRequired unless ``user`` has granted consent."""
+    if user.consent_status != ConsentStatus.GRANTED:
+        raise ConsentRequired()
+
+
+@transaction.atomic
+def consent_grant(*, user: User, version: str | None, request: HttpRequest | None) -> bool:
+    """Record a grant of the current consent version; False when it was already granted."""
+    current = settings.CONSENT_VERSION
+    if version is not None and version != current:
+        raise OutdatedConsentVersion(
+            f"Consent can only be granted to the current version, {current}.", attr="version"
+        )
+    if user.consent_status == ConsentStatus.GRANTED and user.consent_version == current:
+        return False
+    ConsentRecord.objects.create(user=user, action=ConsentAction.GRANT, version=current)
+    user.consent_status = ConsentStatus.GRANTED
+    user.consent_version = current
+    user.save(update_fields=["consent_status", "consent_version", "updated_at"])
+    audit_record(
+        action="consent.grant", actor_id=user.id, request=request, details={"version": current}
+    )
+    _invalidate(user)
+    return True
+
+
+def consent_revoke(*, user: User, delete_data: bool, request: HttpRequest | None) -> None:
+    """Record a revocation; with ``delete_data`` also erase every upload (files too) and every
+    row derived from them."""
+    with transaction.atomic():
+        ConsentRecord.objects.create(
+            user=user,
+            action=ConsentAction.REVOKE,
+            version=user.consent_version or settings.CONSENT_VERSION,
+            data_deleted=delete_data,
+        )
+        user.consent_status = ConsentStatus.REVOKED
+        user.save(update_fields=["consent_status", "updated_at"])
+        audit_record(
+            action="consent.revoke",
+            actor_id=user.id,
+            request=request,
+            details={"delete_data": delete_data},
+        )
+    if delete_data:
+        from uploads.services import user_data_erase
+
+        user_data_erase(user=user)
+    _invalidate(user)
+
+
+def _invalidate(user: User) -> None:
+    from recommendations.cache import user_cache_bump
+
+    user_cache_bump(user_id=user.id)

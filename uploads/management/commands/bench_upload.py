@@ -1,0 +1,221 @@
+"""``manage.py bench_upload``: validation and ingestion time, and peak memory, for 10 MB files.
+
+Builds a ~10 MB JSON body (full Plaid transactions, about 10,000) and a ~10 MB CSV (about
+50,000 rows), then for each: validates it (``parse_upload``), and ingests it through the same
+service the Celery task runs, into whatever database is configured. Prints the figures; a
+throwaway user is created and erased around each run.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import time
+import tracemalloc
+from datetime import date, timedelta
+from typing import Any
+from unittest import mock
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import User
+from consent.services import consent_grant
+from uploads.services import upload_create, upload_process, user_data_erase
+from uploads.validation import parse_upload
+
+PAYMENT_META = (
+    "by_order_of",
+    "payee",
+    "payer",
+    "payment_method",
+    "payment_processor",
+    "ppd_id",
+    "reason",
+    "reference_number",
+)
+MERCHANTS = ["Walmart", "Netflix", "Spotify", "Shell", "Whole Foods", "Uber", "Amazon", "Target"]
+CATEGORIES = ["GENERAL_MERCHANDISE", "ENTERTAINMENT", "TRANSPORTATION", "FOOD_AND_DRINK"]
+
+
+def _transaction(n: int, rng: random.Random, start: date) -> dict[str, Any]:
+    merchant = rng.choice(MERCHANTS)
+    day = (start + timedelta(days=n % 365)).isoformat()
+    return {
+        "account_id": "bench-checking",
+        "account_owner": None,
+        "amount": round(rng.uniform(-500, 500), 2),
+        "iso_currency_code": "USD",
+        "unofficial_currency_code": None,
+        "check_number": None,
+        "counterparties": [
+            {
+                "name": merchant,
+                "type": "merchant",
+                "logo_url": f"https://logos.example/{merchant.lower().replace(' ', '_')}.png",
+                "website": f"{merchant.lower().replace(' ', '')}.com",
+                "entity_id": f"entity-{n:08d}",
+                "confidence_level": "VERY_HIGH",
+            }
+        ],
+        "date": day,
+        "datetime": f"{day}T11:01:01Z",
+        "authorized_date": day,
+        "authorized_datetime": f"{day}T10:34:50Z",
+        "location": {
+            "address": "13425 Community Rd",
+            "city": "Poway",
+            "region": "CA",
+            "postal_code": "92064",
+            "country": "US",
+            "lat": 32.959068,
+            "lon": -117.037666,
+            "store_number": "1700",
+        },
+        "name": f"PURCHASE {merchant.upper()} #{n % 9999:04d}",
+        "merchant_name": merchant,
+        "merchant_entity_id": f"merchant-{n:08d}",
+        "logo_url": None,
+        "website": None,
+        "payment_meta": dict.fromkeys(
+            [
+                "by_order_of",
+                "payee",
+                "payer",
+                "payment_method",
+                "payment_processor",
+                "ppd_id",
+                "reason",
+                "reference_number",
+            ]
+        ),
+        "payment_channel": rng.choice(["online", "in store"]),
+        "pending": False,
+        "pending_transaction_id": None,
+        "personal_finance_category": {
+            "primary": rng.choice(CATEGORIES),
+            "detailed": "GENERAL_MERCHANDISE_SUPERSTORES",
+            "confidence_level": "VERY_HIGH",
+        },
+        "personal_finance_category_icon_url": "https://plaid-category-icons.plaid.com/PFC_GENERAL_MERCHANDISE.png",
+        "transaction_id": f"bench-tx-{n:08d}",
+        "transaction_code": None,
+        "transaction_type": "place",
+    }
+
+
+ACCOUNT = {
+    "account_id": "bench-checking",
+    "balances": {
+        "available": 1000,
+        "current": 1000,
+        "limit": None,
+        "iso_currency_code": "USD",
+        "unofficial_currency_code": None,
+    },
+    "mask": "0000",
+    "name": "Checking",
+    "subtype": "checking",
+    "type": "depository",
+}
+CSV_HEADER = (
+    "account_id,transaction_id,date,amount,iso_currency_code,name,merchant_name,payment_channel,"
+    "pending,personal_finance_category.primary,personal_finance_category.detailed\n"
+)
+
+
+def build_json(target_bytes: int, seed: int = 1) -> tuple[bytes, int]:
+    rng = random.Random(seed)  # noqa: S311 (benchmark data, not secrets)
+    start = date(2026, 1, 1)
+    sample = len(json.dumps(_transaction(0, rng, start)))
+    count = max(1, (target_bytes - 2000) // (sample + 2))
+    data = {
+        "accounts": [ACCOUNT],
+        "transactions": [_transaction(n, rng, start) for n in range(count)],
+    }
+    return json.dumps(data).encode(), count
+
+
+def build_csv(target_bytes: int, seed: int = 2) -> tuple[bytes, int]:
+    rng = random.Random(seed)  # noqa: S311 (benchmark data, not secrets)
+    start = date(2026, 1, 1)
+    rows = [CSV_HEADER]
+    size = len(CSV_HEADER)
+    n = 0
+    while True:
+        merchant = rng.choice(MERCHANTS)
+        row = (
+            f"bench-checking,bench-csv-{n:08d},{(start + timedelta(days=n % 365)).isoformat()},"
+            f"{rng.uniform(-500, 500):.2f},USD,"
+            f"PURCHASE {merchant.upper()} #{n % 9999:04d},{merchant},"
+            f"online,false,{rng.choice(CATEGORIES)},GENERAL_MERCHANDISE_SUPERSTORES\n"
+        )
+        if size + len(row) > target_bytes:
+            break
+        rows.append(row)
+        size += len(row)
+        n += 1
+    return "".join(rows).encode(), n
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Command(BaseCommand):
+    help = "Benchmark validation and ingestion of a 10 MB JSON and a 10 MB CSV upload."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--size-mb", type=float, default=10.0)
+
+    def handle(self, *args: Any, size_mb: float, **options: Any) -> None:
+        target = min(int(size_mb * 1024 * 1024), settings.UPLOAD_MAX_BYTES)
+        engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        self.stdout.write(f"database: {engine}; target size {target / 1024 / 1024:.1f} MB")
+        for label, (content, records) in (
+            ("json", build_json(target)),
+            ("csv", build_csv(target)),
+        ):
+            self._run(label, content, records)
+
+    def _run(self, label: str, content: bytes, records: int) -> None:
+        # Timed untraced; memory measured in a second, traced pass (tracing slows Python 3-5x).
+        started = time.perf_counter()
+        parse_upload(content, known_account_ids={"bench-checking"}, max_errors=1000)
+        validate_s = time.perf_counter() - started
+        tracemalloc.start()
+        parse_upload(content, known_account_ids={"bench-checking"}, max_errors=1000)
+        _, validate_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+
+        user = User.objects.create_user(f"bench-{time.time_ns()}@example.invalid")
+        try:
+            consent_grant(user=user, version=None, request=None)
+            accounts = json.dumps({"accounts": [ACCOUNT]}).encode()
+            upload_create(
+                user=user, file_name="accounts.json", content=accounts, idempotency_key=None
+            )
+            with mock.patch("uploads.services._enqueue"):
+                started = time.perf_counter()
+                outcome = upload_create(
+                    user=user, file_name=f"bench.{label}", content=content, idempotency_key=None
+                )
+                accept_s = time.perf_counter() - started
+            started = time.perf_counter()
+            upload = upload_process(upload_id=outcome.upload.pk)
+            ingest_s = time.perf_counter() - started
+            if upload is None:
+                raise CommandError("the upload vanished while processing")
+            created = upload.counts.get("transactions", {}).get("created")
+            self.stdout.write(
+                f"{label}: {len(content) / 1024 / 1024:.1f} MB, {records} transactions | "
+                f"validate {validate_s:.2f} s (peak {validate_peak / 1024 / 1024:.0f} MB traced) | "
+                f"accept {accept_s:.2f} s | ingest {ingest_s:.2f} s "
+                f"({upload.status}, {created} created) | "
+                f"process peak RSS {peak_rss_mb():.0f} MB"
+            )
+        finally:
+            user_data_erase(user=user)
+            user.delete()

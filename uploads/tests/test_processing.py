@@ -1,0 +1,157 @@
+"""The processing task: retries, crashes half-way, storage failures, S3 as in production."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import EndpointConnectionError
+from django.core.files.storage import default_storage
+
+from conftest import SignedIn
+from uploads import services
+from uploads.models import Account, DataUpload, Transaction
+from uploads.tasks import process_upload
+from uploads.tests.plaid_data import account, body, example_bytes, transaction
+from uploads.tests.test_api import UPLOAD, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_transient_failure_is_retried_and_then_processed(consented: SignedIn) -> None:
+    real_open = default_storage.open
+    calls = {"n": 0}
+
+    def flaky_open(name: str, mode: str = "rb") -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise EndpointConnectionError(endpoint_url="https://s3.example")
+        return real_open(name, mode)
+
+    with mock.patch.object(default_storage, "open", side_effect=flaky_open):
+        response = upload(consented.client, example_bytes("transactions_get"))
+
+    stored = DataUpload.objects.get(pk=response.json()["upload_id"])
+    assert stored.status == "processed"
+    assert stored.attempts == 2
+    assert calls["n"] == 2
+    assert Transaction.objects.filter(user=consented.user).count() == 2
+
+
+def test_giving_up_marks_the_upload_failed(consented: SignedIn) -> None:
+    with mock.patch.object(default_storage, "open", side_effect=OSError("disk gone")):
+        response = upload(consented.client, example_bytes("transactions_get"))
+
+    detail = consented.client.get(f"{UPLOAD}/{response.json()['upload_id']}").json()
+    assert detail["status"] == "failed"
+    assert detail["errors"] == [{"code": "processing_failed", "detail": "disk gone", "attr": None}]
+    assert not Transaction.objects.exists()
+
+
+def test_a_run_killed_half_way_then_run_again_leaves_one_runs_data(consented: SignedIn) -> None:
+    data = body(accounts=[account()], transactions=[transaction(f"t{n}") for n in range(50)])
+    real_upsert = services._upsert
+
+    def dies_after_accounts(model: Any, *args: Any, **kwargs: Any) -> Any:
+        if model is Transaction:
+            raise SystemExit("worker killed")  # not retried by the task: a dead process
+        return real_upsert(model, *args, **kwargs)
+
+    with (
+        mock.patch.object(services, "_upsert", side_effect=dies_after_accounts),
+        pytest.raises(SystemExit),
+    ):
+        upload(consented.client, data)
+    upload_row = DataUpload.objects.get()
+    assert not Account.objects.exists()  # the accounts written before the crash rolled back
+
+    process_upload.delay(str(upload_row.pk))  # the broker redelivers it
+    process_upload.delay(str(upload_row.pk))  # ... even twice
+
+    upload_row.refresh_from_db()
+    assert upload_row.status == "processed"
+    assert Account.objects.count() == 1
+    assert Transaction.objects.count() == 50
+    assert upload_row.counts["transactions"]["created"] == 50
+
+
+def test_consent_revoked_before_processing_fails_the_upload(consented: SignedIn) -> None:
+    with mock.patch("uploads.services._enqueue"):
+        response = upload(consented.client, example_bytes("accounts_get"))
+    consented.client.delete("/api/v1/consent")
+
+    process_upload.delay(response.json()["upload_id"])
+
+    stored = DataUpload.objects.get()
+    assert stored.status == "failed"
+    assert stored.error.startswith("consent_required")
+    assert not Account.objects.exists()
+
+
+def test_an_upload_erased_before_processing_is_skipped(consented: SignedIn) -> None:
+    with mock.patch("uploads.services._enqueue"):
+        response = upload(consented.client, example_bytes("accounts_get"))
+    consented.client.delete("/api/v1/consent?delete_data=true")
+
+    assert process_upload.delay(response.json()["upload_id"]).get() is None
+
+
+def test_storage_down_at_upload_time_records_nothing(consented: SignedIn) -> None:
+    consented.client.raise_request_exception = False
+    with mock.patch.object(
+        default_storage, "save", side_effect=EndpointConnectionError(endpoint_url="x")
+    ):
+        response = upload(consented.client, example_bytes("accounts_get"))
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json() == {
+        "type": "server_error",
+        "errors": [
+            {
+                "code": "storage_unavailable",
+                "detail": "File storage is unavailable; nothing was recorded. Try again later.",
+                "attr": None,
+            }
+        ],
+    }
+    assert not DataUpload.objects.exists()
+
+
+def test_s3_key_encryption_and_operator_presigned_url(
+    consented: SignedIn, s3_default_storage: str, aws_endpoint: str
+) -> None:
+    from accounts.tests.factories import OperatorFactory
+    from conftest import sign_in
+
+    response = upload(consented.client, example_bytes("accounts_get"), "accounts.json")
+
+    stored = DataUpload.objects.get(pk=response.json()["upload_id"])
+    assert stored.status == "processed"
+    assert stored.storage_key == f"uploads/{consented.user.id}/{stored.id}/accounts.json"
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
+    head = s3.head_object(Bucket=s3_default_storage, Key=stored.storage_key)
+    assert head["ServerSideEncryption"] == "AES256"
+    # Owners get no link; operators get a pre-signed one that works for five minutes.
+    assert consented.client.get(f"{UPLOAD}/{stored.id}").json()["download_url"] is None
+    url = (
+        sign_in(OperatorFactory.create()).client.get(f"{UPLOAD}/{stored.id}").json()["download_url"]
+    )
+    assert "X-Amz-Expires=300" in url
+    assert requests.get(url, timeout=10).content == example_bytes("accounts_get")
+
+
+def test_erasure_deletes_the_s3_objects(
+    consented: SignedIn, s3_default_storage: str, aws_endpoint: str
+) -> None:
+    upload(consented.client, example_bytes("accounts_get"))
+    s3 = boto3.client("s3", endpoint_url=aws_endpoint, region_name="us-east-1")
+    prefix = f"uploads/{consented.user.id}/"
+    assert s3.list_objects_v2(Bucket=s3_default_storage, Prefix=prefix)["KeyCount"] == 1
+
+    consented.client.delete("/api/v1/users/me")
+
+    assert s3.list_objects_v2(Bucket=s3_default_storage, Prefix=prefix)["KeyCount"] == 0
