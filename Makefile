@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv migrate schema clean
+.PHONY: run test lint venv migrate schema clean bench-upload bench-engine
 
 ## run: set everything up and serve the API on http://127.0.0.1:8000 (embedded mode)
 run: venv
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --users 24 --seed 7 --if-empty --operator
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: the whole suite with coverage (fails under 80 %)
@@ -26,6 +27,13 @@ lint: venv
 ## schema: write and validate the OpenAPI schema
 schema: venv
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+## bench-upload / bench-engine: the pipeline's and the engine's figures on the configured database
+bench-upload: venv
+	$(BIN)/python manage.py bench_upload
+
+bench-engine: venv
+	$(BIN)/python manage.py bench_engine --users 1000
 
 venv: $(STAMP)
 

@@ -1,1 +1,182 @@
-"""The engine: signals, personas, recommendations, the content catalog and feedback."""
+"""What the engine derives per user (signals, personas, recommendations, feedback) and the
+content catalog operators edit (education items, partner offers)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Window(models.TextChoices):
+    DAYS_30 = "30d", "30 days"
+    DAYS_180 = "180d", "180 days"
+
+
+class SignalSnapshot(models.Model):
+    """The latest signals of one user for one window, with all their evidence."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signal_snapshots"
+    )
+    window = models.CharField(max_length=8, choices=Window.choices)
+    as_of = models.DateField()
+    data = models.JSONField()
+    inputs = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "window"], name="recs_signal_user_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"signals {self.window} of {self.user_id} as of {self.as_of}"
+
+
+class PersonaAssignment(models.Model):
+    """A persona given to a user for a window; a new row only when it changes (history)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personas"
+    )
+    window = models.CharField(max_length=8, choices=Window.choices)
+    persona = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (null = none matched)
+    matched = models.JSONField(default=list)
+    evaluations = models.JSONField(default=list)
+    reason = models.CharField(max_length=255, blank=True, default="")
+    as_of = models.DateField()
+    assigned_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "window", "-assigned_at"])]
+        ordering = ["-assigned_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.persona} ({self.window}) for {self.user_id}"
+
+
+class CatalogEntry(models.Model):
+    """Common fields of education items and partner offers.
+
+    ``rationale_template`` is a Python format string over the user's figures (see
+    ``recommendations.engine.choose.rationale_context``); an item whose figures a user lacks
+    is never recommended to them.
+    """
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    content = models.TextField()
+    rationale_template = models.TextField()
+    personas = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    # Facts (tags) the rationale states as true: all must hold in the window it cites.
+    requires = models.JSONField(default=list, blank=True)
+    priority = models.SmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EducationItem(CatalogEntry):
+    """An article or guide."""
+
+
+class PartnerOffer(CatalogEntry):
+    """A partner's product, offered only to users who pass its eligibility rules."""
+
+    partner = models.CharField(max_length=120)
+    product_type = models.CharField(max_length=40)
+    # {"min_monthly_income": 2000, "max_utilization": 0.9, "requires_card": true,
+    #  "exclude_if_has_subtypes": ["savings"]}
+    eligibility = models.JSONField(default=dict, blank=True)
+    # Predatory products (payday loans, ...) may sit in the catalog but are never offered.
+    predatory = models.BooleanField(default=False)
+
+
+class RecommendationType(models.TextChoices):
+    EDUCATION = "education", "Education"
+    PARTNER_OFFER = "partner_offer", "Partner offer"
+
+
+class RecommendationStatus(models.TextChoices):
+    PENDING = "pending", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Recommendation(models.Model):
+    """One item recommended to one user, with why (rationale, decision trace) and its review."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    type = models.CharField(max_length=16, choices=RecommendationType.choices)
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    content = models.TextField()
+    rationale = models.TextField()
+    disclaimer = models.TextField()
+    persona = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
+    window = models.CharField(max_length=8, choices=Window.choices)
+    score = models.SmallIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=RecommendationStatus.choices, default=RecommendationStatus.PENDING
+    )
+    decision_trace = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True, default="")
+    flagged = models.BooleanField(default=False)
+    revision = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-score", "created_at"]
+        indexes = [
+            models.Index(fields=["user", "status"]),
+            models.Index(fields=["status", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} for {self.user_id} ({self.status})"
+
+
+class FeedbackRating(models.TextChoices):
+    HELPFUL = "helpful", "Helpful"
+    NOT_HELPFUL = "not_helpful", "Not helpful"
+
+
+class Feedback(models.Model):
+    """A user's rating of a recommendation: one per user and item, updatable."""
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="feedback"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback"
+    )
+    rating = models.CharField(max_length=16, choices=FeedbackRating.choices)
+    comment = models.TextField(blank=True, default="", max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation", "user"], name="recs_feedback_one_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating} on {self.recommendation_id}"

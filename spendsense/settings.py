@@ -259,6 +259,44 @@ CONSENT_VERSION = env_str("CONSENT_VERSION", "2026-11-01")
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # DESIGN §6: about 10,000 JSON transactions
 UPLOAD_MAX_ERRORS = 1000  # validation errors listed per upload (the total is always counted)
 
+# --- the engine (DESIGN §7): every threshold in one place -----------------------------------
+ENGINE = {
+    "windows": [30, 180],
+    # Recurring detection looks back at least this far, whatever the window.
+    "recurring_lookback_days": 90,
+    "recurring_min_charges": 3,
+    # cadence: (period in days, tolerance in days); every gap must fit.
+    "recurring_cadences": {"weekly": (7, 2), "monthly": (30, 5)},
+    "recurring_amount_tolerance": 0.20,  # each charge within 20 % of the merchant's median
+    "utilization_flags": [0.30, 0.50, 0.80],
+    "minimum_payment_tolerance": 0.05,  # a last payment within 5 % of the minimum is "minimum only"
+    "income_lookback_days": 90,  # pay gaps need more than a 30-day window to be seen
+    "emergency_fund_target_months": 3,
+    "persona_high_utilization": 0.50,
+    "persona_variable_income_gap_days": 45,
+    "persona_variable_income_buffer_months": 1.0,
+    "persona_subscription_min_merchants": 3,
+    "persona_subscription_monthly_spend": 50,
+    "persona_subscription_share": 0.10,
+    "persona_savings_growth": 0.02,
+    "persona_savings_monthly_inflow": 200,
+    "persona_stretched_spend_ratio": 0.95,
+    "persona_stretched_buffer_months": 0.5,
+    "education_min": 3,
+    "education_max": 5,
+    "offers_max": 3,
+    # Relevance: a persona match outweighs any single signal; the recent window counts more.
+    "score_persona_30d": 10,
+    "score_persona_180d": 8,
+    "score_tag_30d": 2,
+    "score_tag_180d": 1,
+}
+# New recommendations wait for an operator's approval; False publishes them at once.
+RECOMMENDATIONS_REQUIRE_REVIEW = env_bool("RECOMMENDATIONS_REQUIRE_REVIEW", default=True)
+# Cached reads (profile, signals, persona, recommendations) live this long at most; every
+# recompute, consent change and review decision invalidates them at once anyway.
+INSIGHTS_CACHE_SECONDS = 24 * 3600
+
 # --- API ---------------------------------------------------------------------------------
 # Clients behind this many proxies (the ALB is one) send their address in X-Forwarded-For;
 # anything further left in that header is client-controlled and never trusted.
@@ -319,20 +357,24 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
-        for name in (
-            "ValidationErrorEnum",
-            "ClientErrorEnum",
-            "ServerErrorEnum",
-            "ErrorCode401Enum",
-            "ErrorCode403Enum",
-            "ErrorCode404Enum",
-            "ErrorCode405Enum",
-            "ErrorCode406Enum",
-            "ErrorCode415Enum",
-            "ErrorCode429Enum",
-            "ErrorCode500Enum",
-        )
+        "UploadStatusEnum": "uploads.models.UploadStatus",
+        "RecommendationStatusEnum": "recommendations.models.RecommendationStatus",
+        **{
+            name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
+            for name in (
+                "ValidationErrorEnum",
+                "ClientErrorEnum",
+                "ServerErrorEnum",
+                "ErrorCode401Enum",
+                "ErrorCode403Enum",
+                "ErrorCode404Enum",
+                "ErrorCode405Enum",
+                "ErrorCode406Enum",
+                "ErrorCode415Enum",
+                "ErrorCode429Enum",
+                "ErrorCode500Enum",
+            )
+        },
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("consent.api.urls")),
     path("", include("uploads.api.urls")),
+    path("", include("recommendations.api.urls")),
 ]
 
 urlpatterns = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -12,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from spendsense.api.errors import DomainError
+from spendsense.api.idempotency import idempotency_key
 from spendsense.api.openapi import ErrorResponseSerializer, error_responses
 from spendsense.api.request import request_user
 from spendsense.api.viewsets import OwnedViewSet
@@ -29,7 +28,6 @@ from uploads.validation import UploadError, UploadRejected
 # Multipart framing around a file is a few hundred bytes; anything much larger is refused
 # from its Content-Length before a byte of it is read.
 MULTIPART_SLACK = 64 * 1024
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 class PayloadTooLarge(DomainError):
@@ -100,13 +98,7 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
         from consent.services import consent_require
 
         consent_require(user=user)
-        key = request.headers.get("Idempotency-Key")
-        if key is not None and not _IDEMPOTENCY_KEY.match(key):
-            raise DomainError(
-                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
-                code="invalid",
-                attr="Idempotency-Key",
-            )
+        key = idempotency_key(request)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

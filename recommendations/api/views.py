@@ -1,0 +1,267 @@
+"""``/users/{user_id}/profile|signals|persona|recommendations`` and ``/recommendations/*``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from consent.services import consent_require
+from recommendations import selectors, services
+from recommendations.api.serializers import (
+    FeedbackRequestSerializer,
+    FeedbackSerializer,
+    OperatorRecommendationSerializer,
+    PersonaSerializer,
+    ProfileSerializer,
+    RecommendationPageSerializer,
+    RecommendationSerializer,
+    SignalsSerializer,
+)
+from recommendations.cache import cached_read
+from recommendations.models import Recommendation, RecommendationStatus
+from spendsense.api.idempotency import replay_or_run
+from spendsense.api.openapi import error_responses
+from spendsense.api.pagination import PageNumberPagination
+from spendsense.api.permissions import Perm, role_has
+from spendsense.api.request import request_user
+from uploads.models import Account, DataUpload, Transaction
+
+USER_ID = OpenApiParameter("user_id", str, OpenApiParameter.PATH, description="A user id, or `me`.")
+
+
+def _operator(user: User) -> bool:
+    return role_has(user.role, Perm.READ_ANY_USER)
+
+
+def target_user(request: Request, user_ref: str) -> User:
+    """The user a path names: ``me``, oneself, or (operators) anyone. Someone else's id is a
+    404 to a user: they may not learn whether it exists. The target's consent is required."""
+    caller = request_user(request)
+    if user_ref == "me":
+        target: User | None = caller
+    else:
+        try:
+            user_id = uuid.UUID(user_ref)
+        except ValueError:
+            raise exceptions.NotFound() from None
+        if user_id == caller.id:
+            target = caller
+        elif _operator(caller):
+            target = User.objects.filter(pk=user_id).first()
+        else:
+            target = None
+    if target is None:
+        raise exceptions.NotFound()
+    consent_require(user=target)
+    return target
+
+
+def _profile(user: User) -> dict[str, Any]:
+    signals = selectors.signals_get(user_id=user.id)
+    persona = selectors.persona_get(user_id=user.id)
+    return {
+        "user_id": str(user.id),
+        "as_of": signals["as_of"],
+        "consent": {"status": user.consent_status, "version": user.consent_version},
+        "personas": {w: c["persona"] for w, c in persona["current"].items()},
+        "detected_signals": {w: data.get("detected", []) for w, data in signals["windows"].items()},
+        "accounts": [
+            {
+                "account_id": a.account_id,
+                "name": a.name,
+                "mask": a.mask,
+                "type": a.type,
+                "subtype": a.subtype,
+                "current": str(a.current) if a.current is not None else None,
+                "available": str(a.available) if a.available is not None else None,
+                "limit": str(a.limit) if a.limit is not None else None,
+                "currency": a.iso_currency_code or a.unofficial_currency_code,
+            }
+            for a in Account.objects.filter(user=user).order_by("type", "name")
+        ],
+        "transaction_count": Transaction.objects.filter(user=user).count(),
+        "upload_count": DataUpload.objects.filter(user=user).count(),
+    }
+
+
+class UserInsightsViewSet(viewsets.ViewSet):
+    """A user's insights. Owner or operator; the user's consent is required."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["insights"],
+        parameters=[USER_ID],
+        responses={200: ProfileSerializer, **error_responses(403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def profile(self, request: Request, pk: str) -> Response:
+        user = target_user(request, pk)
+        return Response(cached_read(user_id=user.id, name="profile", build=lambda: _profile(user)))
+
+    @extend_schema(
+        tags=["insights"],
+        parameters=[USER_ID],
+        responses={200: SignalsSerializer, **error_responses(403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def signals(self, request: Request, pk: str) -> Response:
+        user = target_user(request, pk)
+        return Response(
+            cached_read(
+                user_id=user.id,
+                name="signals",
+                build=lambda: selectors.signals_get(user_id=user.id),
+            )
+        )
+
+    @extend_schema(
+        tags=["insights"],
+        parameters=[USER_ID],
+        responses={200: PersonaSerializer, **error_responses(403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def persona(self, request: Request, pk: str) -> Response:
+        user = target_user(request, pk)
+        return Response(
+            cached_read(
+                user_id=user.id,
+                name="persona",
+                build=lambda: selectors.persona_get(user_id=user.id),
+            )
+        )
+
+    @extend_schema(
+        tags=["insights"],
+        parameters=[
+            USER_ID,
+            OpenApiParameter(
+                "status", str, enum=RecommendationStatus.values, description="Operators only."
+            ),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: RecommendationPageSerializer, **error_responses(403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def recommendations(self, request: Request, pk: str) -> Response:
+        user = target_user(request, pk)
+        caller = request_user(request)
+        operator = _operator(caller)
+        wanted = request.query_params.get("status")
+        if wanted is not None and wanted not in RecommendationStatus.values:
+            raise exceptions.ValidationError(
+                {"status": [f"Choose one of {', '.join(RecommendationStatus.values)}."]}
+            )
+        if operator:
+            statuses = [wanted] if wanted else list(RecommendationStatus.values)
+        else:
+            # People see what a reviewer approved, and nothing else.
+            statuses = [RecommendationStatus.APPROVED]
+        query = hashlib.sha256(
+            json.dumps(
+                [
+                    statuses,
+                    operator,
+                    request.query_params.get("page"),
+                    request.query_params.get("page_size"),
+                ]
+            ).encode()
+        ).hexdigest()[:16]
+
+        def build() -> dict[str, Any]:
+            paginator = PageNumberPagination()
+            queryset = selectors.recommendations_for(user_id=user.id, statuses=statuses)
+            page = paginator.paginate_queryset(queryset, request, view=self) or []
+            serializer = OperatorRecommendationSerializer if operator else RecommendationSerializer
+            body = paginator.get_paginated_response(serializer(page, many=True).data).data
+            return {"as_of": selectors.signals_get(user_id=user.id)["as_of"], **body}
+
+        return Response(cached_read(user_id=user.id, name=f"recommendations:{query}", build=build))
+
+
+class RecommendationViewSet(viewsets.GenericViewSet):
+    """One recommendation, and feedback on it."""
+
+    permission_classes = [IsAuthenticated]
+    queryset = Recommendation.objects.select_related("user")
+
+    def _get(self, request: Request, pk: str) -> Recommendation:
+        caller = request_user(request)
+        try:
+            rec_id = uuid.UUID(pk)
+        except ValueError:
+            raise exceptions.NotFound() from None
+        recommendation = Recommendation.objects.select_related("user").filter(pk=rec_id).first()
+        visible = recommendation is not None and (
+            _operator(caller)
+            or (
+                recommendation.user_id == caller.id
+                and recommendation.status == RecommendationStatus.APPROVED
+            )
+        )
+        if not visible or recommendation is None:
+            raise exceptions.NotFound()
+        consent_require(user=recommendation.user)
+        return recommendation
+
+    @extend_schema(
+        tags=["recommendations"],
+        responses={200: RecommendationSerializer, **error_responses(403, 404)},
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        recommendation = self._get(request, pk)
+        serializer = (
+            OperatorRecommendationSerializer
+            if _operator(request_user(request))
+            else RecommendationSerializer
+        )
+        return Response(serializer(recommendation).data)
+
+    @extend_schema(
+        tags=["recommendations"],
+        request=FeedbackRequestSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={
+            201: FeedbackSerializer,
+            200: FeedbackSerializer,
+            **error_responses(403, 404, 409),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def feedback(self, request: Request, pk: str) -> Response:
+        recommendation = self._get(request, pk)
+        data = FeedbackRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def run() -> Response:
+            feedback, created = services.feedback_record(
+                user=request_user(request),
+                recommendation=recommendation,
+                rating=data.validated_data["rating"],
+                comment=data.validated_data["comment"],
+            )
+            body = FeedbackSerializer(
+                {
+                    "id": feedback.pk,
+                    "recommendation_id": recommendation.pk,
+                    "rating": feedback.rating,
+                    "comment": feedback.comment,
+                    "created_at": feedback.created_at,
+                    "updated_at": feedback.updated_at,
+                }
+            ).data
+            return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+        fingerprint = json.dumps([str(recommendation.pk), data.validated_data], sort_keys=True)
+        return replay_or_run(request, scope="feedback", fingerprint=fingerprint, run=run)

@@ -1,0 +1,78 @@
+"""``manage.py bench_engine --users N``: the engine's speed on the configured database.
+
+Loads N synthetic users (180+ days of history each) straight into the tables, then times
+``user_recompute`` (load + signals + personas + recommendations + writes) per user and prints
+users/s and per-user p50/p95, with the split between loading, computing and writing. The
+users are erased afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import User
+from consent.services import consent_grant
+from recommendations.services import user_recompute
+from recommendations.synthetic import synthetic_user
+from uploads.services import _ingest, user_data_erase
+from uploads.validation import parse_upload
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+class Command(BaseCommand):
+    help = "Benchmark the engine per user against the configured database."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--users", type=int, default=200)
+        parser.add_argument("--seed", type=int, default=99)
+
+    def handle(self, *args: Any, users: int, seed: int, **options: Any) -> None:
+        if users < 1:
+            raise CommandError("--users must be at least 1")
+        engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        created: list[User] = []
+        try:
+            started = time.perf_counter()
+            for index in range(users):
+                synthetic = synthetic_user(index, seed)
+                user = User.objects.create_user(
+                    f"bench-engine-{seed}-{index}-{time.time_ns()}@example.invalid"
+                )
+                created.append(user)
+                consent_grant(user=user, version=None, request=None)
+                parsed = parse_upload(json.dumps(synthetic.body).encode(), known_account_ids=set())
+                _ingest(user, parsed)
+            self.stdout.write(
+                f"database: {engine}; loaded {users} users in {time.perf_counter() - started:.1f} s"
+            )
+            timings = []
+            started = time.perf_counter()
+            for user in created:
+                timings.append(user_recompute(user_id=user.pk))
+            elapsed = time.perf_counter() - started
+            total = [t["total_ms"] for t in timings]
+            self.stdout.write(
+                f"engine: {users} users in {elapsed:.2f} s = {users / elapsed:.1f} users/s | "
+                f"per user p50 {percentile(total, 0.5):.1f} ms, "
+                f"p95 {percentile(total, 0.95):.1f} ms"
+            )
+            for part in ("load_ms", "compute_ms", "write_ms"):
+                values = [t[part] for t in timings]
+                self.stdout.write(
+                    f"  {part[:-3]}: p50 {percentile(values, 0.5):.1f} ms, "
+                    f"p95 {percentile(values, 0.95):.1f} ms, mean {statistics.mean(values):.1f} ms"
+                )
+        finally:
+            for user in created:
+                user_data_erase(user=user)
+                user.delete()

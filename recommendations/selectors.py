@@ -1,0 +1,195 @@
+"""Reads of the engine's inputs and outputs."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Max, QuerySet
+
+from recommendations.engine.choose import CatalogItem
+from recommendations.engine.data import AccountData, LiabilityData, TransactionData, UserData
+from recommendations.models import (
+    EducationItem,
+    PartnerOffer,
+    PersonaAssignment,
+    Recommendation,
+    SignalSnapshot,
+    Window,
+)
+from uploads.models import Account, Liability, Transaction
+
+
+def user_data_load(*, user_id: uuid.UUID) -> UserData:
+    """Everything the engine reads about one user, as plain data (three queries)."""
+    accounts = [
+        AccountData(
+            account_id=a.account_id,
+            type=a.type,
+            subtype=a.subtype,
+            name=a.name,
+            mask=a.mask,
+            current=a.current,
+            available=a.available,
+            limit=a.limit,
+            currency=a.iso_currency_code or a.unofficial_currency_code or "USD",
+        )
+        for a in Account.objects.filter(user_id=user_id)
+    ]
+    transactions = [
+        TransactionData(
+            transaction_id=row[0],
+            account_id=row[1],
+            date=row[2],
+            amount=row[3],
+            merchant=row[4] or row[5],
+            pfc_primary=row[6],
+            pfc_detailed=row[7],
+            pending=row[8],
+            currency=row[9] or row[10] or "USD",
+        )
+        for row in Transaction.objects.filter(user_id=user_id).values_list(
+            "transaction_id",
+            "account_id",
+            "date",
+            "amount",
+            "merchant_name",
+            "name",
+            "pfc_primary",
+            "pfc_detailed",
+            "pending",
+            "iso_currency_code",
+            "unofficial_currency_code",
+        )
+    ]
+    liabilities = []
+    for liability in Liability.objects.filter(user_id=user_id):
+        aprs = liability.details.get("aprs", []) if isinstance(liability.details, dict) else []
+        interest = sum(
+            (Decimal(a["interest_charge_amount"]) for a in aprs if a.get("interest_charge_amount")),
+            Decimal(0),
+        )
+        liabilities.append(
+            LiabilityData(
+                account_id=liability.account_id,
+                kind=liability.kind,
+                is_overdue=liability.is_overdue,
+                minimum_payment_amount=liability.minimum_payment_amount,
+                last_payment_amount=liability.last_payment_amount,
+                interest_charged=interest,
+                interest_rate_percentage=liability.interest_rate_percentage,
+            )
+        )
+    return UserData(accounts=accounts, transactions=transactions, liabilities=liabilities)
+
+
+_catalog_memo: dict[str, Any] = {}
+CATALOG_MEMO_SECONDS = 30.0
+
+
+def catalog_load() -> tuple[list[CatalogItem], str]:
+    """The active catalog, memoised per process for a few seconds (an engine run over many
+    users reads it once); an edit in the console clears it through ``catalog_changed``."""
+    now = time.monotonic()
+    if _catalog_memo and now - _catalog_memo["at"] < CATALOG_MEMO_SECONDS:
+        return _catalog_memo["items"], _catalog_memo["version"]
+    items, version = _catalog_read()
+    _catalog_memo.update(at=now, items=items, version=version)
+    return items, version
+
+
+def catalog_changed() -> None:
+    _catalog_memo.clear()
+
+
+def _catalog_read() -> tuple[list[CatalogItem], str]:
+    """The active catalog as plain items, and a version that changes with any edit."""
+    items: list[CatalogItem] = []
+    for entry in EducationItem.objects.filter(active=True).order_by("slug"):
+        items.append(
+            CatalogItem(
+                slug=entry.slug,
+                kind="education",
+                title=entry.title,
+                content=entry.content,
+                rationale_template=entry.rationale_template,
+                personas=tuple(entry.personas or ()),
+                tags=tuple(entry.tags or ()),
+                requires=tuple(entry.requires or ()),
+                priority=entry.priority,
+            )
+        )
+    for offer in PartnerOffer.objects.filter(active=True).order_by("slug"):
+        items.append(
+            CatalogItem(
+                slug=offer.slug,
+                kind="partner_offer",
+                title=offer.title,
+                content=offer.content,
+                rationale_template=offer.rationale_template,
+                personas=tuple(offer.personas or ()),
+                tags=tuple(offer.tags or ()),
+                requires=tuple(offer.requires or ()),
+                priority=offer.priority,
+                product_type=offer.product_type,
+                partner=offer.partner,
+                eligibility=dict(offer.eligibility or {}),
+                predatory=offer.predatory,
+            )
+        )
+    stamps = [
+        EducationItem.objects.aggregate(m=Max("updated_at"))["m"],
+        PartnerOffer.objects.aggregate(m=Max("updated_at"))["m"],
+        len(items),
+    ]
+    version = hashlib.sha256(repr(stamps).encode()).hexdigest()[:12]
+    return items, version
+
+
+def signals_get(*, user_id: uuid.UUID) -> dict[str, Any]:
+    """``{"as_of", "windows": {...}}`` from the stored snapshots (as_of null before data)."""
+    snapshots = {s.window: s for s in SignalSnapshot.objects.filter(user_id=user_id)}
+    if not snapshots:
+        return {"as_of": None, "windows": {}}
+    as_of = max(s.as_of for s in snapshots.values())
+    return {
+        "as_of": as_of.isoformat(),
+        "windows": {w: snapshots[w].data for w in Window.values if w in snapshots},
+    }
+
+
+def persona_get(*, user_id: uuid.UUID) -> dict[str, Any]:
+    history = list(
+        PersonaAssignment.objects.filter(user_id=user_id).order_by("-assigned_at", "-id")[:100]
+    )
+    current: dict[str, Any] = {}
+    for row in history:
+        if row.window not in current:
+            current[row.window] = {
+                "persona": row.persona,
+                "matched": row.matched,
+                "reason": row.reason,
+                "assigned_at": row.assigned_at.isoformat(),
+            }
+    as_of = max((row.as_of for row in history), default=None)
+    return {
+        "as_of": as_of.isoformat() if as_of else None,
+        "current": {w: current[w] for w in Window.values if w in current},
+        "history": [
+            {
+                "window": row.window,
+                "persona": row.persona,
+                "assigned_at": row.assigned_at.isoformat(),
+            }
+            for row in history
+        ],
+    }
+
+
+def recommendations_for(*, user_id: uuid.UUID, statuses: list[str]) -> QuerySet[Recommendation]:
+    return Recommendation.objects.filter(user_id=user_id, status__in=statuses).order_by(
+        "type", "-score", "created_at"
+    )

@@ -1,0 +1,334 @@
+"""The insight endpoints and the engine's persistence, through the real upload pipeline."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from accounts.tests.factories import OperatorFactory, UserFactory
+from conftest import SignedIn, grant_consent, sign_in
+from recommendations.engine.choose import DISCLAIMER
+from recommendations.models import Feedback, PersonaAssignment, Recommendation, SignalSnapshot
+from recommendations.services import user_recompute
+from recommendations.synthetic import synthetic_user
+from uploads.tests.test_api import upload
+
+pytestmark = pytest.mark.django_db
+PATHS = ["profile", "signals", "persona", "recommendations"]
+
+
+def seed(user_client: SignedIn, archetype_index: int = 0) -> None:
+    body = synthetic_user(archetype_index, 5).body
+    response = upload(user_client.client, json.dumps(body).encode())
+    assert response.status_code == HTTPStatus.ACCEPTED
+
+
+def approve_all(user_id: Any) -> None:
+    Recommendation.objects.filter(user_id=user_id).update(status="approved")
+    from recommendations.cache import user_cache_bump
+
+    user_cache_bump(user_id=user_id)
+
+
+@pytest.fixture
+def seeded(consented: SignedIn) -> SignedIn:
+    seed(consented)
+    return consented
+
+
+def test_signals_shape(seeded: SignedIn) -> None:
+    body = seeded.client.get("/api/v1/users/me/signals").json()
+
+    assert body["as_of"] == "2026-10-31"
+    assert set(body["windows"]) == {"30d", "180d"}
+    window = body["windows"]["30d"]
+    assert set(window) >= {"subscriptions", "savings", "credit", "income"}
+    card = window["credit"]["cards"][0]
+    assert 0.68 <= card["utilization"] < 0.81  # a fraction, per card, with its mask
+    assert len(card["mask"]) == 4
+
+
+def test_persona_shape_and_history(seeded: SignedIn) -> None:
+    body = seeded.client.get("/api/v1/users/me/persona").json()
+
+    assert body["current"]["30d"]["persona"] == "high_utilization"
+    assert "high_utilization" in body["current"]["30d"]["matched"]
+    assert {h["window"] for h in body["history"]} == {"30d", "180d"}
+    # A recompute that changes nothing adds no history; a change does.
+    user_recompute(user_id=seeded.user.id)
+    assert PersonaAssignment.objects.filter(user=seeded.user).count() == 2
+
+
+def test_users_see_only_approved_recommendations(seeded: SignedIn) -> None:
+    pending = seeded.client.get("/api/v1/users/me/recommendations").json()
+    assert pending["count"] == 0
+    assert pending["as_of"] == "2026-10-31"
+
+    approve_all(seeded.user.id)
+    body = seeded.client.get("/api/v1/users/me/recommendations").json()
+
+    assert 4 <= body["count"] <= 8
+    item = body["results"][0]
+    assert set(item) == {
+        "id",
+        "type",
+        "title",
+        "content",
+        "rationale",
+        "disclaimer",
+        "persona",
+        "window",
+        "status",
+        "created_at",
+    }
+    assert all(r["disclaimer"] == DISCLAIMER for r in body["results"])
+    assert any("%" in r["rationale"] or "$" in r["rationale"] for r in body["results"])
+    detail = seeded.client.get(f"/api/v1/recommendations/{item['id']}")
+    assert detail.status_code == HTTPStatus.OK
+    assert "decision_trace" not in detail.json()
+
+
+def test_operators_see_every_status_with_the_trace(seeded: SignedIn) -> None:
+    operator = sign_in(OperatorFactory.create())
+
+    body = operator.client.get(
+        f"/api/v1/users/{seeded.user.id}/recommendations?status=pending"
+    ).json()
+
+    assert body["count"] >= 4
+    trace = body["results"][0]["decision_trace"]
+    assert set(trace) >= {
+        "engine_version",
+        "catalog_version",
+        "inputs",
+        "signals",
+        "personas",
+        "item",
+        "window",
+        "excluded_offers",
+    }
+    assert trace["personas"]["30d"]["persona"] == "high_utilization"
+    assert body["results"][0]["user_id"] == str(seeded.user.id)
+    bad = operator.client.get(f"/api/v1/users/{seeded.user.id}/recommendations?status=maybe")
+    assert bad.status_code == HTTPStatus.BAD_REQUEST
+    assert bad.json()["errors"][0]["attr"] == "status"
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_another_users_insights_are_404(seeded: SignedIn, path: str) -> None:
+    stranger = sign_in(grant_consent(UserFactory.create()))
+
+    response = stranger.client.get(f"/api/v1/users/{seeded.user.id}/{path}")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_operators_may_read_anyone_and_me_works(seeded: SignedIn, path: str) -> None:
+    operator = sign_in(OperatorFactory.create())
+
+    assert (
+        operator.client.get(f"/api/v1/users/{seeded.user.id}/{path}").status_code == HTTPStatus.OK
+    )
+    assert seeded.client.get(f"/api/v1/users/{seeded.user.id}/{path}").status_code == HTTPStatus.OK
+    assert (
+        operator.client.get(f"/api/v1/users/not-a-uuid/{path}").status_code == HTTPStatus.NOT_FOUND
+    )
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert (
+        operator.client.get(f"/api/v1/users/{missing}/{path}").status_code == HTTPStatus.NOT_FOUND
+    )
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_without_consent_403(signed_in: SignedIn, path: str) -> None:
+    response = signed_in.client.get(f"/api/v1/users/me/{path}")
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json()["errors"][0]["code"] == "consent_required"
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_operators_also_need_the_users_consent(signed_in: SignedIn, path: str) -> None:
+    operator = sign_in(OperatorFactory.create())
+
+    assert (
+        operator.client.get(f"/api/v1/users/{signed_in.user.id}/{path}").status_code
+        == HTTPStatus.FORBIDDEN
+    )
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_with_consent_but_no_data_as_of_is_null(consented: SignedIn, path: str) -> None:
+    response = consented.client.get(f"/api/v1/users/me/{path}")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["as_of"] is None
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_anonymous_401(api_client: Any, path: str) -> None:
+    assert api_client.get(f"/api/v1/users/me/{path}").status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_accounts_only_keeps_as_of_null(consented: SignedIn) -> None:
+    upload(
+        consented.client, json.dumps({"accounts": synthetic_user(0, 5).body["accounts"]}).encode()
+    )
+
+    assert consented.client.get("/api/v1/users/me/signals").json() == {"as_of": None, "windows": {}}
+    assert len(consented.client.get("/api/v1/users/me/profile").json()["accounts"]) == 2
+
+
+def test_profile(seeded: SignedIn) -> None:
+    body = seeded.client.get("/api/v1/users/me/profile").json()
+
+    assert body["as_of"] == "2026-10-31"
+    assert body["personas"] == {"30d": "high_utilization", "180d": "high_utilization"}
+    assert body["consent"]["status"] == "granted"
+    assert body["upload_count"] == 1
+    assert body["transaction_count"] > 50
+    assert {a["type"] for a in body["accounts"]} == {"depository", "credit"}
+
+
+def test_recompute_replaces_pending_and_keeps_decided(seeded: SignedIn) -> None:
+    first = list(Recommendation.objects.filter(user=seeded.user))
+    kept = first[0]
+    Recommendation.objects.filter(pk=kept.pk).update(status="rejected")
+
+    user_recompute(user_id=seeded.user.id)
+
+    after = list(Recommendation.objects.filter(user=seeded.user))
+    assert Recommendation.objects.get(pk=kept.pk).status == "rejected"
+    assert {r.pk for r in after if r.status == "pending"}.isdisjoint({r.pk for r in first})
+    # The rejected item is not proposed again.
+    assert [r.slug for r in after].count(kept.slug) == 1
+
+
+def test_review_off_publishes_at_once(consented: SignedIn, settings: Any) -> None:
+    settings.RECOMMENDATIONS_REQUIRE_REVIEW = False
+
+    seed(consented)
+
+    assert set(
+        Recommendation.objects.filter(user=consented.user).values_list("status", flat=True)
+    ) == {"approved"}
+    assert consented.client.get("/api/v1/users/me/recommendations").json()["count"] >= 4
+
+
+def test_reads_are_cached_and_invalidated_on_recompute(
+    seeded: SignedIn, django_assert_max_num_queries: Any
+) -> None:
+    seeded.client.get("/api/v1/users/me/signals")
+    SignalSnapshot.objects.filter(user=seeded.user).update(data={"tampered": True})
+
+    cached = seeded.client.get("/api/v1/users/me/signals").json()
+    user_recompute(user_id=seeded.user.id)
+    fresh = seeded.client.get("/api/v1/users/me/signals").json()
+
+    assert cached["windows"]["30d"] != {"tampered": True}  # served from the cache
+    assert fresh["windows"]["30d"]["credit"]["cards"]  # recomputed, and the cache followed
+    from django.utils import timezone
+
+    from recommendations.cache import cache_stats
+
+    stats = cache_stats(days=[timezone.now().date()])
+    assert stats["hits"] >= 1
+    assert stats["misses"] >= 2
+
+
+def test_consent_change_invalidates_the_cache(seeded: SignedIn) -> None:
+    assert seeded.client.get("/api/v1/users/me/signals").status_code == HTTPStatus.OK
+
+    seeded.client.delete("/api/v1/consent?delete_data=true")
+    seeded.client.post("/api/v1/consent", {})
+
+    assert seeded.client.get("/api/v1/users/me/signals").json() == {"as_of": None, "windows": {}}
+
+
+# --- recommendation detail and feedback --------------------------------------------------
+
+
+@pytest.fixture
+def approved(seeded: SignedIn) -> Recommendation:
+    approve_all(seeded.user.id)
+    return Recommendation.objects.filter(user=seeded.user).first()  # type: ignore[return-value]
+
+
+def test_feedback_create_then_update(seeded: SignedIn, approved: Recommendation) -> None:
+    url = f"/api/v1/recommendations/{approved.pk}/feedback"
+
+    first = seeded.client.post(url, {"rating": "helpful"})
+    second = seeded.client.post(url, {"rating": "not_helpful", "comment": "Already did this."})
+
+    assert first.status_code == HTTPStatus.CREATED
+    assert second.status_code == HTTPStatus.OK
+    assert second.json()["id"] == first.json()["id"]
+    feedback = Feedback.objects.get()
+    assert (feedback.rating, feedback.comment) == ("not_helpful", "Already did this.")
+
+
+@pytest.mark.parametrize(
+    ("payload", "attr"),
+    [
+        ({}, "rating"),
+        ({"rating": "meh"}, "rating"),
+        ({"rating": "helpful", "comment": "x" * 2001}, "comment"),
+    ],
+)
+def test_feedback_bad_input(
+    seeded: SignedIn, approved: Recommendation, payload: dict, attr: str
+) -> None:
+    response = seeded.client.post(f"/api/v1/recommendations/{approved.pk}/feedback", payload)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"][0]["attr"] == attr
+    assert not Feedback.objects.exists()
+
+
+def test_feedback_idempotency_key(seeded: SignedIn, approved: Recommendation) -> None:
+    url = f"/api/v1/recommendations/{approved.pk}/feedback"
+
+    first = seeded.client.post(url, {"rating": "helpful"}, HTTP_IDEMPOTENCY_KEY="fb-1")
+    replay = seeded.client.post(url, {"rating": "helpful"}, HTTP_IDEMPOTENCY_KEY="fb-1")
+    conflict = seeded.client.post(url, {"rating": "not_helpful"}, HTTP_IDEMPOTENCY_KEY="fb-1")
+
+    assert first.status_code == replay.status_code == HTTPStatus.CREATED
+    assert replay.json() == first.json()
+    assert conflict.status_code == HTTPStatus.CONFLICT
+    assert Feedback.objects.get().rating == "helpful"
+
+
+def test_feedback_on_someone_elses_item(seeded: SignedIn, approved: Recommendation) -> None:
+    stranger = sign_in(grant_consent(UserFactory.create()))
+    operator = sign_in(OperatorFactory.create())
+    url = f"/api/v1/recommendations/{approved.pk}/feedback"
+
+    assert stranger.client.post(url, {"rating": "helpful"}).status_code == HTTPStatus.NOT_FOUND
+    assert operator.client.post(url, {"rating": "helpful"}).status_code == HTTPStatus.FORBIDDEN
+    assert not Feedback.objects.exists()
+
+
+def test_pending_items_are_invisible_to_their_owner(seeded: SignedIn) -> None:
+    pending = Recommendation.objects.filter(user=seeded.user).first()
+    assert pending is not None
+
+    assert (
+        seeded.client.get(f"/api/v1/recommendations/{pending.pk}").status_code
+        == HTTPStatus.NOT_FOUND
+    )
+    assert (
+        seeded.client.get("/api/v1/recommendations/not-a-uuid").status_code == HTTPStatus.NOT_FOUND
+    )
+
+
+def test_erasure_removes_derived_rows(seeded: SignedIn) -> None:
+    seeded.client.delete("/api/v1/consent?delete_data=true")
+
+    for model in (SignalSnapshot, PersonaAssignment, Recommendation):
+        assert not model.objects.filter(user=seeded.user).exists()
+    assert cache.get("nothing") is None
