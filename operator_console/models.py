@@ -18,3 +18,24 @@ class SyntheticDemographic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.age_band} ({self.user_id})"
+
+
+class RecommendationRevision(models.Model):
+    """The text of a recommendation before an operator edited it (an audited revision)."""
+
+    recommendation = models.ForeignKey(
+        "recommendations.Recommendation", on_delete=models.CASCADE, related_name="revisions"
+    )
+    revision = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    content = models.TextField()
+    rationale = models.TextField()
+    edited_by_id = models.UUIDField()
+    reason = models.TextField(blank=True, default="")
+    edited_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-revision"]
+
+    def __str__(self) -> str:
+        return f"revision {self.revision} of {self.recommendation_id}"

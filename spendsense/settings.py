@@ -43,7 +43,7 @@ ALLOWED_HOSTS = env_list(
 
 # --- applications ------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "operator_console.apps.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "consent",
     "uploads",
     "recommendations",
-    "operator_console",
+    "operator_console.apps.OperatorConsoleConfig",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +210,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
 # --- authentication ----------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = ["accounts.backends.RolePermissionBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -359,6 +360,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UploadStatusEnum": "uploads.models.UploadStatus",
         "RecommendationStatusEnum": "recommendations.models.RecommendationStatus",
+        "RecommendationTypeEnum": "recommendations.models.RecommendationType",
         **{
             name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
             for name in (

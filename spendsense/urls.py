@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("consent.api.urls")),
     path("", include("uploads.api.urls")),
     path("", include("recommendations.api.urls")),
+    path("", include("operator_console.api.urls")),
 ]
 
 urlpatterns = [

@@ -37,6 +37,24 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+# What operators may do in the Django admin console (admins are superusers there).
+OPERATOR_CONSOLE_PERMISSIONS: frozenset[str] = frozenset(
+    {
+        "recommendations.view_recommendation",
+        "recommendations.change_recommendation",
+        "recommendations.view_signalsnapshot",
+        "recommendations.view_personaassignment",
+        "recommendations.view_feedback",
+        "recommendations.view_educationitem",
+        "recommendations.view_partneroffer",
+        "accounts.view_user",
+        "accounts.view_auditevent",
+        "uploads.view_dataupload",
+        "operator_console.view_recommendationrevision",
+    }
+)
+
+
 def role_has(role: str | None, permission: str) -> bool:
     return permission in ROLE_PERMISSIONS.get(role or "", frozenset())
 

@@ -1,0 +1,224 @@
+"""Writes of the operator console: review decisions, edits (kept as revisions), bulk review,
+flags. Every action is audited with who, what, before and after, and why."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework import exceptions
+
+from accounts.audit import audit_record
+from accounts.models import User
+from operator_console.models import RecommendationRevision
+from recommendations.cache import user_cache_bump
+from recommendations.engine.choose import tone_problems
+from recommendations.models import Recommendation, RecommendationStatus
+from spendsense.api.errors import Conflict, DomainError
+
+DECISIONS = {"approve": RecommendationStatus.APPROVED, "reject": RecommendationStatus.REJECTED}
+BULK_LIMIT = 500
+EDITABLE = ("title", "content", "rationale")
+
+
+def _snapshot(recommendation: Recommendation) -> dict[str, Any]:
+    return {
+        "status": recommendation.status,
+        "title": recommendation.title,
+        "content": recommendation.content,
+        "rationale": recommendation.rationale,
+        "flagged": recommendation.flagged,
+        "revision": recommendation.revision,
+    }
+
+
+def _decidable(recommendation: Recommendation, target: str) -> bool:
+    """Pending items can be decided; deciding again the same way is a no-op; the other way is
+    a conflict."""
+    return recommendation.status in (RecommendationStatus.PENDING, target)
+
+
+def recommendation_decide(
+    *,
+    recommendation: Recommendation,
+    action: str,
+    actor: User,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Recommendation:
+    """Approve or reject one recommendation (409 if it was decided the other way)."""
+    target = DECISIONS[action]
+    with transaction.atomic():
+        locked = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
+        if not _decidable(locked, target):
+            raise Conflict(
+                f"This recommendation was already {locked.status}; it cannot be {target} now.",
+                code="already_decided",
+            )
+        if locked.status == target:
+            return locked
+        before = _snapshot(locked)
+        _apply(locked, target, actor, reason)
+        locked.save()
+        audit_record(
+            action=f"review.{action}",
+            actor_id=actor.id,
+            request=request,
+            target_type="recommendation",
+            target_id=str(locked.pk),
+            details={
+                "before": before,
+                "after": _snapshot(locked),
+                "reason": reason,
+                "user_id": str(locked.user_id),
+            },
+        )
+    user_cache_bump(user_id=locked.user_id)
+    return locked
+
+
+def _apply(recommendation: Recommendation, target: str, actor: User, reason: str) -> None:
+    now = timezone.now()
+    recommendation.status = target
+    recommendation.decided_at = now
+    recommendation.decision_reason = reason
+    if target == RecommendationStatus.APPROVED:
+        recommendation.approved_at = now
+        recommendation.approved_by = actor
+    else:
+        recommendation.approved_at = None
+        recommendation.approved_by = None
+
+
+def recommendations_bulk_decide(
+    *,
+    ids: Iterable[uuid.UUID],
+    action: str,
+    actor: User,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> list[Recommendation]:
+    """Decide many at once, all or nothing: unknown or undecidable ids fail the whole call."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        raise exceptions.ValidationError({"ids": ["List at least one recommendation id."]})
+    if len(wanted) > BULK_LIMIT:
+        raise exceptions.ValidationError({"ids": [f"At most {BULK_LIMIT} ids per call."]})
+    target = DECISIONS[action]
+    with transaction.atomic():
+        found = {r.pk: r for r in Recommendation.objects.select_for_update().filter(pk__in=wanted)}
+        unknown = [str(pk) for pk in wanted if pk not in found]
+        undecidable = [
+            str(pk) for pk in wanted if pk in found and not _decidable(found[pk], target)
+        ]
+        if unknown or undecidable:
+            errors: dict[str, list[str]] = {}
+            if unknown:
+                errors["ids"] = [f"Unknown ids: {', '.join(unknown)}."]
+            if undecidable:
+                errors.setdefault("ids", []).append(
+                    f"Already decided the other way: {', '.join(undecidable)}."
+                )
+            raise exceptions.ValidationError(errors)
+        changed = []
+        for pk in wanted:
+            recommendation = found[pk]
+            if recommendation.status == target:
+                continue
+            before = _snapshot(recommendation)
+            _apply(recommendation, target, actor, reason)
+            recommendation.save()
+            changed.append(recommendation)
+            audit_record(
+                action=f"review.{action}",
+                actor_id=actor.id,
+                request=request,
+                target_type="recommendation",
+                target_id=str(pk),
+                details={
+                    "before": before,
+                    "after": _snapshot(recommendation),
+                    "reason": reason,
+                    "bulk": True,
+                },
+            )
+    for user_id in {r.user_id for r in changed}:
+        user_cache_bump(user_id=user_id)
+    return [found[pk] for pk in wanted]
+
+
+def recommendation_edit(
+    *,
+    recommendation: Recommendation,
+    actor: User,
+    changes: dict[str, str],
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Recommendation:
+    """Edit title, content or rationale; the previous text is kept as a revision and the user
+    sees the edited version."""
+    changes = {k: v for k, v in changes.items() if k in EDITABLE and v is not None}
+    if not changes:
+        raise exceptions.ValidationError(
+            {"non_field_errors": ["Change at least one of title, content, rationale."]}
+        )
+    for name, text in changes.items():
+        problems = tone_problems(text)
+        if problems:
+            raise DomainError(
+                f"Keep the tone neutral: remove {', '.join(problems)}.", code="tone", attr=name
+            )
+    with transaction.atomic():
+        locked = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
+        before = _snapshot(locked)
+        if all(getattr(locked, k) == v for k, v in changes.items()):
+            return locked
+        RecommendationRevision.objects.create(
+            recommendation=locked,
+            revision=locked.revision,
+            title=locked.title,
+            content=locked.content,
+            rationale=locked.rationale,
+            edited_by_id=actor.id,
+            reason=reason,
+        )
+        for name, text in changes.items():
+            setattr(locked, name, text)
+        locked.revision += 1
+        locked.save()
+        audit_record(
+            action="review.edit",
+            actor_id=actor.id,
+            request=request,
+            target_type="recommendation",
+            target_id=str(locked.pk),
+            details={"before": before, "after": _snapshot(locked), "reason": reason},
+        )
+    user_cache_bump(user_id=locked.user_id)
+    return locked
+
+
+def recommendation_flag(
+    *,
+    recommendation: Recommendation,
+    actor: User,
+    flagged: bool,
+    request: HttpRequest | None = None,
+) -> Recommendation:
+    """Mark (or unmark) an item for follow-up."""
+    before = _snapshot(recommendation)
+    Recommendation.objects.filter(pk=recommendation.pk).update(flagged=flagged)
+    recommendation.flagged = flagged
+    audit_record(
+        action="review.flag" if flagged else "review.unflag",
+        actor_id=actor.id,
+        request=request,
+        target_type="recommendation",
+        target_id=str(recommendation.pk),
+        details={"before": before, "after": _snapshot(recommendation)},
+    )
+    return recommendation

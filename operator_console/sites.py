@@ -1,0 +1,108 @@
+"""The console's admin site: branding, the index shortcuts and the analytics page.
+
+Kept apart from ``admin.py`` (which registers models on the default site): the default site
+is built from this class lazily, and a module that both defines it and registers on it would
+register on a half-built site.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from operator_console import analytics, charts
+
+
+class OperatorAdminSite(admin.AdminSite):
+    site_header = "SpendSense operator console"
+    site_title = "SpendSense console"
+    index_title = "Review, users and analytics"
+    index_template = "admin/operator_console/index.html"
+
+    def get_urls(self) -> list[Any]:
+        extra: list[URLPattern] = [
+            path("analytics/", self.admin_view(self.analytics_view), name="analytics")
+        ]
+        return extra + super().get_urls()
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        context = super().each_context(request)
+        context["analytics_url"] = reverse("admin:analytics")
+        return context
+
+    def analytics_view(self, request: HttpRequest) -> HttpResponse:
+        today = timezone.now().date()
+        form = RangeForm(
+            request.GET or None, initial={"start": today - timedelta(days=29), "end": today}
+        )
+        start, end = today - timedelta(days=29), today
+        if form.is_valid():
+            start = form.cleaned_data.get("start") or start
+            end = form.cleaned_data.get("end") or end
+        data = analytics.overview(start, end)
+        coverage = data["coverage"]
+        perf = data["performance"]
+        fairness = data["fairness"]
+        chart_list = [
+            charts.stacked_columns(
+                "Persona mix over time (30-day window, by week)", data["persona_mix_over_time"]
+            ),
+            charts.bar_chart(
+                "Current persona mix (users)",
+                [(k, float(v)) for k, v in coverage["persona_mix"].items()],
+            ),
+            charts.bar_chart(
+                "Quality",
+                [
+                    ("coverage", coverage["coverage"]),
+                    ("explainability", data["explainability"]),
+                    ("auditability", data["auditability"]),
+                    ("approval rate", data["approval_rate"]),
+                    ("rejection rate", data["rejection_rate"]),
+                    ("helpful feedback", data["engagement"]["helpful_share"]),
+                    ("cache hit rate", perf["cache"]["hit_rate"]),
+                ],
+                percent=True,
+            ),
+            charts.bar_chart(
+                "Processing latency (ms)",
+                [
+                    ("p50", perf["latency_ms"]["p50"]),
+                    ("p95", perf["latency_ms"]["p95"]),
+                    ("max", perf["latency_ms"]["max"]),
+                ],
+            ),
+            charts.bar_chart(
+                f"Offer rate by age band (parity {fairness['offer_rate_parity']})",
+                [(band, group["offer_rate"]) for band, group in fairness["groups"].items()],
+                percent=True,
+            ),
+        ]
+        context = {
+            **self.each_context(request),
+            "title": "Analytics",
+            "form": form,
+            "data": data,
+            "charts": chart_list,
+            "raw": json.dumps(data, indent=2, default=str),
+        }
+        return TemplateResponse(request, "admin/operator_console/analytics.html", context)
+
+
+class RangeForm(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The start must not be after the end.")
+        return data

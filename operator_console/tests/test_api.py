@@ -1,0 +1,394 @@
+"""/operator: the role matrix, decisions, edits, bulk review, analytics."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_api_key.models import APIKey
+
+from accounts.models import AuditEvent
+from accounts.tests.factories import AdminFactory, OperatorFactory, UserFactory
+from conftest import SignedIn, sign_in
+from operator_console.models import RecommendationRevision, SyntheticDemographic
+from recommendations.models import Feedback, Recommendation
+from recommendations.synthetic import synthetic_user
+from uploads.tests.test_api import upload
+
+pytestmark = pytest.mark.django_db
+REVIEW = "/api/v1/operator/review"
+
+
+@pytest.fixture
+def owner(consented: SignedIn) -> SignedIn:
+    response = upload(consented.client, json.dumps(synthetic_user(0, 5).body).encode())
+    assert response.status_code == HTTPStatus.ACCEPTED
+    return consented
+
+
+@pytest.fixture
+def operator() -> SignedIn:
+    return sign_in(OperatorFactory.create())
+
+
+def pending(owner: SignedIn) -> list[Recommendation]:
+    return list(
+        Recommendation.objects.filter(user=owner.user, status="pending").order_by(
+            "created_at", "slug"
+        )
+    )
+
+
+def key_client() -> APIClient:
+    _, key = APIKey.objects.create_key(name="reporting")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+def clients(role: str) -> APIClient:
+    if role == "anonymous":
+        return APIClient()
+    if role == "api_key":
+        return key_client()
+    factory = {"user": UserFactory, "operator": OperatorFactory, "admin": AdminFactory}[role]
+    return sign_in(factory.create()).client
+
+
+ROLES = ["anonymous", "user", "operator", "admin", "api_key"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        (
+            "get",
+            REVIEW,
+            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
+        ),
+        (
+            "get",
+            "{review}/{id}",
+            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
+        ),
+        (
+            "post",
+            "{review}/{id}/approve",
+            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 403},
+        ),
+        (
+            "post",
+            "{review}/{id}/reject",
+            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 403},
+        ),
+        (
+            "put",
+            "{review}/{id}",
+            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 403},
+        ),
+        (
+            "post",
+            "{review}/bulk",
+            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 403},
+        ),
+        (
+            "get",
+            "/api/v1/operator/analytics",
+            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
+        ),
+        (
+            "get",
+            "/api/v1/operator/analytics/coverage",
+            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
+        ),
+        (
+            "get",
+            "/api/v1/operator/analytics/performance",
+            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
+        ),
+    ],
+)
+def test_role_matrix(
+    owner: SignedIn, role: str, method: str, path: str, expected: dict[str, int]
+) -> None:
+    item = pending(owner)[0]
+    url = path.format(review=REVIEW, id=item.pk)
+    body: dict[str, Any] = {}
+    if url.endswith("/bulk"):
+        body = {"action": "approve", "ids": [str(item.pk)]}
+    elif method == "put":
+        body = {"title": "Edited title"}
+
+    response = getattr(clients(role), method)(url, body, format="json")
+
+    assert response.status_code == expected[role], response.content[:300]
+
+
+def test_queue_items_carry_the_full_shape_user_id_and_trace(
+    owner: SignedIn, operator: SignedIn
+) -> None:
+    body = operator.client.get(f"{REVIEW}?status=pending&ordering=-score").json()
+
+    assert body["count"] == len(pending(owner))
+    item = body["results"][0]
+    assert item["user_id"] == str(owner.user.id)
+    assert item["decision_trace"]["item"]["slug"]
+    assert set(item) >= {
+        "id",
+        "type",
+        "title",
+        "content",
+        "rationale",
+        "disclaimer",
+        "persona",
+        "window",
+        "status",
+        "created_at",
+    }
+    scores = [r["score"] for r in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("status=approved", 0),
+        ("persona=high_utilization", None),
+        ("persona=savings_builder", 0),
+        ("type=partner_offer", None),
+        ("created_after=2000-01-01T00:00:00Z", None),
+        ("created_before=2000-01-01T00:00:00Z", 0),
+    ],
+)
+def test_queue_filters(owner: SignedIn, operator: SignedIn, query: str, count: int | None) -> None:
+    body = operator.client.get(f"{REVIEW}?{query}").json()
+
+    if count is None:
+        assert body["count"] > 0
+    else:
+        assert body["count"] == count
+
+
+def test_queue_filter_by_user(owner: SignedIn, operator: SignedIn) -> None:
+    assert operator.client.get(f"{REVIEW}?user={owner.user.id}").json()["count"] == len(
+        pending(owner)
+    )
+    assert operator.client.get(f"{REVIEW}?user={operator.user.id}").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "query", ["status=maybe", "user=nope", "created_after=yesterday", "persona=rich"]
+)
+def test_queue_bad_filters(operator: SignedIn, query: str) -> None:
+    response = operator.client.get(f"{REVIEW}?{query}")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"][0]["attr"] == query.split("=")[0]
+
+
+def test_detail_has_the_users_signals(owner: SignedIn, operator: SignedIn) -> None:
+    body = operator.client.get(f"{REVIEW}/{pending(owner)[0].pk}").json()
+
+    assert set(body["signals"]["windows"]) == {"30d", "180d"}
+    assert operator.client.get(f"{REVIEW}/{uuid.uuid4()}").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_approve_shows_it_to_the_user_and_is_audited(owner: SignedIn, operator: SignedIn) -> None:
+    item = pending(owner)[0]
+    assert owner.client.get("/api/v1/users/me/recommendations").json()["count"] == 0
+
+    response = operator.client.post(f"{REVIEW}/{item.pk}/approve", {"reason": "Accurate."})
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["status"] == "approved"
+    assert response.json()["approved_by"] == str(operator.user.id)
+    assert owner.client.get("/api/v1/users/me/recommendations").json()["count"] == 1
+    event = AuditEvent.objects.get(action="review.approve")
+    assert event.actor_id == operator.user.id
+    assert event.details["before"]["status"] == "pending"
+    assert event.details["after"]["status"] == "approved"
+    assert event.details["reason"] == "Accurate."
+
+
+def test_deciding_twice(owner: SignedIn, operator: SignedIn) -> None:
+    item = pending(owner)[0]
+    operator.client.post(f"{REVIEW}/{item.pk}/approve", {})
+
+    again = operator.client.post(f"{REVIEW}/{item.pk}/approve", {})
+    contrary = operator.client.post(f"{REVIEW}/{item.pk}/reject", {"reason": "changed my mind"})
+
+    assert again.status_code == HTTPStatus.OK  # the same decision again changes nothing
+    assert contrary.status_code == HTTPStatus.CONFLICT
+    assert contrary.json()["errors"][0]["code"] == "already_decided"
+    assert Recommendation.objects.get(pk=item.pk).status == "approved"
+    assert AuditEvent.objects.filter(action__startswith="review.").count() == 1
+
+
+def test_an_edit_is_what_the_user_sees_and_is_kept_as_a_revision(
+    owner: SignedIn, operator: SignedIn
+) -> None:
+    item = pending(owner)[0]
+    original = item.rationale
+
+    response = operator.client.put(
+        f"{REVIEW}/{item.pk}",
+        {"rationale": "A clearer explanation citing $3,400.", "reason": "clarity"},
+        format="json",
+    )
+    operator.client.post(f"{REVIEW}/{item.pk}/approve", {})
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["revision"] == 1
+    seen = owner.client.get("/api/v1/users/me/recommendations").json()["results"][0]
+    assert seen["rationale"] == "A clearer explanation citing $3,400."
+    revision = RecommendationRevision.objects.get(recommendation=item)
+    assert revision.rationale == original
+    assert revision.edited_by_id == operator.user.id
+    assert (
+        AuditEvent.objects.get(action="review.edit").details["after"]["rationale"]
+        == "A clearer explanation citing $3,400."
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "attr"),
+    [
+        ({}, "title"),
+        ({"rationale": "You are reckless with money."}, "rationale"),
+        ({"title": "x" * 201}, "title"),
+    ],
+)
+def test_bad_edits(owner: SignedIn, operator: SignedIn, body: dict, attr: str) -> None:
+    item = pending(owner)[0]
+
+    response = operator.client.put(f"{REVIEW}/{item.pk}", body, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"][0]["attr"] == attr
+    assert Recommendation.objects.get(pk=item.pk).revision == 0
+
+
+def test_bulk_reject(owner: SignedIn, operator: SignedIn) -> None:
+    items = pending(owner)[:2]
+
+    response = operator.client.post(
+        f"{REVIEW}/bulk",
+        {"action": "reject", "ids": [str(i.pk) for i in items], "reason": "off-topic"},
+        format="json",
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["count"] == 2
+    assert {r["status"] for r in response.json()["results"]} == {"rejected"}
+    assert AuditEvent.objects.filter(action="review.reject").count() == 2
+
+
+def test_bulk_is_all_or_nothing(owner: SignedIn, operator: SignedIn) -> None:
+    items = pending(owner)
+    operator.client.post(f"{REVIEW}/{items[0].pk}/approve", {})
+    unknown = uuid.uuid4()
+
+    response = operator.client.post(
+        f"{REVIEW}/bulk",
+        {"action": "reject", "ids": [str(items[1].pk), str(items[0].pk), str(unknown)]},
+        format="json",
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    details = " ".join(e["detail"] for e in response.json()["errors"])
+    assert str(unknown) in details
+    assert str(items[0].pk) in details
+    assert Recommendation.objects.get(pk=items[1].pk).status == "pending"  # nothing changed
+
+
+@pytest.mark.parametrize(
+    ("body", "attr"),
+    [
+        ({"action": "approve", "ids": []}, "ids"),
+        ({"action": "delete", "ids": [str(uuid.uuid4())]}, "action"),
+        ({"action": "approve", "ids": ["not-a-uuid"]}, "ids.0"),
+        ({"action": "approve", "ids": [str(uuid.uuid4()) for _ in range(501)]}, "ids"),
+        ({"action": "approve"}, "ids"),
+    ],
+)
+def test_bulk_bad_input(operator: SignedIn, body: dict, attr: str) -> None:
+    response = operator.client.post(f"{REVIEW}/bulk", body, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"][0]["attr"] == attr
+
+
+# --- analytics ---------------------------------------------------------------------------
+
+
+def test_analytics_on_a_known_dataset(operator: SignedIn) -> None:
+    from django.core.management import call_command
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("seed_demo", "--users", "6", "--seed", "2", stdout=__import__("io").StringIO())
+    recs = list(Recommendation.objects.all())
+    Recommendation.objects.filter(pk__in=[r.pk for r in recs[:4]]).update(status="approved")
+    Recommendation.objects.filter(pk__in=[r.pk for r in recs[4:5]]).update(status="rejected")
+    owner = recs[0].user
+    Feedback.objects.create(recommendation=recs[0], user=owner, rating="helpful")
+    Feedback.objects.create(recommendation=recs[1], user=recs[1].user, rating="not_helpful")
+
+    body = operator.client.get("/api/v1/operator/analytics").json()
+
+    assert body["recommendations"]["total"] == len(recs)
+    assert body["recommendations"]["approved"] == 4
+    assert body["approval_rate"] == 0.8
+    assert body["rejection_rate"] == 0.2
+    assert body["explainability"] == 1.0
+    assert body["auditability"] == 1.0
+    assert body["engagement"]["feedback"] == 2
+    assert body["engagement"]["helpful_share"] == 0.5
+    coverage = body["coverage"]
+    assert coverage["users_with_data"] == 6
+    assert coverage["users_with_persona"] == 5  # the "steady" archetype matches none
+    assert coverage["persona_mix"]["none"] == 1
+    assert body["performance"]["uploads"]["processed"] == 6
+    assert body["performance"]["latency_ms"]["count"] == 6
+    fairness = body["fairness"]
+    assert (
+        sum(group["users"] for group in fairness["groups"].values())
+        == SyntheticDemographic.objects.count()
+        == 6
+    )
+    assert fairness["offer_rate_parity"] is None or 0 <= fairness["offer_rate_parity"] <= 1
+    assert body["persona_mix_over_time"][0]["counts"]
+
+
+@pytest.mark.parametrize(
+    ("query", "attr"),
+    [
+        ("start=2026-13-01", "start"),
+        ("end=soon", "end"),
+        ("start=2026-02-01&end=2026-01-01", "start"),
+    ],
+)
+def test_analytics_bad_dates(operator: SignedIn, query: str, attr: str) -> None:
+    for path in ("", "/coverage", "/performance"):
+        response = operator.client.get(f"/api/v1/operator/analytics{path}?{query}")
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert response.json()["errors"][0]["attr"] == attr
+
+
+def test_analytics_range_defaults_to_the_last_30_days(operator: SignedIn) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    body = operator.client.get("/api/v1/operator/analytics/coverage").json()
+
+    today = timezone.now().date()
+    assert (body["start"], body["end"]) == (
+        (today - timedelta(days=29)).isoformat(),
+        today.isoformat(),
+    )

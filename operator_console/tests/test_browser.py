@@ -1,0 +1,113 @@
+"""The console in a real headless Chromium (Debian's), driven by Playwright.
+
+An operator signs in, filters the review queue, opens an item and approves it, bulk-rejects
+two with confirmation, and opens analytics, where the charts render. Screenshots are kept in
+``test-artifacts/``. Skipped, saying so, where Chromium is not installed (CI installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from accounts.tests.factories import DEFAULT_PASSWORD, OperatorFactory
+from recommendations.models import Recommendation
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def browser_page():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # between browser steps are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield page
+        finally:
+            browser.close()
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_operator_reviews_and_reads_analytics(live_server, browser_page) -> None:
+    call_command("seed_demo", "--users", "3", "--seed", "11", stdout=StringIO())
+    operator = OperatorFactory.create(email="ops@example.com")
+    assert Recommendation.objects.filter(status="pending").count() >= 6
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser_page
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", operator.email or "")
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#console-shortcuts")
+
+    page.click("text=Review queue (pending)")
+    page.wait_for_selector("#result_list")
+    assert page.locator("#result_list tbody tr").count() >= 6
+    page.click("#changelist-filter >> text=Partner offer")
+    page.wait_for_selector("#result_list")
+    offers = page.locator("#result_list tbody tr").count()
+    assert offers == Recommendation.objects.filter(status="pending", type="partner_offer").count()
+    page.goto(f"{live_server.url}/admin/recommendations/recommendation/?status__exact=pending")
+
+    page.locator("#result_list tbody tr th a").first.click()
+    page.wait_for_selector("text=Chosen for the")
+    page.screenshot(path=str(ARTIFACTS / "operator-recommendation.png"), full_page=True)
+    page.fill("#approve-form input[name=reason]", "Accurate and relevant.")
+    page.click("#approve-button")
+    page.wait_for_selector(".messagelist")
+    assert (
+        Recommendation.objects.filter(
+            status="approved", decision_reason="Accurate and relevant."
+        ).count()
+        == 1
+    )
+
+    checkboxes = page.locator("#result_list tbody input.action-select")
+    checkboxes.nth(0).check()
+    checkboxes.nth(1).check()
+    page.select_option("select[name=action]", "reject_selected")
+    page.click("button[name=index]")
+    page.wait_for_selector("#confirm-bulk")
+    page.fill("input[name=reason]", "Duplicate of another item.")
+    page.click("#confirm-bulk")
+    page.wait_for_selector(".messagelist")
+    assert (
+        Recommendation.objects.filter(
+            status="rejected", decision_reason="Duplicate of another item."
+        ).count()
+        == 2
+    )
+
+    page.goto(f"{live_server.url}/admin/")
+    page.click("#analytics-link")
+    page.wait_for_selector("svg.chart")
+    assert page.locator("svg.chart").count() >= 4
+    assert page.locator("svg.chart rect").count() > 0
+    page.screenshot(path=str(ARTIFACTS / "operator-analytics.png"), full_page=True)
