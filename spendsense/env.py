@@ -76,3 +76,39 @@ def read_or_create(path: Path, make: Callable[[], str]) -> str:
             return text
         time.sleep(0.01)
     raise ImproperlyConfigured(f"{path} exists but is empty; delete it to regenerate")
+
+
+def load_secrets_manager() -> list[str]:
+    """When ``AWS_SECRETS_MANAGER_SECRET_ID`` is set, read that secret (a JSON object of
+    variable names to values) and fill in every variable the environment does not set.
+
+    A variable set in the environment wins, so an operator can override one value without
+    editing the secret. Returns the names it filled in.
+    """
+    secret_id = os.environ.get("AWS_SECRETS_MANAGER_SECRET_ID", "").strip()
+    if not secret_id:
+        return []
+    import json
+
+    import boto3
+
+    client = boto3.client(
+        "secretsmanager",
+        endpoint_url=os.environ.get("AWS_SECRETS_MANAGER_ENDPOINT_URL") or None,
+        region_name=os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1",
+    )
+    try:
+        raw = client.get_secret_value(SecretId=secret_id)["SecretString"]
+        values = json.loads(raw)
+    except Exception as error:
+        raise ImproperlyConfigured(f"Could not read secret {secret_id!r}: {error}") from error
+    if not isinstance(values, dict):
+        raise ImproperlyConfigured(f"Secret {secret_id!r} must be a JSON object of variables")
+    filled = []
+    for name, value in values.items():
+        if name not in os.environ and isinstance(value, str):
+            os.environ[name] = value
+            filled.append(name)
+    return filled

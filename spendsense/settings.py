@@ -13,8 +13,19 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from spendsense.env import env_bool, env_int, env_list, env_str, read_or_create
+from spendsense.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    load_secrets_manager,
+    read_or_create,
+)
 from spendsense.storage import s3_storage
+
+# Production reads its secrets (DJANGO_SECRET_KEY, DATABASE_URL, JWT_PRIVATE_KEY, ...) from
+# AWS Secrets Manager before anything else is read.
+SECRETS_LOADED = load_secrets_manager()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Local state of embedded mode (SQLite file, uploaded files, generated keys); git-ignored.
@@ -53,6 +64,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "drf_standardized_errors",
     "storages",
     "rest_framework_api_key",
@@ -65,7 +78,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "spendsense.api.middleware.RequestIdMiddleware",
+    "spendsense.api.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -202,12 +218,26 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     }
+# Static files (the console, the API docs) are served by whitenoise from the image; hashed,
+# compressed names in production (collectstatic runs when the image is built).
+STATIC_MANIFEST = PRODUCTION or env_bool("DJANGO_STATIC_MANIFEST", default=False)
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
 }
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
+# Development serves straight from the apps' static folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = DEBUG
+if not STATIC_MANIFEST:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- authentication ----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["accounts.backends.RolePermissionBackend"]
@@ -379,6 +409,10 @@ SPECTACULAR_SETTINGS = {
         },
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    # Swagger UI and ReDoc from the image, not a CDN (works offline, fits the CSP).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- CORS --------------------------------------------------------------------------------
@@ -406,6 +440,22 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Content-Security-Policy on every response: only our own scripts; the console's inline
+# styles and the docs' data: images are the exceptions.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -60,3 +60,26 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+class HealthCheckMiddleware:
+    """Answers ``/health`` and ``/ready`` before the Host header is checked.
+
+    Load balancer and container health checks address the task by IP, a host that is not
+    (and should not be) in ALLOWED_HOSTS; the same DRF views answer, in the same format.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        from spendsense.api.views import HealthView, ReadyView
+
+        self.views = {"/health": HealthView.as_view(), "/ready": ReadyView.as_view()}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        view = self.views.get(request.path)
+        if view is not None and request.method in ("GET", "HEAD"):
+            response: HttpResponse = view(request)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+        return self.get_response(request)

@@ -220,3 +220,76 @@ def test_check_deploy_is_clean_in_production(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_secrets_come_from_secrets_manager(tmp_path: Path, aws_endpoint: str) -> None:
+    import json
+
+    import boto3
+
+    client = boto3.client("secretsmanager", endpoint_url=aws_endpoint, region_name="us-east-1")
+    name = f"spendsense/test/{tmp_path.name}"
+    client.create_secret(
+        Name=name,
+        SecretString=json.dumps(
+            {
+                "DJANGO_SECRET_KEY": PRODUCTION_SECRET,
+                "JWT_PRIVATE_KEY": production_jwt_key(),
+                "DATABASE_URL": "postgres://app:pw@db.internal:5432/spendsense",
+                "DJANGO_ALLOWED_HOSTS": "from-secret.example.com",
+            }
+        ),
+    )
+    env = djangoproc.clean_env(
+        tmp_path,
+        DJANGO_DEBUG="false",
+        AWS_SECRETS_MANAGER_SECRET_ID=name,
+        AWS_SECRETS_MANAGER_ENDPOINT_URL=aws_endpoint,
+        DJANGO_ALLOWED_HOSTS="api.example.com",  # the environment wins over the secret
+    )
+
+    code = (
+        "from django.conf import settings; print(json.dumps({'key': settings.SECRET_KEY, "
+        "'db': settings.DATABASES['default']['HOST'], 'hosts': settings.ALLOWED_HOSTS, "
+        "'loaded': sorted(settings.SECRETS_LOADED)}))"
+    )
+    result = djangoproc.run_json(code, env)
+
+    assert result == {
+        "key": PRODUCTION_SECRET,
+        "db": "db.internal",
+        "hosts": ["api.example.com"],
+        "loaded": ["DATABASE_URL", "DJANGO_SECRET_KEY", "JWT_PRIVATE_KEY"],
+    }
+
+
+def test_an_unreadable_secret_stops_start_up(tmp_path: Path, aws_endpoint: str) -> None:
+    env = djangoproc.clean_env(
+        tmp_path,
+        AWS_SECRETS_MANAGER_SECRET_ID="does/not/exist",
+        AWS_SECRETS_MANAGER_ENDPOINT_URL=aws_endpoint,
+    )
+
+    result = djangoproc.run("print('started')", env)
+
+    assert result.returncode != 0
+    assert "Could not read secret 'does/not/exist'" in result.stderr
+
+
+def test_health_answers_for_any_host_in_production(tmp_path: Path) -> None:
+    code = (
+        "from django.test import Client\n"
+        "c = Client(raise_request_exception=False)\n"
+        "h = c.get('/health', HTTP_HOST='10.0.3.17:8000')\n"
+        "other = c.get('/api/v1/users/me', HTTP_HOST='10.0.3.17:8000', secure=True)\n"
+        "print(json.dumps({'health': h.status_code, 'body': h.json(), 'other': other.status_code, "
+        "'csp': c.get('/admin/login/', HTTP_HOST='api.example.com', secure=True)"
+        ".get('Content-Security-Policy', '')}))"
+    )
+
+    result = djangoproc.run_json(code, djangoproc.clean_env(tmp_path, **production_env()))
+
+    assert result["health"] == 200
+    assert result["body"] == {"status": "ok"}
+    assert result["other"] == 400  # any other path still refuses a host it does not serve
+    assert "default-src 'self'" in result["csp"]

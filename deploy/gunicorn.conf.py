@@ -1,0 +1,30 @@
+"""gunicorn for the web service: threads per worker, timeouts that fit the ALB, JSON access
+logs carrying the request id."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# Workers from the CPUs ECS gives the task (2 x cores + 1), unless set explicitly.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+# Longer than the ALB's idle timeout (60 s), so the ALB closes idle connections, not us.
+keepalive = 75
+# Recycle workers now and then: a slow leak never becomes an outage.
+max_requests = 2000
+max_requests_jitter = 200
+# Only the ALB reaches the tasks (security groups): trust its X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+access_log_format = (
+    '{"time": "%(t)s", "logger": "gunicorn.access", "request_id": "%({x-request-id}o)s", '
+    '"method": "%(m)s", "path": "%(U)s", "status": %(s)s, "bytes": %(B)s, '
+    '"duration_ms": %(M)s, "remote": "%(h)s", "user_agent": "%(a)s"}'
+)

@@ -1,0 +1,11 @@
+environment       = "production"
+domain_name       = "api.spendsense.example"
+certificate_arn   = "arn:aws:acm:us-east-1:000000000000:certificate/production-placeholder"
+db_instance_class = "db.r6g.large"
+db_multi_az       = true
+db_read_replica   = true
+redis_node_type   = "cache.r6g.large"
+web_min_tasks     = 2
+web_max_tasks     = 10
+worker_tasks      = 2
+alarm_email       = "oncall@spendsense.example"

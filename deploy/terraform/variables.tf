@@ -1,0 +1,113 @@
+variable "environment" {
+  description = "staging or production"
+  type        = string
+  validation {
+    condition     = contains(["staging", "production"], var.environment)
+    error_message = "environment must be staging or production"
+  }
+}
+
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "availability_zones" {
+  description = "Two zones for the subnets, named explicitly so the layout never shifts"
+  type        = list(string)
+  default     = ["us-east-1a", "us-east-1b"]
+}
+
+variable "domain_name" {
+  description = "The API's host name, e.g. api.spendsense.example"
+  type        = string
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for domain_name"
+  type        = string
+}
+
+variable "existing_vpc_id" {
+  description = "Use this VPC instead of creating one (then give its subnets)"
+  type        = string
+  default     = ""
+}
+
+variable "existing_private_subnet_ids" {
+  type    = list(string)
+  default = []
+}
+
+variable "existing_public_subnet_ids" {
+  type    = list(string)
+  default = []
+}
+
+variable "vpc_cidr" {
+  type    = string
+  default = "10.40.0.0/16"
+}
+
+variable "image_tag" {
+  description = "The image the services start with; CI deploys later tags by task definition"
+  type        = string
+  default     = "bootstrap"
+}
+
+variable "db_instance_class" {
+  type    = string
+  default = "db.t4g.medium"
+}
+
+variable "db_multi_az" {
+  type    = bool
+  default = true
+}
+
+variable "db_read_replica" {
+  description = "Add a read replica (analytics, exports)"
+  type        = bool
+  default     = false
+}
+
+variable "redis_node_type" {
+  type    = string
+  default = "cache.t4g.small"
+}
+
+variable "web_cpu" {
+  type    = number
+  default = 1024
+}
+
+variable "web_memory" {
+  type    = number
+  default = 2048
+}
+
+variable "web_min_tasks" {
+  type    = number
+  default = 2
+}
+
+variable "web_max_tasks" {
+  type    = number
+  default = 10
+}
+
+variable "worker_tasks" {
+  type    = number
+  default = 1
+}
+
+variable "waf_rate_limit" {
+  description = "Requests per 5 minutes per client IP before WAF blocks it"
+  type        = number
+  default     = 2000
+}
+
+variable "alarm_email" {
+  type    = string
+  default = ""
+}
