@@ -29,29 +29,29 @@ resource "random_password" "db" {
 }
 
 resource "aws_db_instance" "main" {
-  identifier                            = local.name
-  engine                                = "postgres"
-  engine_version                        = "16"
-  instance_class                        = var.db_instance_class
-  allocated_storage                     = 50
-  max_allocated_storage                 = 500
-  storage_type                          = "gp3"
-  storage_encrypted                     = true
-  kms_key_id                            = aws_kms_key.main.arn
-  db_name                               = "spendsense"
-  username                              = "spendsense"
-  password                              = random_password.db.result
-  db_subnet_group_name                  = aws_db_subnet_group.main.name
-  vpc_security_group_ids                = [aws_security_group.data.id]
-  parameter_group_name                  = aws_db_parameter_group.main.name
-  multi_az                              = var.db_multi_az
-  publicly_accessible                   = false
-  iam_database_authentication_enabled   = true
-  deletion_protection                   = true
-  skip_final_snapshot                   = false
-  final_snapshot_identifier             = "${local.name}-final"
-  copy_tags_to_snapshot                 = true
-  auto_minor_version_upgrade            = true
+  identifier                          = local.name
+  engine                              = "postgres"
+  engine_version                      = "16"
+  instance_class                      = var.db_instance_class
+  allocated_storage                   = 50
+  max_allocated_storage               = 500
+  storage_type                        = "gp3"
+  storage_encrypted                   = true
+  kms_key_id                          = aws_kms_key.main.arn
+  db_name                             = "spendsense"
+  username                            = "spendsense"
+  password                            = random_password.db.result
+  db_subnet_group_name                = aws_db_subnet_group.main.name
+  vpc_security_group_ids              = [aws_security_group.data.id]
+  parameter_group_name                = aws_db_parameter_group.main.name
+  multi_az                            = var.db_multi_az
+  publicly_accessible                 = false
+  iam_database_authentication_enabled = true
+  deletion_protection                 = true
+  skip_final_snapshot                 = false
+  final_snapshot_identifier           = "${local.name}-final"
+  copy_tags_to_snapshot               = true
+  auto_minor_version_upgrade          = true
   # Daily snapshots kept 14 days, and point-in-time recovery from the continuously shipped
   # transaction logs (about 5 minutes behind): an RPO well under 15 minutes.
   backup_retention_period               = 14

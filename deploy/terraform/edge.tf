@@ -1,9 +1,9 @@
 # The load balancer (HTTPS on a TLS 1.3 policy, HTTP redirected) and WAF in front of it.
 
 resource "aws_lb" "main" {
-  name                       = local.name
-  load_balancer_type         = "application"
-  internal                   = false #checkov:skip=CKV2_AWS_20:HTTP is only a redirect to HTTPS (listener below)
+  name               = local.name
+  load_balancer_type = "application"
+  internal           = false #checkov:skip=CKV2_AWS_20:HTTP is only a redirect to HTTPS (listener below)
   #checkov:skip=CKV2_AWS_76:the WebACL attached below runs AWSManagedRulesKnownBadInputsRuleSet, which holds the Log4JRCE rules
   security_groups            = [aws_security_group.alb.id]
   subnets                    = local.public_subnet_ids

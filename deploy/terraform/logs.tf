@@ -35,27 +35,27 @@ resource "aws_sns_topic_subscription" "alarms" {
 locals {
   alarms = {
     alb_5xx = {
-      namespace = "AWS/ApplicationELB", metric = "HTTPCode_Target_5XX_Count", statistic = "Sum", threshold = 10
+      namespace  = "AWS/ApplicationELB", metric = "HTTPCode_Target_5XX_Count", statistic = "Sum", threshold = 10
       dimensions = { LoadBalancer = aws_lb.main.arn_suffix }
     }
     alb_p95 = {
-      namespace = "AWS/ApplicationELB", metric = "TargetResponseTime", statistic = "Average", threshold = 0.5
+      namespace  = "AWS/ApplicationELB", metric = "TargetResponseTime", statistic = "Average", threshold = 0.5
       dimensions = { LoadBalancer = aws_lb.main.arn_suffix }
     }
     unhealthy_hosts = {
-      namespace = "AWS/ApplicationELB", metric = "UnHealthyHostCount", statistic = "Maximum", threshold = 0
+      namespace  = "AWS/ApplicationELB", metric = "UnHealthyHostCount", statistic = "Maximum", threshold = 0
       dimensions = { LoadBalancer = aws_lb.main.arn_suffix, TargetGroup = aws_lb_target_group.web.arn_suffix }
     }
     db_cpu = {
-      namespace = "AWS/RDS", metric = "CPUUtilization", statistic = "Average", threshold = 80
+      namespace  = "AWS/RDS", metric = "CPUUtilization", statistic = "Average", threshold = 80
       dimensions = { DBInstanceIdentifier = aws_db_instance.main.identifier }
     }
     db_storage = {
-      namespace = "AWS/RDS", metric = "FreeStorageSpace", statistic = "Minimum", threshold = 5000000000
+      namespace  = "AWS/RDS", metric = "FreeStorageSpace", statistic = "Minimum", threshold = 5000000000
       dimensions = { DBInstanceIdentifier = aws_db_instance.main.identifier }
     }
     redis_memory = {
-      namespace = "AWS/ElastiCache", metric = "DatabaseMemoryUsagePercentage", statistic = "Maximum", threshold = 80
+      namespace  = "AWS/ElastiCache", metric = "DatabaseMemoryUsagePercentage", statistic = "Maximum", threshold = 80
       dimensions = { ReplicationGroupId = aws_elasticache_replication_group.main.id }
     }
   }
