@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv migrate schema clean bench-upload bench-engine
+.PHONY: run test lint venv migrate schema clean bench bench-upload bench-engine
 
 ## run: set everything up and serve the API on http://127.0.0.1:8000 (embedded mode)
 run: venv
@@ -27,6 +27,11 @@ lint: venv
 ## schema: write and validate the OpenAPI schema
 schema: venv
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+## bench: the API under load (gunicorn, production settings, PostgreSQL, Redis; needs hey)
+bench: venv
+	command -v hey >/dev/null || (apt-get update -qq && apt-get install -y -qq hey)
+	$(BIN)/python bench/run.py
 
 ## bench-upload / bench-engine: the pipeline's and the engine's figures on the configured database
 bench-upload: venv

@@ -48,8 +48,14 @@ def _storage_bucket() -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> None:
-    """Each test starts with an empty cache (throttle counters, deny-lists, codes)."""
+    """Each test starts with an empty cache (throttle counters, deny-lists, codes) and no
+    process memo (the catalog, verified tokens) left by another test."""
+    from accounts import tokens
+    from recommendations.selectors import catalog_changed
+
     cache.clear()
+    catalog_changed()
+    tokens._verified.clear()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from rest_framework_api_key.permissions import KeyParser
 from accounts import tokens
 from accounts.audit import Action, audit_record
 from accounts.models import User
-from accounts.selectors import access_token_is_denied, session_is_live
+from accounts.selectors import token_principal
 
 
 class InvalidToken(exceptions.AuthenticationFailed):
@@ -43,11 +43,7 @@ class JWTAuthentication(BaseAuthentication):
             claims = tokens.access_token_decode(token)
         except tokens.TokenError as error:
             raise InvalidToken(code=error.code) from None
-        if access_token_is_denied(jti=claims["jti"]):
-            raise InvalidToken()
-        if not session_is_live(session_id=claims["sid"]):
-            raise InvalidToken()
-        user = User.objects.filter(pk=claims["sub"], is_active=True).first()
+        user = token_principal(claims=claims)
         if user is None:
             raise InvalidToken()
         return user, claims

@@ -152,6 +152,7 @@ def user_set_role(*, user: User, role: str, actor_id: uuid.UUID | None = None) -
     user.role = role
     user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["role", "is_superuser", "updated_at"])
+    _user_changed(user)
     if previous != role:
         sessions_revoke_all(user=user, reason="role_change")
         audit_record(
@@ -209,6 +210,7 @@ def user_update(
             user.set_password(new_password)
             fields.append("password")
         user.save(update_fields=fields)
+    _user_changed(user)
     if changing_email:
         audit_record(action=Action.EMAIL_CHANGE, actor_id=user.id, request=request)
     if new_password:
@@ -226,6 +228,7 @@ def user_delete(*, user: User, request: HttpRequest) -> None:
     user_data_erase(user=user)
     with transaction.atomic():
         user.delete()
+    _user_changed(user, user_id=user_id)
     audit_record(
         action=Action.DELETE,
         actor_id=user_id,
@@ -233,6 +236,13 @@ def user_delete(*, user: User, request: HttpRequest) -> None:
         target_type="user",
         target_id=str(user_id),
     )
+
+
+def _user_changed(user: User, user_id: uuid.UUID | None = None) -> None:
+    """Every cached read of the user (their row, their insights) is stale now."""
+    from recommendations.cache import user_cache_bump
+
+    user_cache_bump(user_id=user_id or user.id)
 
 
 # --- sessions and tokens -----------------------------------------------------------------

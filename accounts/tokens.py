@@ -99,8 +99,32 @@ def access_token_issue(*, user_id: uuid.UUID, session_id: uuid.UUID, role: str) 
     )
 
 
+_verified: dict[str, tuple[KeySet, dict[str, Any]]] = {}
+_VERIFIED_MAX = 4096
+
+
 def access_token_decode(token: str) -> dict[str, Any]:
     """The verified claims of ``token``, or TokenError.
+
+    A token whose signature and claims this process has already verified is not verified
+    again (its expiry still is): RS256 costs more than the rest of a cached read.
+    """
+    key_set = keys()
+    memo = _verified.get(token)
+    if memo is not None and memo[0] is key_set:  # a key rotation forgets every memo
+        claims = memo[1]
+        if int(claims["exp"]) + settings.JWT_LEEWAY_SECONDS < int(timezone.now().timestamp()):
+            raise TokenError("token_expired")
+        return claims
+    claims = _verify(token)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[token] = (key_set, claims)
+    return claims
+
+
+def _verify(token: str) -> dict[str, Any]:
+    """Verify ``token`` from scratch.
 
     Only RS256 is accepted, the key is chosen by ``kid`` among the accepted keys, and ``iss``,
     ``aud``, ``exp``, ``iat`` and our own claims must all be present and right.

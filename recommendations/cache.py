@@ -14,6 +14,10 @@ from django.utils import timezone
 STATS_TTL = 40 * 24 * 3600  # daily hit/miss counters outlive the longest analytics range
 
 
+def version_key(user_id: uuid.UUID | str) -> str:
+    return _version_key(user_id)
+
+
 def _version_key(user_id: uuid.UUID | str) -> str:
     return f"user:{user_id}:v"
 
@@ -43,9 +47,14 @@ def _count(kind: str) -> None:
             cache.incr(key)
 
 
-def cached_read(*, user_id: uuid.UUID | str, name: str, build: Callable[[], Any]) -> Any:
-    """``build()``'s result, cached under the user's current version (see user_cache_bump)."""
-    key = f"user:{user_id}:v{user_cache_version(user_id=user_id)}:{name}"
+def cached_read(
+    *, user_id: uuid.UUID | str, name: str, build: Callable[[], Any], version: int | None = None
+) -> Any:
+    """``build()``'s result, cached under the user's current version (see user_cache_bump).
+    ``version``: the caller already read it in this request (authentication does)."""
+    if version is None:
+        version = user_cache_version(user_id=user_id)
+    key = f"user:{user_id}:v{version}:{name}"
     value = cache.get(key)
     if value is not None:
         _count("hit")

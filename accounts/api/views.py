@@ -27,8 +27,9 @@ from spendsense.api.openapi import error_responses
 from spendsense.api.request import request_claims, request_user
 from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle, throttle_for
 
-LoginThrottle = throttle_for("login")
-RegisterThrottle = throttle_for("register")
+# Sign-in limits fail closed: while Redis is down, no unlimited password guessing.
+LoginThrottle = throttle_for("login", fail_open=False)
+RegisterThrottle = throttle_for("register", fail_open=False)
 
 
 def _validated(serializer_class: type, request: Request) -> dict[str, Any]:

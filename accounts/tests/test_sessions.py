@@ -95,7 +95,7 @@ def test_inactive_user_cannot_refresh(signed_in: SignedIn) -> None:
     assert refresh(signed_in.refresh)[0] == HTTPStatus.UNAUTHORIZED
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_ten_concurrent_refreshes_of_one_token_give_at_most_one_success() -> None:
     if connection.vendor != "postgresql":
         pytest.skip(

@@ -36,7 +36,7 @@ class ConsentViewSet(viewsets.ViewSet):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(tags=["consent"], responses={200: ConsentSerializer})
-    def list(self, request: Request) -> Response:
+    def retrieve(self, request: Request) -> Response:
         return Response(
             ConsentSerializer(selectors.consent_status(user=request_user(request))).data
         )

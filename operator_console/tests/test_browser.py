@@ -34,7 +34,9 @@ pytestmark = [
     pytest.mark.skipif(
         CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"
     ),
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: the flush after a transactional test would empty the catalog the
+    # data migration seeded, for every test after this one.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 

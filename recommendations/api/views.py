@@ -43,6 +43,11 @@ def _operator(user: User) -> bool:
     return role_has(user.role, Perm.READ_ANY_USER)
 
 
+def _version(user: User) -> int | None:
+    """The user's cache version when authentication already read it (the caller's own)."""
+    return getattr(user, "insights_cache_version", None)
+
+
 def target_user(request: Request, user_ref: str) -> User:
     """The user a path names: ``me``, oneself, or (operators) anyone. Someone else's id is a
     404 to a user: they may not learn whether it exists. The target's consent is required."""
@@ -107,7 +112,14 @@ class UserInsightsViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def profile(self, request: Request, pk: str) -> Response:
         user = target_user(request, pk)
-        return Response(cached_read(user_id=user.id, name="profile", build=lambda: _profile(user)))
+        return Response(
+            cached_read(
+                user_id=user.id,
+                version=_version(user),
+                name="profile",
+                build=lambda: _profile(user),
+            )
+        )
 
     @extend_schema(
         tags=["insights"],
@@ -187,7 +199,14 @@ class UserInsightsViewSet(viewsets.ViewSet):
             body = paginator.get_paginated_response(serializer(page, many=True).data).data
             return {"as_of": selectors.signals_get(user_id=user.id)["as_of"], **body}
 
-        return Response(cached_read(user_id=user.id, name=f"recommendations:{query}", build=build))
+        return Response(
+            cached_read(
+                user_id=user.id,
+                version=_version(user),
+                name=f"recommendations:{query}",
+                build=build,
+            )
+        )
 
 
 class RecommendationViewSet(viewsets.GenericViewSet):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import db
 from django.http import HttpRequest, JsonResponse
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from rest_framework import exceptions
@@ -26,6 +27,17 @@ class ExceptionHandler(BaseExceptionHandler):
             constant.detail = ErrorDetail("Request was throttled.", code="throttled")
             constant.wait = exc.wait  # type: ignore[attr-defined]
             return constant
+        if isinstance(exc, DomainError) and exc.status_code == 400:
+            # A service's 400 names a field, like a serializer's: the same type for both.
+            return exceptions.ValidationError(exc.detail)
+        if isinstance(exc, (db.OperationalError, db.InterfaceError)):
+            # The database is down or unreachable: a retryable 503, never a stack trace.
+            unavailable = ServiceUnavailable(
+                "The service is briefly unavailable; try again shortly.",
+                code="database_unavailable",
+            )
+            unavailable.wait = 5  # type: ignore[attr-defined]  # sent as Retry-After
+            return unavailable
         return super().convert_known_exceptions(exc)
 
 

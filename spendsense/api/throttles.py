@@ -11,14 +11,37 @@ Windows are fixed: the counter key names the window (``.../<window index>``), an
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
-from rest_framework import throttling
+from rest_framework import exceptions, throttling
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # DRF's views import the throttle classes named in settings
     from rest_framework.request import Request
     from rest_framework.views import APIView
+
+
+_NOT_REDIS: Any = object()
+
+
+def _redis_count(key: str, ttl: int) -> Any:
+    """INCR and set the expiry in one round trip when the cache is Redis; ``_NOT_REDIS``
+    otherwise; None when Redis is unreachable."""
+    client_of = getattr(cache, "client", None)
+    if client_of is None or not hasattr(client_of, "get_client"):
+        return _NOT_REDIS
+    try:
+        redis = client_of.get_client(write=True)
+        pipe = redis.pipeline(transaction=False)
+        pipe.incr(cache.make_key(key))
+        pipe.expire(cache.make_key(key), ttl, nx=True)
+        return int(pipe.execute()[0])
+    except Exception:  # unreachable: the caller applies the throttle's fail mode
+        logger.warning("throttle cache unreachable", exc_info=True)
+        return None
 
 
 class AtomicRateThrottleMixin:
@@ -49,17 +72,39 @@ class AtomicRateThrottleMixin:
         counter = f"{key}:{window}"
         self._wait = (window + 1) * self.duration - now
         # The counter outlives its window by a second so an incr at the edge finds it.
-        cache.add(counter, 0, timeout=self.duration + 1)
-        try:
-            count = cache.incr(counter)
-        except ValueError:
-            # Evicted between add and incr: start the window again at one.
-            cache.add(counter, 1, timeout=self.duration + 1)
-            count = 1
-        return count <= self.num_requests
+        count = _redis_count(counter, self.duration + 1)
+        if count is _NOT_REDIS:
+            cache.add(counter, 0, timeout=self.duration + 1)
+            try:
+                count = cache.incr(counter)
+            except ValueError:
+                # Evicted between add and incr: start the window again at one.
+                cache.add(counter, 1, timeout=self.duration + 1)
+                count = 1
+        if count is None:  # the cache is unreachable (django-redis ignores the error)
+            return self.cache_unavailable()
+        return bool(count <= self.num_requests)
+
+    # Whether requests pass while the cache that counts them is down. General limits fail
+    # open (the API stays up); sign-in limits fail closed (no unlimited guessing).
+    fail_open = True
+
+    def cache_unavailable(self) -> bool:
+        logger.warning("throttle cache unavailable", extra={"scope": getattr(self, "scope", None)})
+        if self.fail_open:
+            return True
+        raise ThrottleUnavailable()
 
     def wait(self) -> float:
         return max(getattr(self, "_wait", 0.0), 1.0)
+
+
+class ThrottleUnavailable(exceptions.APIException):
+    # Not spendsense.api.errors.ServiceUnavailable: DRF imports this module while that one
+    # is still importing DRF.
+    status_code = 503
+    default_code = "throttle_unavailable"
+    default_detail = "Sign-in is briefly unavailable; try again in a minute."
 
 
 class ScopedRateThrottle(AtomicRateThrottleMixin, throttling.ScopedRateThrottle):
@@ -90,7 +135,11 @@ class IPRateThrottle(AtomicRateThrottleMixin, throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def throttle_for(scope_name: str) -> type[IPRateThrottle]:
+def throttle_for(scope_name: str, *, fail_open: bool = True) -> type[IPRateThrottle]:
     """A per-IP throttle class for one named rate of ``THROTTLE_RATES``."""
-    attrs: dict[str, Any] = {"scope": scope_name, "__doc__": f"{scope_name} per client IP."}
+    attrs: dict[str, Any] = {
+        "scope": scope_name,
+        "fail_open": fail_open,
+        "__doc__": f"{scope_name} per client IP.",
+    }
     return type(f"{scope_name.title().replace('_', '')}IPThrottle", (IPRateThrottle,), attrs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -133,3 +134,13 @@ def test_equal_failures_have_equal_bodies(api_client: APIClient) -> None:
     assert first.content == second.content
     assert first["X-Request-ID"] == "one"
     assert second["X-Request-ID"] == "two"
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("spendsense.urls")
+def test_a_service_400_is_a_validation_error_naming_its_field(signed_in: Any) -> None:
+    response = signed_in.client.put("/api/v1/users/me", {"email": "x@example.com"}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["type"] == "validation_error"
+    assert response.json()["errors"][0]["attr"] == "current_password"

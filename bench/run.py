@@ -1,0 +1,295 @@
+"""``make bench``: the API under load on this machine, against PostgreSQL and Redis.
+
+Starts gunicorn with production settings on 127.0.0.1, seeds users through the real upload
+pipeline, then drives each endpoint with ``hey`` (a second process, Debian's package) for a
+fixed time at a fixed concurrency: cached ``GET /users/me/recommendations`` and
+``/users/me/signals``, ``POST /auth/login``, a small upload, and ``/health`` as the framework
+floor. Prints requests/s, p50/p95/p99 and each endpoint's throughput as a share of the floor.
+Throttle rates are raised so the server, not the limiter, is measured. Loopback only, bounded
+in time (about two minutes), and it stops what it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+PASSWORD = "bench-password-Ra7!x"  # noqa: S105 (a throwaway user on a throwaway database)
+
+PREPARE = r"""
+import json
+from django.contrib.auth.hashers import make_password
+from accounts.models import User
+from accounts.services import session_create
+from consent.services import consent_grant
+from django.test import RequestFactory
+from recommendations.models import Recommendation
+from recommendations.synthetic import synthetic_user
+from uploads.services import upload_create
+
+user, _ = User.objects.get_or_create(email="bench@example.invalid")
+user.password = make_password("%(password)s")
+user.save()
+consent_grant(user=user, version=None, request=None)
+if not user.uploads.exists():
+    upload_create(user=user, file_name="bench.json", content=json.dumps(synthetic_user(2, 42).body).encode(), idempotency_key="bench")
+Recommendation.objects.filter(user=user).update(status="approved")
+from recommendations.cache import user_cache_bump
+user_cache_bump(user_id=user.id)
+pair = session_create(user=user, request=RequestFactory().post("/"))
+print(json.dumps({"access": pair.access}))
+"""
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    responses: int
+    non_2xx: int
+    errors: str
+
+
+@dataclass
+class Scenario:
+    name: str
+    url: str
+    headers: dict[str, str]
+    method: str = "GET"
+    body: Path | None = None
+    content_type: str | None = None
+
+
+def hey(scenario: Scenario, *, seconds: int, connections: int) -> Result:
+    url, headers, method = scenario.url, scenario.headers, scenario.method
+    body, content_type = scenario.body, scenario.content_type
+    command = ["hey", "-z", f"{seconds}s", "-c", str(connections), "-m", method, "-t", "20"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    if body is not None:
+        command += ["-D", str(body)]
+    if content_type:
+        command += ["-T", content_type]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+
+    def percentile(pct: str) -> float:
+        found = re.search(rf"{pct}% in ([\d.]+) secs", output)
+        return float(found.group(1)) * 1000 if found else float("nan")
+
+    codes = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", output))
+    errors = re.search(r"Error distribution:(.*)", output, re.S)
+    return Result(
+        rps=float(rps.group(1)) if rps else 0.0,
+        p50_ms=percentile("50"),
+        p95_ms=percentile("95"),
+        p99_ms=percentile("99"),
+        responses=sum(int(n) for n in codes.values()),
+        non_2xx=sum(int(n) for code, n in codes.items() if not code.startswith("2")),
+        errors=errors.group(1).strip()[:200] if errors else "",
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/spendsense_bench"
+        ),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    )
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    if shutil.which("hey") is None:
+        log("hey is not installed: apt-get install hey")
+        return 2
+
+    var = Path(tempfile.mkdtemp(prefix="spendsense-bench-"))
+    key = subprocess.run(
+        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "THROTTLE_", "CELERY_", "AWS_STORAGE"))
+    }
+    base.update(
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        JWT_PRIVATE_KEY=key,
+        SPENDSENSE_VAR_DIR=str(var),
+        DJANGO_STATIC_ROOT=str(var / "static"),
+        LOG_LEVEL="WARNING",
+        **{
+            f"THROTTLE_{name}": "100000000/hour"
+            for name in ("LOGIN", "REGISTER", "USER", "ANON", "SMS_PHONE", "SMS_IP")
+        },
+    )
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database_url.rsplit("/", 1)[1]],
+        capture_output=True,
+        check=False,
+    )
+    dev = {**base, "DJANGO_DEBUG": "true"}
+    log("preparing: migrate, seed, sign in")
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=dev, check=True)
+    prepared = subprocess.run(
+        [PY, "manage.py", "shell", "-c", PREPARE % {"password": PASSWORD}],
+        cwd=REPO,
+        env=dev,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    access = json.loads(prepared.stdout.strip().splitlines()[-1])["access"]
+
+    prod = {
+        **base,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_STATIC_MANIFEST": "false",
+        "PORT": str(args.port),
+        "WEB_CONCURRENCY": str(args.workers),
+    }
+    server_log = open(var / "gunicorn.log", "w")  # noqa: SIM115 (closed in finally)
+    server = subprocess.Popen(
+        [
+            "gunicorn",
+            "--config",
+            "deploy/gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "spendsense.wsgi:application",
+        ],
+        cwd=REPO,
+        env={**prod, "PATH": f"{Path(PY).parent}:{os.environ['PATH']}"},
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    root = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{root}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        secure = {"X-Forwarded-Proto": "https"}
+        bearer = {**secure, "Authorization": f"Bearer {access}"}
+        for path in ("/api/v1/users/me/recommendations", "/api/v1/users/me/signals"):
+            request = urllib.request.Request(root + path, headers=bearer)
+            if urllib.request.urlopen(request, timeout=10).status != 200:
+                log(f"warming {path} failed")
+                return 1
+        login = var / "login.json"
+        login.write_text(json.dumps({"email": "bench@example.invalid", "password": PASSWORD}))
+        boundary = "benchboundary"
+        upload = var / "upload.bin"
+        small = json.dumps(
+            {
+                "accounts": [
+                    {
+                        "account_id": "bench-extra",
+                        "type": "depository",
+                        "subtype": "checking",
+                        "balances": {"current": 10, "iso_currency_code": "USD"},
+                    }
+                ]
+            }
+        )
+        upload.write_bytes(
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.json"\r\n'
+                f"Content-Type: application/json\r\n\r\n{small}\r\n--{boundary}--\r\n"
+            ).encode()
+        )
+        scenarios = [
+            Scenario("GET /health (floor)", f"{root}/health", secure),
+            Scenario(
+                "GET /users/me/recommendations (cached)",
+                f"{root}/api/v1/users/me/recommendations",
+                bearer,
+            ),
+            Scenario("GET /users/me/signals (cached)", f"{root}/api/v1/users/me/signals", bearer),
+            Scenario(
+                "POST /auth/login (bcrypt 12)",
+                f"{root}/api/v1/auth/login",
+                secure,
+                "POST",
+                login,
+                "application/json",
+            ),
+            Scenario(
+                "POST /data/upload (small)",
+                f"{root}/api/v1/data/upload",
+                bearer,
+                "POST",
+                upload,
+                f"multipart/form-data; boundary={boundary}",
+            ),
+        ]
+        results: list[tuple[str, Result]] = []
+        for scenario in scenarios:
+            log(f"running {scenario.name} for {args.seconds}s at {args.connections} connections")
+            results.append(
+                (scenario.name, hey(scenario, seconds=args.seconds, connections=args.connections))
+            )
+        floor = results[0][1].rps or 1.0
+        log("")
+        log(
+            f"{'endpoint':<42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'of floor':>9} {'non-2xx':>8}"
+        )
+        for name, r in results:
+            log(
+                f"{name:<42} {r.rps:>8.0f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.p99_ms:>8.1f} "
+                f"{r.rps / floor:>8.0%} {r.non_2xx:>8}"
+            )
+            if r.errors:
+                log(f"    errors: {r.errors}")
+        (REPO / "var").mkdir(exist_ok=True)
+        (REPO / "var" / "bench.json").write_text(
+            json.dumps({n: asdict(r) for n, r in results}, indent=2)
+        )
+        return 0
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        server_log.close()
+        shutil.rmtree(var, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

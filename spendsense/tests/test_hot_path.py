@@ -1,0 +1,103 @@
+"""Query counts of every read endpoint: a cached read costs no database query at all."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+
+from accounts.tests.factories import OperatorFactory
+from conftest import SignedIn, sign_in
+from recommendations.models import Recommendation
+from recommendations.synthetic import synthetic_user
+from uploads.tests.test_api import upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(consented: SignedIn) -> SignedIn:
+    upload(consented.client, json.dumps(synthetic_user(3, 8).body).encode())
+    Recommendation.objects.filter(user=consented.user).update(status="approved")
+    from recommendations.cache import user_cache_bump
+
+    user_cache_bump(user_id=consented.user.id)
+    return consented
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/users/me/profile",
+        "/api/v1/users/me/signals",
+        "/api/v1/users/me/persona",
+        "/api/v1/users/me/recommendations",
+        "/api/v1/users/me/recommendations?page=1&page_size=2",
+    ],
+)
+def test_cached_insight_reads_cost_no_query(
+    seeded: SignedIn, path: str, django_assert_num_queries: Any
+) -> None:
+    assert seeded.client.get(path).status_code == HTTPStatus.OK  # warms the caches
+
+    with django_assert_num_queries(0):
+        response = seeded.client.get(path)
+
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_users_me_with_a_warm_cache_costs_no_query(
+    signed_in: SignedIn, django_assert_num_queries: Any
+) -> None:
+    signed_in.client.get("/api/v1/users/me")
+
+    with django_assert_num_queries(0):
+        assert signed_in.client.get("/api/v1/users/me").status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    ("path", "limit"),
+    [
+        ("/api/v1/consent", 1),
+        ("/api/v1/data/upload", 2),
+        ("/api/v1/recommendations/{rec}", 1),
+    ],
+)
+def test_uncached_reads_are_bounded(
+    seeded: SignedIn, path: str, limit: int, django_assert_max_num_queries: Any
+) -> None:
+    rec = Recommendation.objects.filter(user=seeded.user).first()
+    url = path.format(rec=rec.pk if rec else "")
+    seeded.client.get(url)
+
+    with django_assert_max_num_queries(limit):
+        assert seeded.client.get(url).status_code == HTTPStatus.OK
+
+
+def test_upload_detail_is_bounded(seeded: SignedIn, django_assert_max_num_queries: Any) -> None:
+    upload_id = seeded.client.get("/api/v1/data/upload").json()["results"][0]["upload_id"]
+
+    with django_assert_max_num_queries(1):
+        assert seeded.client.get(f"/api/v1/data/upload/{upload_id}").status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("page_size", [5, 50])
+def test_operator_queue_does_not_grow_with_the_page(
+    seeded: SignedIn, page_size: int, django_assert_max_num_queries: Any
+) -> None:
+    operator = sign_in(OperatorFactory.create())
+    operator.client.get("/api/v1/operator/review")
+
+    with django_assert_max_num_queries(3):
+        assert (
+            operator.client.get(f"/api/v1/operator/review?page_size={page_size}").status_code
+            == HTTPStatus.OK
+        )
+
+
+def test_health_and_jwks_cost_no_query(api_client: Any, django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(0):
+        assert api_client.get("/health").status_code == HTTPStatus.OK
+        assert api_client.get("/.well-known/jwks.json").status_code == HTTPStatus.OK
