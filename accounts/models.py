@@ -165,3 +165,25 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"
+
+
+class MfaDevice(models.Model):
+    """A TOTP authenticator of one user: active once a first code confirmed it.
+
+    The secret is stored as issued (the database is encrypted at rest); recovery codes only as
+    SHA-256 hashes, each usable once.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="mfa_device")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(default=0)  # refuses a code's replay
+    recovery_code_hashes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"authenticator of {self.user_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None

@@ -358,3 +358,75 @@ def sessions_purge_expired(*, older_than_days: int = 7) -> int:
     revoked = Session.objects.filter(revoked_at__lt=cutoff)
     _, per_model = (expired | revoked).delete()
     return per_model.get(Session._meta.label, 0)
+
+
+# --- phone sign-in -----------------------------------------------------------------------
+
+
+def phone_sign_in(
+    *, phone: str, code: str, request: HttpRequest
+) -> tuple[User, TokenPair | None, bool]:
+    """Sign in with a texted code, registering a phone-only user the first time."""
+    from accounts.phone import code_check
+
+    code_check(phone=phone, code=code)
+    user = User.objects.filter(phone_number=phone).first()
+    created = False
+    if user is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(phone_number=phone)
+                created = True
+        except IntegrityError:  # a concurrent sign-in created it first
+            user = User.objects.get(phone_number=phone)
+    if not user.is_active:
+        audit_record(
+            action=Action.LOGIN_FAILURE,
+            actor_id=user.id,
+            request=request,
+            details={"method": "phone"},
+        )
+        raise InvalidCredentials()
+    audit_record(
+        action=Action.REGISTER if created else Action.LOGIN_SUCCESS,
+        actor_id=user.id,
+        request=request,
+        details={"method": "phone"},
+    )
+    from accounts.mfa import mfa_active
+
+    if mfa_active(user):
+        return user, None, created  # the second factor completes it (mfa_challenge)
+    return user, session_create(user=user, request=request), created
+
+
+def phone_link(*, user: User, phone: str, code: str, request: HttpRequest) -> User:
+    """Add a verified phone number to the signed-in user (409 if it is someone else's)."""
+    from accounts.phone import code_check
+
+    code_check(phone=phone, code=code)
+    if User.objects.filter(phone_number=phone).exclude(pk=user.pk).exists():
+        raise Conflict(
+            "This phone number belongs to another account.", code="phone_taken", attr="phone_number"
+        )
+    user.phone_number = phone
+    user.save(update_fields=["phone_number", "updated_at"])
+    _user_changed(user)
+    audit_record(action="auth.phone.link", actor_id=user.id, request=request)
+    return user
+
+
+def phone_unlink(*, user: User, request: HttpRequest) -> User:
+    """Remove the phone number, unless it is the last way to sign in (409)."""
+    if not user.phone_number:
+        raise DomainError("No phone number is linked.", code="no_phone", attr="phone_number")
+    if not user.has_usable_password():
+        raise Conflict(
+            "This is your only way to sign in; add a password or another method first.",
+            code="last_sign_in_method",
+        )
+    user.phone_number = None
+    user.save(update_fields=["phone_number", "updated_at"])
+    _user_changed(user)
+    audit_record(action="auth.phone.unlink", actor_id=user.id, request=request)
+    return user

@@ -288,6 +288,16 @@ REFRESH_TOKEN_LIFETIME_DAYS = env_int("REFRESH_TOKEN_LIFETIME_DAYS", default=30,
 # How long the API remembers whether a session is live; revocation writes through at once.
 SESSION_STATE_CACHE_SECONDS = 300
 
+# --- SMS sign-in codes ----------------------------------------------------------------------
+SMS_BACKEND = env_str("SMS_BACKEND", "console")  # console | file | sns
+SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH") or VAR_DIR / "sms")
+# Against SMS pumping: only these countries (ISO 3166 codes) and a global daily budget.
+SMS_ALLOWED_REGIONS = env_list("SMS_ALLOWED_REGIONS", ["US", "CA"])
+SMS_DAILY_BUDGET = env_int("SMS_DAILY_BUDGET", default=1000, minimum=0)
+SMS_CODE_TTL_SECONDS = 600
+SMS_MAX_ATTEMPTS = 5
+AWS_SNS_ENDPOINT_URL = env_str("AWS_SNS_ENDPOINT_URL") or None
+
 # --- consent and data ---------------------------------------------------------------------
 # The version of the consent text users agree to; a new text means asking again.
 CONSENT_VERSION = env_str("CONSENT_VERSION", "2026-11-01")

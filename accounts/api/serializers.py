@@ -46,6 +46,7 @@ class SignInMethodsSerializer(serializers.Serializer):
     password = serializers.BooleanField()
     phone = serializers.BooleanField()
     oauth = serializers.ListField(child=serializers.CharField())
+    mfa = serializers.BooleanField(help_text="A TOTP second factor is on.")
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -80,6 +81,7 @@ class MeSerializer(serializers.ModelSerializer):
                 "password": user.has_usable_password(),
                 "phone": bool(user.phone_number),
                 "oauth": sorted(getattr(user, "linked_providers", [])),
+                "mfa": bool(getattr(getattr(user, "mfa_device", None), "active", False)),
             }
         ).data
 

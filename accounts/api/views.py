@@ -23,6 +23,7 @@ from accounts.api.serializers import (
     RegisterSerializer,
     TokenResponseSerializer,
 )
+from accounts.mfa import mfa_active, mfa_challenge
 from spendsense.api.openapi import error_responses
 from spendsense.api.request import request_claims, request_user
 from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle, throttle_for
@@ -70,6 +71,8 @@ class AuthViewSet(viewsets.ViewSet):
             password=data["password"],
             request=request,
         )
+        if mfa_active(user):
+            return Response(mfa_challenge(user=user))
         return Response(services.session_create(user=user, request=request).as_response())
 
     @extend_schema(

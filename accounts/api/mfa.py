@@ -1,0 +1,94 @@
+"""``/auth/mfa/*``: set up, activate, deactivate a TOTP second factor; complete a sign-in."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import mfa, services
+from accounts.api.serializers import TokenResponseSerializer
+from accounts.api.views import LoginThrottle
+from spendsense.api.openapi import error_responses
+from spendsense.api.request import request_user
+
+
+class SetupSerializer(serializers.Serializer):
+    secret = serializers.CharField()
+    otpauth_uri = serializers.CharField()
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=32)
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(child=serializers.CharField())
+
+
+class PasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class VerifySerializer(serializers.Serializer):
+    mfa_token = serializers.CharField(max_length=512)
+    code = serializers.CharField(max_length=32, help_text="A 6-digit TOTP code or a recovery code.")
+
+
+class MfaViewSet(viewsets.ViewSet):
+    """TOTP: setup returns a secret, a first code activates it, the password turns it off."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["auth"], request=None, responses={200: SetupSerializer, **error_responses(409)}
+    )
+    @action(detail=False, methods=["post"], url_path="setup")
+    def start(self, request: Request) -> Response:  # not "setup": that is View.setup()
+        return Response(mfa.mfa_setup(user=request_user(request)))
+
+    @extend_schema(tags=["auth"], request=CodeSerializer, responses={200: RecoveryCodesSerializer})
+    @action(detail=False, methods=["post"])
+    def activate(self, request: Request) -> Response:
+        data = CodeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        codes = mfa.mfa_activate(
+            user=request_user(request), code=data.validated_data["code"], request=request
+        )
+        return Response({"recovery_codes": codes})
+
+    @extend_schema(
+        tags=["auth"],
+        request=PasswordSerializer,
+        responses={204: OpenApiResponse(description="Off.")},
+    )
+    @action(detail=False, methods=["post"])
+    def deactivate(self, request: Request) -> Response:
+        data = PasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        mfa.mfa_deactivate(
+            user=request_user(request), password=data.validated_data["password"], request=request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=["auth"], request=VerifySerializer, responses={200: TokenResponseSerializer}
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        permission_classes=[AllowAny],
+        throttle_classes=[LoginThrottle],
+    )
+    def verify(self, request: Request) -> Response:
+        data = VerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = mfa.mfa_verify(
+            mfa_token=data.validated_data["mfa_token"],
+            code=data.validated_data["code"],
+            request=request,
+        )
+        return Response(services.session_create(user=user, request=request).as_response())

@@ -1,0 +1,128 @@
+"""``/auth/phone/*``: sign in with a texted code; link and unlink a phone number."""
+
+from __future__ import annotations
+
+import hashlib
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts import services
+from accounts.api.serializers import MeSerializer, TokenResponseSerializer
+from accounts.audit import audit_record
+from accounts.mfa import mfa_challenge
+from accounts.phone import code_send, phone_normalize
+from spendsense.api.openapi import error_responses
+from spendsense.api.request import request_user
+from spendsense.api.throttles import AtomicRateThrottleMixin, throttle_for
+
+SmsIpThrottle = throttle_for("sms_ip", fail_open=False)
+
+
+class PhoneNumberThrottle(AtomicRateThrottleMixin, SimpleRateThrottle):
+    """5 codes an hour per phone number, counted before anything is sent; fails closed."""
+
+    scope = "sms_phone"
+    fail_open = False
+
+    def get_cache_key(self, request: Request, view: object) -> str | None:  # pragma: no cover
+        return None  # counted explicitly by the view, once the number is parsed
+
+
+def _throttle_phone(phone: str) -> None:
+    throttle = PhoneNumberThrottle()
+    digest = hashlib.sha256(phone.encode()).hexdigest()[:32]
+    if not throttle.hit(f"throttle_sms_phone_{digest}"):
+        raise exceptions.Throttled(wait=throttle.wait())
+
+
+class PhoneRequestSerializer(serializers.Serializer):
+    phone_number = serializers.CharField(max_length=32)
+
+
+class PhoneVerifySerializer(PhoneRequestSerializer):
+    code = serializers.CharField(max_length=12)
+
+
+class PhoneAcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def _phone(data: dict) -> str:
+    serializer = PhoneRequestSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return phone_normalize(serializer.validated_data["phone_number"])
+
+
+def _code(data: dict) -> tuple[str, str]:
+    serializer = PhoneVerifySerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return phone_normalize(serializer.validated_data["phone_number"]), serializer.validated_data[
+        "code"
+    ]
+
+
+class PhoneViewSet(viewsets.ViewSet):
+    """Phone sign-in: the same 202 for every valid number, known or not."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["auth"],
+        request=PhoneRequestSerializer,
+        responses={202: PhoneAcceptedSerializer, **error_responses(503)},
+    )
+    @action(detail=False, methods=["post"], url_path="request", throttle_classes=[SmsIpThrottle])
+    def request_code(self, request: Request) -> Response:
+        phone = _phone(request.data)
+        _throttle_phone(phone)
+        code_send(phone=phone)
+        audit_record(action="auth.phone.code_requested", actor_id=None, request=request)
+        return Response(
+            {"detail": "If this number can receive texts, a code is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        tags=["auth"], request=PhoneVerifySerializer, responses={200: TokenResponseSerializer}
+    )
+    @action(detail=False, methods=["post"], throttle_classes=[SmsIpThrottle])
+    def verify(self, request: Request) -> Response:
+        phone, code = _code(request.data)
+        user, pair, _ = services.phone_sign_in(phone=phone, code=code, request=request)
+        if pair is None:
+            return Response(mfa_challenge(user=user))
+        return Response(pair.as_response())
+
+    @extend_schema(
+        tags=["auth"],
+        request=PhoneVerifySerializer,
+        responses={200: MeSerializer, **error_responses(409)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        throttle_classes=[SmsIpThrottle],
+    )
+    def link(self, request: Request) -> Response:
+        phone, code = _code(request.data)
+        user = services.phone_link(
+            user=request_user(request), phone=phone, code=code, request=request
+        )
+        return Response(MeSerializer(user).data)
+
+    @extend_schema(
+        tags=["auth"],
+        request=None,
+        responses={200: MeSerializer, 409: OpenApiResponse(description="Last method.")},
+    )
+    @action(detail=False, methods=["delete"], permission_classes=[IsAuthenticated])
+    def unlink(self, request: Request) -> Response:
+        user = services.phone_unlink(user=request_user(request), request=request)
+        return Response(MeSerializer(user).data)
