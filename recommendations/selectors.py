@@ -105,41 +105,38 @@ def catalog_changed() -> None:
     _catalog_memo.clear()
 
 
+def _catalog_item(entry: Any, kind: str, **extra: Any) -> CatalogItem:
+    return CatalogItem(
+        slug=entry.slug,
+        kind=kind,
+        title=entry.title,
+        content=entry.content,
+        rationale_template=entry.rationale_template,
+        personas=tuple(entry.personas or ()),
+        tags=tuple(entry.tags or ()),
+        requires=tuple(entry.requires or ()),
+        priority=entry.priority,
+        **extra,
+    )
+
+
 def _catalog_read() -> tuple[list[CatalogItem], str]:
     """The active catalog as plain items, and a version that changes with any edit."""
-    items: list[CatalogItem] = []
-    for entry in EducationItem.objects.filter(active=True).order_by("slug"):
-        items.append(
-            CatalogItem(
-                slug=entry.slug,
-                kind="education",
-                title=entry.title,
-                content=entry.content,
-                rationale_template=entry.rationale_template,
-                personas=tuple(entry.personas or ()),
-                tags=tuple(entry.tags or ()),
-                requires=tuple(entry.requires or ()),
-                priority=entry.priority,
-            )
+    items = [
+        _catalog_item(entry, "education")
+        for entry in EducationItem.objects.filter(active=True).order_by("slug")
+    ]
+    items += [
+        _catalog_item(
+            offer,
+            "partner_offer",
+            product_type=offer.product_type,
+            partner=offer.partner,
+            eligibility=dict(offer.eligibility or {}),
+            predatory=offer.predatory,
         )
-    for offer in PartnerOffer.objects.filter(active=True).order_by("slug"):
-        items.append(
-            CatalogItem(
-                slug=offer.slug,
-                kind="partner_offer",
-                title=offer.title,
-                content=offer.content,
-                rationale_template=offer.rationale_template,
-                personas=tuple(offer.personas or ()),
-                tags=tuple(offer.tags or ()),
-                requires=tuple(offer.requires or ()),
-                priority=offer.priority,
-                product_type=offer.product_type,
-                partner=offer.partner,
-                eligibility=dict(offer.eligibility or {}),
-                predatory=offer.predatory,
-            )
-        )
+        for offer in PartnerOffer.objects.filter(active=True).order_by("slug")
+    ]
     stamps = [
         EducationItem.objects.aggregate(m=Max("updated_at"))["m"],
         PartnerOffer.objects.aggregate(m=Max("updated_at"))["m"],

@@ -256,10 +256,8 @@ def _account(item: dict[str, Any], path: str, errors: _Errors) -> dict[str, Any]
     return record if reader.ok else None
 
 
-def _transaction(
-    item: dict[str, Any], path: str, errors: _Errors, known: set[str]
-) -> dict[str, Any] | None:
-    reader = _Reader(item, path, errors)
+def _known_account(reader: _Reader, known: set[str]) -> str:
+    """The record's ``account_id``, reported when no valid upload declared it."""
     account_id = reader.string("account_id", required=True, max_length=128)
     if account_id and account_id not in known:
         reader.fail(
@@ -267,6 +265,14 @@ def _transaction(
             "unknown_account",
             "Unknown account: not in this upload nor in an earlier valid upload.",
         )
+    return account_id
+
+
+def _transaction(
+    item: dict[str, Any], path: str, errors: _Errors, known: set[str]
+) -> dict[str, Any] | None:
+    reader = _Reader(item, path, errors)
+    account_id = _known_account(reader, known)
     record = {
         "transaction_id": reader.string("transaction_id", required=True, max_length=128),
         "account_id": account_id,
@@ -341,14 +347,12 @@ def _liability(
     types: dict[str, str],
 ) -> dict[str, Any] | None:
     reader = _Reader(item, path, errors)
-    account_id = reader.string("account_id", required=True, max_length=128)
-    if account_id and account_id not in known:
-        reader.fail(
-            "account_id",
-            "unknown_account",
-            "Unknown account: not in this upload nor in an earlier valid upload.",
-        )
-    elif account_id in types and types[account_id] != _LIABILITY_ACCOUNT_TYPE[kind]:
+    account_id = _known_account(reader, known)
+    if (
+        account_id in known
+        and account_id in types
+        and types[account_id] != _LIABILITY_ACCOUNT_TYPE[kind]
+    ):
         reader.fail(
             "account_id",
             "invalid",
