@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv migrate schema clean bench bench-upload bench-engine
+.PHONY: run test lint venv migrate schema clean bench soak bench-upload bench-engine
 
 ## run: set everything up and serve the API on http://127.0.0.1:8000 (embedded mode)
 run: venv
@@ -32,6 +32,10 @@ schema: venv
 bench: venv
 	command -v hey >/dev/null || (apt-get update -qq && apt-get install -y -qq hey)
 	$(BIN)/python bench/run.py
+
+## soak: 1000 concurrent users with think time for 60 s (locust); error rate under 0.1 %
+soak: venv
+	$(BIN)/python bench/soak.py
 
 ## bench-upload / bench-engine: the pipeline's and the engine's figures on the configured database
 bench-upload: venv

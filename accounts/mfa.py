@@ -34,6 +34,13 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
 
 
+def _changed(user: User) -> None:
+    """The cached user row carries the device: every cached read of the user is stale."""
+    from recommendations.cache import user_cache_bump
+
+    user_cache_bump(user_id=user.id)
+
+
 def mfa_active(user: User) -> bool:
     device = MfaDevice.objects.filter(user=user).first()
     return bool(device and device.active)
@@ -92,6 +99,7 @@ def mfa_activate(*, user: User, code: str, request: HttpRequest) -> list[str]:
         confirmed_at=timezone.now(), recovery_code_hashes=[_hash(c) for c in codes]
     )
     audit_record(action="auth.mfa.activate", actor_id=user.id, request=request)
+    _changed(user)
     return codes
 
 
@@ -104,6 +112,7 @@ def mfa_deactivate(*, user: User, password: str, request: HttpRequest) -> None:
         )
     MfaDevice.objects.filter(user=user).delete()
     audit_record(action="auth.mfa.deactivate", actor_id=user.id, request=request)
+    _changed(user)
 
 
 def mfa_challenge(*, user: User) -> dict[str, Any]:

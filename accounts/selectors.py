@@ -82,7 +82,8 @@ def token_principal(*, claims: dict[str, Any]) -> User | None:
     # The row is stored with the version it was read at: a bumped version means stale.
     user = row[1] if isinstance(row, tuple) and row[0] == version else None
     if user is None:
-        user = User.objects.filter(pk=sub).first()
+        # select_related: the row is cached with its MFA device (users/me shows it).
+        user = User.objects.select_related("mfa_device").filter(pk=sub).first()
         if user is not None:
             cache.set(row_key, (version, user), timeout=USER_ROW_SECONDS)
     if user is None or not user.is_active:

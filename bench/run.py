@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -112,26 +114,15 @@ def hey(scenario: Scenario, *, seconds: int, connections: int) -> Result:
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/spendsense_bench"
-        ),
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    )
-    parser.add_argument("--port", type=int, default=8765)
-    args = parser.parse_args()
-    if shutil.which("hey") is None:
-        log("hey is not installed: apt-get install hey")
-        return 2
+@contextmanager
+def running_server(
+    *, workers: int, port: int, database_url: str, redis_url: str
+) -> Iterator[tuple[str, str, Path]]:
+    """A seeded database, and gunicorn with production settings on 127.0.0.1:``port``.
 
+    Yields (root URL, an access token of the seeded user, a scratch folder); stops gunicorn
+    and removes the folder afterwards.
+    """
     var = Path(tempfile.mkdtemp(prefix="spendsense-bench-"))
     key = subprocess.run(
         ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
@@ -145,8 +136,8 @@ def main() -> int:
         if not k.startswith(("DJANGO_", "THROTTLE_", "CELERY_", "AWS_STORAGE"))
     }
     base.update(
-        DATABASE_URL=args.database_url,
-        REDIS_URL=args.redis_url,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
         JWT_PRIVATE_KEY=key,
         SPENDSENSE_VAR_DIR=str(var),
         DJANGO_STATIC_ROOT=str(var / "static"),
@@ -157,7 +148,7 @@ def main() -> int:
         },
     )
     subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database_url.rsplit("/", 1)[1]],
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database_url.rsplit("/", 1)[1]],
         capture_output=True,
         check=False,
     )
@@ -173,40 +164,76 @@ def main() -> int:
         check=True,
     )
     access = json.loads(prepared.stdout.strip().splitlines()[-1])["access"]
-
     prod = {
         **base,
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_STATIC_MANIFEST": "false",
-        "PORT": str(args.port),
-        "WEB_CONCURRENCY": str(args.workers),
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "PATH": f"{Path(PY).parent}:{os.environ['PATH']}",
     }
-    server_log = open(var / "gunicorn.log", "w")  # noqa: SIM115 (closed in finally)
-    server = subprocess.Popen(
-        [
-            "gunicorn",
-            "--config",
-            "deploy/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "spendsense.wsgi:application",
-        ],
-        cwd=REPO,
-        env={**prod, "PATH": f"{Path(PY).parent}:{os.environ['PATH']}"},
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    with open(var / "gunicorn.log", "w") as server_log:
+        server = subprocess.Popen(
+            [
+                "gunicorn",
+                "--config",
+                "deploy/gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "spendsense.wsgi:application",
+            ],
+            cwd=REPO,
+            env=prod,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        root = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"{root}/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            yield root, access, var
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+            shutil.rmtree(var, ignore_errors=True)
+
+
+def common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/spendsense_bench"
+        ),
     )
-    root = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{root}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    common_arguments(parser)
+    args = parser.parse_args()
+    if shutil.which("hey") is None:
+        log("hey is not installed: apt-get install hey")
+        return 2
+    with running_server(
+        workers=args.workers,
+        port=args.port,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+    ) as (root, access, var):
         secure = {"X-Forwarded-Proto": "https"}
         bearer = {**secure, "Authorization": f"Bearer {access}"}
         for path in ("/api/v1/users/me/recommendations", "/api/v1/users/me/signals"):
@@ -267,28 +294,23 @@ def main() -> int:
             results.append(
                 (scenario.name, hey(scenario, seconds=args.seconds, connections=args.connections))
             )
-        floor = results[0][1].rps or 1.0
-        log("")
+    floor = results[0][1].rps or 1.0
+    log("")
+    log(
+        f"{'endpoint':<42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'of floor':>9} {'non-2xx':>8}"
+    )
+    for name, r in results:
         log(
-            f"{'endpoint':<42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'of floor':>9} {'non-2xx':>8}"
+            f"{name:<42} {r.rps:>8.0f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.p99_ms:>8.1f} "
+            f"{r.rps / floor:>8.0%} {r.non_2xx:>8}"
         )
-        for name, r in results:
-            log(
-                f"{name:<42} {r.rps:>8.0f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.p99_ms:>8.1f} "
-                f"{r.rps / floor:>8.0%} {r.non_2xx:>8}"
-            )
-            if r.errors:
-                log(f"    errors: {r.errors}")
-        (REPO / "var").mkdir(exist_ok=True)
-        (REPO / "var" / "bench.json").write_text(
-            json.dumps({n: asdict(r) for n, r in results}, indent=2)
-        )
-        return 0
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        server_log.close()
-        shutil.rmtree(var, ignore_errors=True)
+        if r.errors:
+            log(f"    errors: {r.errors}")
+    (REPO / "var").mkdir(exist_ok=True)
+    (REPO / "var" / "bench.json").write_text(
+        json.dumps({n: asdict(r) for n, r in results}, indent=2)
+    )
+    return 0
 
 
 if __name__ == "__main__":

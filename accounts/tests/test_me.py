@@ -31,7 +31,7 @@ def test_get(signed_in: SignedIn) -> None:
         "phone_number": None,
         "role": "user",
         "roles": ["user"],
-        "sign_in_methods": {"password": True, "phone": False, "oauth": []},
+        "sign_in_methods": {"password": True, "phone": False, "oauth": [], "mfa": False},
         "consent_status": "none",
         "consent_version": None,
         "created_at": user.created_at.isoformat().replace("+00:00", "Z"),

@@ -125,6 +125,7 @@ def test_verify_registers_a_phone_only_user_then_signs_them_in(
         "password": False,
         "phone": True,
         "oauth": [],
+        "mfa": False,
     }
     assert (
         AuditEvent.objects.filter(action="user.register", details={"method": "phone"}).count() == 1

@@ -56,7 +56,23 @@ def browser_page():
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+def ensure_catalog() -> None:
+    """Transactional tests end with a flush that empties every table, the catalog seeded by
+    the data migration included: put it back with the migration's own function."""
+    import importlib
+
+    from django.apps import apps
+
+    from recommendations.models import EducationItem
+    from recommendations.selectors import catalog_changed
+
+    if not EducationItem.objects.exists():
+        importlib.import_module("recommendations.migrations.0002_seed_catalog").seed(apps, None)
+        catalog_changed()
+
+
 def test_operator_reviews_and_reads_analytics(live_server, browser_page) -> None:
+    ensure_catalog()
     call_command("seed_demo", "--users", "3", "--seed", "11", stdout=StringIO())
     operator = OperatorFactory.create(email="ops@example.com")
     assert Recommendation.objects.filter(status="pending").count() >= 6

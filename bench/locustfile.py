@@ -1,0 +1,31 @@
+"""People using the API: read their recommendations and signals, with think time between."""
+
+from __future__ import annotations
+
+import os
+
+from locust import HttpUser, between, task
+
+
+class Reader(HttpUser):
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        self.client.headers.update(
+            {
+                "Authorization": f"Bearer {os.environ['SOAK_ACCESS_TOKEN']}",
+                "X-Forwarded-Proto": "https",
+            }
+        )
+
+    @task(3)
+    def recommendations(self) -> None:
+        self.client.get("/api/v1/users/me/recommendations", name="recommendations")
+
+    @task(2)
+    def signals(self) -> None:
+        self.client.get("/api/v1/users/me/signals", name="signals")
+
+    @task(1)
+    def health(self) -> None:
+        self.client.get("/health", name="health")
