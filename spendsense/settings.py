@@ -207,6 +207,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- file storage ------------------------------------------------------------------------
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
+# Where export_parquet writes (the default storage when unset).
+AWS_ANALYTICS_BUCKET_NAME = env_str("AWS_ANALYTICS_BUCKET_NAME")
 AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME") or env_str("AWS_DEFAULT_REGION", "us-east-1")
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
