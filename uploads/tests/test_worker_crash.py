@@ -111,7 +111,8 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(tmp_path: Path) ->
             user=user, file_name="big.json", content=content, idempotency_key=None
         ).upload
     DataUpload.objects.exclude(pk=upload.pk).update(status="processed")
-    app = Celery(broker=BROKER)
+    # Not the current app: shared tasks elsewhere in this process must stay eager.
+    app = Celery(broker=BROKER, set_as_current=False)
     app.conf.update(task_serializer="json", accept_content=["json"])
     log = tmp_path / "worker.log"
 
@@ -139,6 +140,11 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(tmp_path: Path) ->
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
 
+    from celery import current_app
+
+    from spendsense.celery_app import app as project_app
+
+    assert current_app.main == project_app.main  # this test left the project's app current
     upload.refresh_from_db()
     assert upload.counts["transactions"]["created"] == count
     assert Transaction.objects.filter(user=user).count() == count
