@@ -28,6 +28,8 @@ class Action:
     ROLE_CHANGE = "user.role.change"
     DELETE = "user.delete"
     API_KEY_USE = "api_key.use"
+    OAUTH_LINK = "auth.oauth.link"
+    OAUTH_UNLINK = "auth.oauth.unlink"
 
 
 def _ip(value: str) -> str | None:

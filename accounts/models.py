@@ -71,6 +71,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=16, choices=ConsentStatus.choices, default=ConsentStatus.NONE
     )
     consent_version = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
+    # The OAuth providers linked (DESIGN's "linked OAuth providers"), kept in step with
+    # allauth's SocialAccount rows by accounts/oauth.py, so users/me needs no extra query.
+    linked_providers = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -31,10 +31,18 @@ from accounts.selectors import session_state_key, user_get_by_login
 from spendsense.api.errors import Conflict, DomainError
 from spendsense.api.net import client_ip
 
+if TYPE_CHECKING:
+    from accounts.oauth import Identity
+
 
 class UnknownRole(DomainError):
     default_code = "invalid_role"
     default_detail = "Unknown role."
+
+
+class LastSignInMethod(Conflict):
+    default_code = "last_sign_in_method"
+    default_detail = "This is your only way to sign in; add a password or another method first."
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):
@@ -420,13 +428,168 @@ def phone_unlink(*, user: User, request: HttpRequest) -> User:
     """Remove the phone number, unless it is the last way to sign in (409)."""
     if not user.phone_number:
         raise DomainError("No phone number is linked.", code="no_phone", attr="phone_number")
-    if not user.has_usable_password():
-        raise Conflict(
-            "This is your only way to sign in; add a password or another method first.",
-            code="last_sign_in_method",
-        )
+    if not user.has_usable_password() and not user.linked_providers:
+        raise LastSignInMethod()
     user.phone_number = None
     user.save(update_fields=["phone_number", "updated_at"])
     _user_changed(user)
     audit_record(action="auth.phone.unlink", actor_id=user.id, request=request)
+    return user
+
+
+# --- OAuth sign-in and linking -----------------------------------------------------------
+
+
+def _social_account_add(*, user: User, identity: Identity) -> None:
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.create(
+        user=user, provider=identity.provider, uid=identity.uid, extra_data=identity.extra_data
+    )
+    user.linked_providers = sorted({*user.linked_providers, identity.provider})
+    user.save(update_fields=["linked_providers", "updated_at"])
+
+
+def _user_for_identity(identity: Identity) -> tuple[User, bool, bool]:
+    """(user, created, linked): the identity's user; else the user whose email the provider
+    verified, linked now; else a new user. Never matched on an unverified email."""
+    from allauth.socialaccount.models import SocialAccount
+
+    account = (
+        SocialAccount.objects.select_related("user")
+        .filter(provider=identity.provider, uid=identity.uid)
+        .first()
+    )
+    if account is not None:
+        return account.user, False, False
+    user = User.objects.filter(email__iexact=identity.email).first() if identity.email else None
+    created = user is None
+    if user is None:
+        user = User.objects.create_user(email=identity.email)
+    _social_account_add(user=user, identity=identity)
+    return user, created, True
+
+
+def oauth_sign_in(*, identity: Identity, request: HttpRequest) -> tuple[User, bool]:
+    """Sign in (or sign up) with a provider-confirmed identity; (user, created)."""
+    try:
+        with transaction.atomic():
+            user, created, linked = _user_for_identity(identity)
+    except IntegrityError:  # a concurrent callback created the same identity or email first
+        with transaction.atomic():
+            user, created, linked = _user_for_identity(identity)
+    details = {"method": "oauth", "provider": identity.provider}
+    if not user.is_active:
+        audit_record(
+            action=Action.LOGIN_FAILURE, actor_id=user.id, request=request, details=details
+        )
+        raise InvalidCredentials()
+    if linked and not created:
+        _user_changed(user)
+        audit_record(
+            action=Action.OAUTH_LINK,
+            actor_id=user.id,
+            request=request,
+            details={**details, "matched_on": "verified_email"},
+        )
+    audit_record(
+        action=Action.REGISTER if created else Action.LOGIN_SUCCESS,
+        actor_id=user.id,
+        request=request,
+        details=details,
+    )
+    return user, created
+
+
+def _is_empty_account(user: User) -> bool:
+    """Nothing to lose: a plain user with no data, consent or other way to sign in."""
+    return (
+        user.role == Role.USER
+        and not user.has_usable_password()
+        and not user.phone_number
+        and len(user.linked_providers) <= 1
+        and user.consent_status == "none"
+        and not user.uploads.exists()
+        and not user.recommendations.exists()
+    )
+
+
+def oauth_link(*, user: User, identity: Identity, request: HttpRequest) -> User:
+    """Link a provider identity to the signed-in user.
+
+    Linking the same identity again changes nothing. 409 when the user already has another
+    identity of that provider, or when the identity belongs to another account with
+    anything in it; an empty account (signed up with this identity, nothing else) is merged
+    away: the identity moves here and that account is deleted.
+    """
+    from allauth.socialaccount.models import SocialAccount
+
+    merged_from = None
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        account = (
+            SocialAccount.objects.select_for_update()
+            .filter(provider=identity.provider, uid=identity.uid)
+            .first()
+        )
+        if account is not None and account.user_id == user.id:
+            return user
+        if identity.provider in user.linked_providers:
+            raise Conflict(
+                "Another account of this provider is linked already; unlink it first.",
+                code="provider_already_linked",
+                attr="provider",
+            )
+        if account is not None:
+            other = User.objects.select_for_update().get(pk=account.user_id)
+            if not _is_empty_account(other):
+                raise Conflict(
+                    "This identity signs in to another account.",
+                    code="oauth_identity_taken",
+                    attr="provider",
+                )
+            merged_from = other.id
+            email = other.email
+            sessions_revoke_all(user=other, reason="account_merged")
+            other.delete()  # its SocialAccount goes with it
+            if email and not user.email:
+                user.email = email
+                user.save(update_fields=["email", "updated_at"])
+        _social_account_add(user=user, identity=identity)
+    if merged_from is not None:
+        _user_changed(user, user_id=merged_from)
+    _user_changed(user)
+    audit_record(
+        action=Action.OAUTH_LINK,
+        actor_id=user.id,
+        request=request,
+        details={"provider": identity.provider, "merged_account": str(merged_from or "")},
+    )
+    return user
+
+
+def oauth_unlink(*, user: User, provider_id: str, request: HttpRequest) -> User:
+    """Remove a linked provider, unless it is the last way to sign in (409)."""
+    from allauth.socialaccount.models import SocialAccount
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        accounts = SocialAccount.objects.filter(user=user, provider=provider_id)
+        if provider_id not in user.linked_providers and not accounts.exists():
+            raise exceptions.NotFound(
+                "This provider is not linked to your account.", code="provider_not_linked"
+            )
+        others = [p for p in user.linked_providers if p != provider_id]
+        if not (user.has_usable_password() or user.phone_number or others):
+            raise LastSignInMethod()
+        accounts.delete()
+        user.linked_providers = others
+        user.save(update_fields=["linked_providers", "updated_at"])
+    _user_changed(user)
+    audit_record(
+        action=Action.OAUTH_UNLINK,
+        actor_id=user.id,
+        request=request,
+        details={"provider": provider_id},
+    )
     return user

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -69,6 +70,14 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "storages",
     "rest_framework_api_key",
+    # OAuth: allauth's provider implementations only (accounts/oauth.py drives them)
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.facebook",
+    "allauth.socialaccount.providers.apple",
     "accounts",
     "consent",
     "uploads",
@@ -89,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # allauth.account refuses to start without it; none of allauth's own views are routed
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "spendsense.urls"
@@ -301,6 +312,54 @@ SMS_CODE_TTL_SECONDS = 600
 SMS_MAX_ATTEMPTS = 5
 AWS_SNS_ENDPOINT_URL = env_str("AWS_SNS_ENDPOINT_URL") or None
 
+# --- OAuth (accounts/oauth.py; allauth's providers, our own state and tokens) --------------
+# Credentials come from the environment (or Secrets Manager), never from the repo or the
+# database; a provider without them answers 503.
+OAUTH_PROVIDERS = ("google", "github", "facebook", "apple")
+OAUTH_APPS: dict[str, dict[str, Any]] = {}
+for _provider in ("google", "github", "facebook"):
+    _id = env_str(f"OAUTH_{_provider.upper()}_CLIENT_ID")
+    _secret = env_str(f"OAUTH_{_provider.upper()}_CLIENT_SECRET")
+    if _id and _secret:
+        OAUTH_APPS[_provider] = {"client_id": _id, "secret": _secret, "key": "", "settings": {}}
+if all(
+    env_str(f"OAUTH_APPLE_{part}") for part in ("CLIENT_ID", "TEAM_ID", "KEY_ID", "PRIVATE_KEY")
+):
+    # allauth's Apple client: secret = the key id, key = the team id, and the .p8 key.
+    OAUTH_APPS["apple"] = {
+        "client_id": env_str("OAUTH_APPLE_CLIENT_ID"),
+        "secret": env_str("OAUTH_APPLE_KEY_ID"),
+        "key": env_str("OAUTH_APPLE_TEAM_ID"),
+        "settings": {"certificate_key": env_str("OAUTH_APPLE_PRIVATE_KEY").replace("\\n", "\n")},
+    }
+# Where clients may be sent back after the provider (exact matches: web origins' pages and
+# mobile apps' custom schemes). The provider itself always returns to our own callback.
+OAUTH_REDIRECT_URIS = env_list(
+    "OAUTH_REDIRECT_URIS",
+    ["http://localhost:3000/auth/callback", "spendsense://oauth/callback"] if DEBUG else [],
+)
+# The public origin of this API as registered with the providers (https://api.example.com);
+# unset, the callback URL is built from the request.
+OAUTH_CALLBACK_BASE_URL = env_str("OAUTH_CALLBACK_BASE_URL").rstrip("/")
+OAUTH_STATE_SECONDS = 600
+OAUTH_EXCHANGE_CODE_SECONDS = 60
+SOCIALACCOUNT_ADAPTER = "accounts.oauth.SocialAccountAdapter"
+SOCIALACCOUNT_QUERY_EMAIL = True  # GitHub sends no email otherwise
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+SOCIALACCOUNT_PROVIDERS = {
+    # PKCE (S256) wherever the provider supports it; Apple does not (it gets a nonce).
+    "google": {"OAUTH_PKCE_ENABLED": True, "SCOPE": ["openid", "email", "profile"]},
+    "github": {"OAUTH_PKCE_ENABLED": True},
+    # Graph API versions retire after about two years; allauth's default (v19.0) has.
+    "facebook": {"OAUTH_PKCE_ENABLED": True, "METHOD": "oauth2", "VERSION": "v23.0"},
+    "apple": {"OAUTH_PKCE_ENABLED": False},
+}
+# allauth.account is installed for its models only; these keep its checks quiet.
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+
 # --- consent and data ---------------------------------------------------------------------
 # The version of the consent text users agree to; a new text means asking again.
 CONSENT_VERSION = env_str("CONSENT_VERSION", "2026-11-01")
@@ -358,6 +417,7 @@ THROTTLE_RATES = {
     "anon": env_str("THROTTLE_ANON", "1000/hour"),
     "sms_phone": env_str("THROTTLE_SMS_PHONE", "5/hour"),
     "sms_ip": env_str("THROTTLE_SMS_IP", "20/hour"),
+    "oauth": env_str("THROTTLE_OAUTH", "60/hour"),
 }
 
 REST_FRAMEWORK = {

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import services
-from accounts.api.serializers import MeSerializer, TokenResponseSerializer
+from accounts.api.serializers import MeSerializer, SignInResponseSerializer
 from accounts.audit import audit_record
 from accounts.mfa import mfa_challenge
 from accounts.phone import code_send, phone_normalize
@@ -89,7 +89,7 @@ class PhoneViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        tags=["auth"], request=PhoneVerifySerializer, responses={200: TokenResponseSerializer}
+        tags=["auth"], request=PhoneVerifySerializer, responses={200: SignInResponseSerializer}
     )
     @action(detail=False, methods=["post"], throttle_classes=[SmsIpThrottle])
     def verify(self, request: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
@@ -40,6 +40,19 @@ class TokenResponseSerializer(serializers.Serializer):
     refresh = serializers.CharField()
     token_type = serializers.ChoiceField(choices=["Bearer"])
     expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class MfaChallengeSerializer(serializers.Serializer):
+    mfa_required = serializers.BooleanField()
+    mfa_token = serializers.CharField(help_text="Send it with a code to /auth/mfa/verify.")
+
+
+# A first factor's answer: tokens, or (when MFA is on) the challenge.
+SignInResponseSerializer = PolymorphicProxySerializer(
+    component_name="SignInResponse",
+    serializers=[TokenResponseSerializer, MfaChallengeSerializer],
+    resource_type_field_name=None,
+)
 
 
 class SignInMethodsSerializer(serializers.Serializer):

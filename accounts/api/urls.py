@@ -6,6 +6,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api.mfa import MfaViewSet
+from accounts.api.oauth import OAuthCallbackView, OAuthViewSet
 from accounts.api.phone import PhoneViewSet
 from accounts.api.views import AuthViewSet, MeViewSet
 
@@ -18,4 +19,20 @@ me = MeViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
 )
 
-urlpatterns = [*router.urls, path("users/me", me, name="users-me")]
+oauth_urls = [
+    path("auth/oauth/exchange", OAuthViewSet.as_view({"post": "exchange"}), name="oauth-exchange"),
+    path("auth/oauth/link", OAuthViewSet.as_view({"post": "link"}), name="oauth-link"),
+    path(
+        "auth/oauth/unlink/<str:provider>",
+        OAuthViewSet.as_view({"delete": "unlink"}),
+        name="oauth-unlink",
+    ),
+    path(
+        "auth/oauth/<str:provider>/authorize",
+        OAuthViewSet.as_view({"get": "authorize"}),
+        name="oauth-authorize",
+    ),
+    path("auth/oauth/<str:provider>/callback", OAuthCallbackView.as_view(), name="oauth-callback"),
+]
+
+urlpatterns = [*oauth_urls, *router.urls, path("users/me", me, name="users-me")]

@@ -21,6 +21,7 @@ from accounts.api.serializers import (
     RefreshSerializer,
     RegisterResponseSerializer,
     RegisterSerializer,
+    SignInResponseSerializer,
     TokenResponseSerializer,
 )
 from accounts.mfa import mfa_active, mfa_challenge
@@ -61,7 +62,9 @@ class AuthViewSet(viewsets.ViewSet):
         body = {"user": MeSerializer(user).data, **pair.as_response()}
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=["auth"], request=LoginSerializer, responses={200: TokenResponseSerializer})
+    @extend_schema(
+        tags=["auth"], request=LoginSerializer, responses={200: SignInResponseSerializer}
+    )
     @action(detail=False, methods=["post"], throttle_classes=[LoginThrottle])
     def login(self, request: Request) -> Response:
         data = _validated(LoginSerializer, request)
