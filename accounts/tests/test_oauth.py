@@ -381,20 +381,25 @@ def test_client_redirect_carries_a_one_time_code_never_tokens(
     }
 
 
-def test_one_time_code_with_client_pkce_needs_the_verifier(
-    api_client: APIClient, rsps: responses.RequestsMock
-) -> None:
+def pkce_sign_in(client: APIClient, rsps: responses.RequestsMock, uid: str) -> tuple[str, str]:
+    """A flow begun with a client PKCE challenge: (one-time code, the client's verifier)."""
     verifier = secrets.token_urlsafe(48)
     response = sign_in_flow(
-        api_client,
+        client,
         rsps,
         "google",
-        Profile(uid="g-pkce", email=None),
+        Profile(uid=uid, email=None),
         redirect_uri=WEB,
         code_challenge=s256(verifier),
         code_challenge_method="S256",
     )
-    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    return parse_qs(urlsplit(response["Location"]).query)["code"][0], verifier
+
+
+def test_one_time_code_with_client_pkce_needs_the_verifier(
+    api_client: APIClient, rsps: responses.RequestsMock
+) -> None:
+    code, verifier = pkce_sign_in(api_client, rsps, "g-pkce")
 
     stolen = api_client.post(f"{BASE}/exchange", {"code": code, "code_verifier": "x" * 43})
     assert stolen.status_code == HTTPStatus.BAD_REQUEST
@@ -407,16 +412,7 @@ def test_one_time_code_with_client_pkce_needs_the_verifier(
 def test_one_time_code_with_the_right_verifier(
     api_client: APIClient, rsps: responses.RequestsMock
 ) -> None:
-    verifier = secrets.token_urlsafe(48)
-    response = sign_in_flow(
-        api_client,
-        rsps,
-        "google",
-        Profile(uid="g-pkce-2", email=None),
-        redirect_uri=WEB,
-        code_challenge=s256(verifier),
-    )
-    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    code, verifier = pkce_sign_in(api_client, rsps, "g-pkce-2")
 
     tokens = api_client.post(f"{BASE}/exchange", {"code": code, "code_verifier": verifier})
 
