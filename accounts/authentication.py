@@ -15,6 +15,8 @@ from accounts import tokens
 from accounts.audit import Action, audit_record
 from accounts.models import User
 from accounts.selectors import token_principal
+from spendsense.api.throttles import user_throttle_window
+from spendsense.redis import Batch, redis_client
 
 
 class InvalidToken(exceptions.AuthenticationFailed):
@@ -43,13 +45,31 @@ class JWTAuthentication(BaseAuthentication):
             claims = tokens.access_token_decode(token)
         except tokens.TokenError as error:
             raise InvalidToken(code=error.code) from None
-        user = token_principal(claims=claims)
+        batch = self._batch(request, claims)
+        user = token_principal(claims=claims, batch=batch)
         if user is None:
             raise InvalidToken()
         return user, claims
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+    @staticmethod
+    def _batch(request: Request, claims: dict[str, Any]) -> Batch | None:
+        """On Redis, what rides on the token checks' round trip: the user-throttle count and
+        whatever cached entries the view says it will read (``cache_prefetch``)."""
+        if redis_client() is None:
+            return None
+        batch = Batch()
+        window = user_throttle_window(request, claims["sub"])
+        if window is not None:
+            batch.counters.append(window)
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        prefetch = getattr(view, "cache_prefetch", None)
+        if prefetch is not None:
+            prefetch(request, claims, batch)
+        request.cache_batch = batch  # type: ignore[attr-defined]
+        return batch
 
 
 class APIKeyAuthentication(BaseAuthentication):

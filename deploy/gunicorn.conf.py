@@ -15,12 +15,18 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 # Longer than the ALB's idle timeout (60 s), so the ALB closes idle connections, not us.
 keepalive = 75
-# Recycle workers now and then: a slow leak never becomes an outage.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then: a slow leak never becomes an outage. Workers fork from a
+# master that imported the app already (preload_app), so a recycle costs a fork, not a
+# second of CPU re-importing Django; nothing opens a connection at import time.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
+preload_app = True
 # Only the ALB reaches the tasks (security groups): trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
-accesslog = "-"
+# The app writes one JSON access line per request (request id, user, duration:
+# spendsense/api/middleware.py); gunicorn's own would be a second line for the same request.
+# GUNICORN_ACCESS_LOG=1 turns it on (with the format below) for debugging the server itself.
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG") == "1" else None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 access_log_format = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -10,6 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
+
+from spendsense.redis import Batch, decode, pipeline_count, redis_client
+
+logger = logging.getLogger(__name__)
 
 STATS_TTL = 40 * 24 * 3600  # daily hit/miss counters outlive the longest analytics range
 
@@ -38,8 +44,12 @@ def user_cache_bump(*, user_id: uuid.UUID | str) -> None:
         cache.add(_version_key(user_id), 2, timeout=None)
 
 
+def _stat_key(kind: str) -> str:
+    return f"stats:insights_cache:{kind}:{timezone.now().date().isoformat()}"
+
+
 def _count(kind: str) -> None:
-    key = f"stats:insights_cache:{kind}:{timezone.now().date().isoformat()}"
+    key = _stat_key(kind)
     try:
         cache.incr(key)
     except ValueError:
@@ -47,30 +57,68 @@ def _count(kind: str) -> None:
             cache.incr(key)
 
 
-def cached_read(
-    *, user_id: uuid.UUID | str, name: str, build: Callable[[], Any], version: int | None = None
-) -> Any:
-    """``build()``'s result, cached under the user's current version (see user_cache_bump).
-    ``version``: the caller already read it in this request (authentication does)."""
+def _get_counted(key: str) -> Any:
+    """``cache.get(key)``, counting the lookup; on Redis both go in one round trip."""
+    try:
+        redis = redis_client()
+        if redis is None:  # the local-memory cache
+            _count("lookup")
+            return cache.get(key)
+        pipe = redis.pipeline(transaction=False)
+        pipe.get(cache.make_key(key))
+        pipeline_count(pipe, _stat_key("lookup"), STATS_TTL)
+        raw = pipe.execute()[0]
+    except Exception:  # Redis unreachable: a miss, and the reader goes to the database
+        logger.warning("insights cache unreachable", exc_info=True)
+        return None
+    return None if raw is None else decode(raw)
+
+
+def body_key(user_id: uuid.UUID | str, name: str) -> str:
+    return f"user:{user_id}:body:{name}"
+
+
+def body_prefetch(batch: Batch, *, user_id: uuid.UUID | str, name: str) -> None:
+    """Ask authentication's round trip to read this body and count the lookup with it."""
+    batch.keys.append(body_key(user_id, name))
+    batch.counters.append((_stat_key("lookup"), STATS_TTL))
+
+
+def cached_body(
+    *,
+    user_id: uuid.UUID | str,
+    name: str,
+    build: Callable[[], Any],
+    version: int | None = None,
+    batch: Batch | None = None,
+) -> bytes:
+    """``build()``'s result rendered as the API's JSON, cached for the user's current
+    version (see user_cache_bump): stored as ``(version, rendered bytes)``, so a hit costs
+    no rendering, and an entry of an older version is a miss. ``version``: the caller read
+    it in this request already (authentication does); ``batch``: authentication's round trip
+    may have read the entry already (body_prefetch), and then a hit costs no round trip."""
     if version is None:
         version = user_cache_version(user_id=user_id)
-    key = f"user:{user_id}:v{version}:{name}"
-    value = cache.get(key)
-    if value is not None:
-        _count("hit")
-        return value
+    key = body_key(user_id, name)
+    prefetched = batch is not None and key in batch.keys  # and its lookup counted there
+    entry = batch.found.get(key) if batch is not None and prefetched else _get_counted(key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
+        return bytes(entry[1])
     _count("miss")
-    value = build()
-    cache.set(key, value, timeout=settings.INSIGHTS_CACHE_SECONDS)
-    return value
+    body = bytes(JSONRenderer().render(build()))
+    cache.set(key, (version, body), timeout=settings.INSIGHTS_CACHE_SECONDS)
+    return body
 
 
 def cache_stats(*, days: list[date]) -> dict[str, int]:
     """Hits and misses of the insights cache over these days (kept 40 days)."""
     keys = [
-        f"stats:insights_cache:{kind}:{day.isoformat()}" for kind in ("hit", "miss") for day in days
+        f"stats:insights_cache:{kind}:{day.isoformat()}"
+        for kind in ("lookup", "miss")
+        for day in days
     ]
     values = cache.get_many(keys)
-    hits = sum(int(v) for k, v in values.items() if ":hit:" in k)
+    lookups = sum(int(v) for k, v in values.items() if ":lookup:" in k)
     misses = sum(int(v) for k, v in values.items() if ":miss:" in k)
-    return {"hits": hits, "misses": misses}
+    # Lookups are counted with the read itself (no second round trip); hits follow.
+    return {"hits": max(lookups - misses, 0), "misses": misses}

@@ -9,11 +9,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from accounts.api.views import JWKSView
 from spendsense.api.views import ApiNotFoundView, HealthView, ReadyView
 
+# The insight reads come first: they are the hot path, and Django tries patterns in order.
+# (No pattern of one app shadows another's: each app owns its own path prefixes.)
 api_v1 = [
+    path("", include("recommendations.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("consent.api.urls")),
     path("", include("uploads.api.urls")),
-    path("", include("recommendations.api.urls")),
     path("", include("operator_console.api.urls")),
 ]
 

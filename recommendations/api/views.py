@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
@@ -27,13 +28,15 @@ from recommendations.api.serializers import (
     RecommendationSerializer,
     SignalsSerializer,
 )
-from recommendations.cache import cached_read
+from recommendations.cache import body_prefetch, cached_body
 from recommendations.models import Recommendation, RecommendationStatus
 from spendsense.api.idempotency import replay_or_run
 from spendsense.api.openapi import error_responses
 from spendsense.api.pagination import PageNumberPagination
 from spendsense.api.permissions import Perm, role_has
 from spendsense.api.request import request_user
+from spendsense.api.responses import RenderedJSONResponse
+from spendsense.redis import Batch, request_batch
 from uploads.models import Account, DataUpload, Transaction
 
 USER_ID = OpenApiParameter("user_id", str, OpenApiParameter.PATH, description="A user id, or `me`.")
@@ -99,10 +102,50 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
+def _recommendations_query(request: Request, *, operator: bool) -> tuple[list[str], str]:
+    """The statuses a recommendations read lists, and its cache name (one per distinct
+    answer: statuses, role and page)."""
+    wanted = request.query_params.get("status")
+    if wanted is not None and wanted not in RecommendationStatus.values:
+        raise exceptions.ValidationError(
+            {"status": [f"Choose one of {', '.join(RecommendationStatus.values)}."]}
+        )
+    if operator:
+        statuses = [wanted] if wanted else list(RecommendationStatus.values)
+    else:
+        # People see what a reviewer approved, and nothing else.
+        statuses = [RecommendationStatus.APPROVED]
+    query = json.dumps(
+        [
+            statuses,
+            operator,
+            request.query_params.get("page"),
+            request.query_params.get("page_size"),
+        ]
+    )
+    return statuses, "recommendations:" + hashlib.sha256(query.encode()).hexdigest()[:16]
+
+
 class UserInsightsViewSet(viewsets.ViewSet):
     """A user's insights. Owner or operator; the user's consent is required."""
 
     permission_classes = [IsAuthenticated]
+
+    def cache_prefetch(self, request: Request, claims: dict[str, Any], batch: Batch) -> None:
+        """Called by authentication: a caller reading their own insights gets the cached
+        body in the token checks' round trip (see recommendations.cache.cached_body)."""
+        user_id = claims["sub"]
+        if self.kwargs.get("pk") not in ("me", user_id):
+            return
+        if self.action in ("profile", "signals", "persona"):
+            body_prefetch(batch, user_id=user_id, name=self.action)
+        elif self.action == "recommendations":
+            operator = any(role_has(role, Perm.READ_ANY_USER) for role in claims.get("roles", []))
+            try:
+                _, name = _recommendations_query(request, operator=operator)
+            except exceptions.ValidationError:
+                return  # the view answers 400
+            body_prefetch(batch, user_id=user_id, name=name)
 
     @extend_schema(
         tags=["insights"],
@@ -110,13 +153,14 @@ class UserInsightsViewSet(viewsets.ViewSet):
         responses={200: ProfileSerializer, **error_responses(403, 404)},
     )
     @action(detail=True, methods=["get"])
-    def profile(self, request: Request, pk: str) -> Response:
+    def profile(self, request: Request, pk: str) -> HttpResponse:
         user = target_user(request, pk)
-        return Response(
-            cached_read(
+        return RenderedJSONResponse(
+            cached_body(
                 user_id=user.id,
                 version=_version(user),
                 name="profile",
+                batch=request_batch(request),
                 build=lambda: _profile(user),
             )
         )
@@ -127,12 +171,14 @@ class UserInsightsViewSet(viewsets.ViewSet):
         responses={200: SignalsSerializer, **error_responses(403, 404)},
     )
     @action(detail=True, methods=["get"])
-    def signals(self, request: Request, pk: str) -> Response:
+    def signals(self, request: Request, pk: str) -> HttpResponse:
         user = target_user(request, pk)
-        return Response(
-            cached_read(
+        return RenderedJSONResponse(
+            cached_body(
                 user_id=user.id,
+                version=_version(user),
                 name="signals",
+                batch=request_batch(request),
                 build=lambda: selectors.signals_get(user_id=user.id),
             )
         )
@@ -143,12 +189,14 @@ class UserInsightsViewSet(viewsets.ViewSet):
         responses={200: PersonaSerializer, **error_responses(403, 404)},
     )
     @action(detail=True, methods=["get"])
-    def persona(self, request: Request, pk: str) -> Response:
+    def persona(self, request: Request, pk: str) -> HttpResponse:
         user = target_user(request, pk)
-        return Response(
-            cached_read(
+        return RenderedJSONResponse(
+            cached_body(
                 user_id=user.id,
+                version=_version(user),
                 name="persona",
+                batch=request_batch(request),
                 build=lambda: selectors.persona_get(user_id=user.id),
             )
         )
@@ -166,30 +214,10 @@ class UserInsightsViewSet(viewsets.ViewSet):
         responses={200: RecommendationPageSerializer, **error_responses(403, 404)},
     )
     @action(detail=True, methods=["get"])
-    def recommendations(self, request: Request, pk: str) -> Response:
+    def recommendations(self, request: Request, pk: str) -> HttpResponse:
         user = target_user(request, pk)
-        caller = request_user(request)
-        operator = _operator(caller)
-        wanted = request.query_params.get("status")
-        if wanted is not None and wanted not in RecommendationStatus.values:
-            raise exceptions.ValidationError(
-                {"status": [f"Choose one of {', '.join(RecommendationStatus.values)}."]}
-            )
-        if operator:
-            statuses = [wanted] if wanted else list(RecommendationStatus.values)
-        else:
-            # People see what a reviewer approved, and nothing else.
-            statuses = [RecommendationStatus.APPROVED]
-        query = hashlib.sha256(
-            json.dumps(
-                [
-                    statuses,
-                    operator,
-                    request.query_params.get("page"),
-                    request.query_params.get("page_size"),
-                ]
-            ).encode()
-        ).hexdigest()[:16]
+        operator = _operator(request_user(request))
+        statuses, name = _recommendations_query(request, operator=operator)
 
         def build() -> dict[str, Any]:
             paginator = PageNumberPagination()
@@ -199,12 +227,13 @@ class UserInsightsViewSet(viewsets.ViewSet):
             body = paginator.get_paginated_response(serializer(page, many=True).data).data
             return {"as_of": selectors.signals_get(user_id=user.id)["as_of"], **body}
 
-        return Response(
-            cached_read(
+        return RenderedJSONResponse(
+            cached_body(
                 user_id=user.id,
                 version=_version(user),
-                name=f"recommendations:{query}",
+                name=name,
                 build=build,
+                batch=request_batch(request),
             )
         )
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.cache import cache
 from rest_framework import exceptions, throttling
 
+from spendsense.redis import pipeline_count, redis_client, request_batch
+
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # DRF's views import the throttle classes named in settings
@@ -30,14 +32,12 @@ _NOT_REDIS: Any = object()
 def _redis_count(key: str, ttl: int) -> Any:
     """INCR and set the expiry in one round trip when the cache is Redis; ``_NOT_REDIS``
     otherwise; None when Redis is unreachable."""
-    client_of = getattr(cache, "client", None)
-    if client_of is None or not hasattr(client_of, "get_client"):
-        return _NOT_REDIS
     try:
-        redis = client_of.get_client(write=True)
+        redis = redis_client()
+        if redis is None:
+            return _NOT_REDIS
         pipe = redis.pipeline(transaction=False)
-        pipe.incr(cache.make_key(key))
-        pipe.expire(cache.make_key(key), ttl, nx=True)
+        pipeline_count(pipe, key, ttl)
         return int(pipe.execute()[0])
     except Exception:  # unreachable: the caller applies the throttle's fail mode
         logger.warning("throttle cache unreachable", exc_info=True)
@@ -63,23 +63,32 @@ class AtomicRateThrottleMixin:
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        return self.hit(self.key)
+        batch = request_batch(request)
+        return self.hit(self.key, precounted=batch.counts if batch is not None else None)
 
-    def hit(self, key: str) -> bool:
-        """Count one request under ``key``; True while the window's count is within the rate."""
+    def window(self, key: str) -> tuple[str, int]:
+        """The counter of ``key``'s current window and its lifetime (the window, plus a second
+        so an incr at the edge finds it)."""
         now = self.timer()
         window = int(now // self.duration)
-        counter = f"{key}:{window}"
         self._wait = (window + 1) * self.duration - now
-        # The counter outlives its window by a second so an incr at the edge finds it.
-        count = _redis_count(counter, self.duration + 1)
+        return f"{key}:{window}", self.duration + 1
+
+    def hit(self, key: str, precounted: dict[str, int | None] | None = None) -> bool:
+        """Count one request under ``key``; True while the window's count is within the rate.
+        ``precounted``: counts already taken in this request's authentication round trip."""
+        counter, ttl = self.window(key)
+        if precounted is not None and counter in precounted:
+            count = precounted.pop(counter)
+        else:
+            count = _redis_count(counter, ttl)
         if count is _NOT_REDIS:
-            cache.add(counter, 0, timeout=self.duration + 1)
+            cache.add(counter, 0, timeout=ttl)
             try:
                 count = cache.incr(counter)
             except ValueError:
                 # Evicted between add and incr: start the window again at one.
-                cache.add(counter, 1, timeout=self.duration + 1)
+                cache.add(counter, 1, timeout=ttl)
                 count = 1
         if count is None:  # the cache is unreachable (django-redis ignores the error)
             return self.cache_unavailable()
@@ -122,6 +131,21 @@ class ScopedRateThrottle(AtomicRateThrottleMixin, throttling.ScopedRateThrottle)
 
 class UserRateThrottle(AtomicRateThrottleMixin, throttling.UserRateThrottle):
     """Everything, per signed-in user."""
+
+
+def user_throttle_window(request: Request, user_id: str) -> tuple[str, int] | None:
+    """The user-throttle counter (and its lifetime) this request will be counted under, when
+    its view applies UserRateThrottle: authentication counts it in its own round trip to
+    the cache (accounts.selectors.token_principal), and the throttle reads that count."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    classes = getattr(view, "throttle_classes", ())
+    if not any(issubclass(c, UserRateThrottle) for c in classes):
+        return None
+    throttle = UserRateThrottle()
+    if throttle.rate is None:
+        return None
+    key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
+    return throttle.window(key)
 
 
 class AnonRateThrottle(AtomicRateThrottleMixin, throttling.AnonRateThrottle):

@@ -24,6 +24,8 @@ def test_gunicorn_configuration() -> None:
     assert conf["workers"] == os.cpu_count() * 2 + 1  # type: ignore[operator]
     assert conf["keepalive"] > 60  # outlives the ALB's idle timeout
     assert conf["timeout"] == 30
+    assert conf["accesslog"] is None  # the app's JSON access line is the one per request
+    assert conf["preload_app"] is True
     sample = conf["access_log_format"] % {
         "t": "[25/Nov/2026:10:00:00 +0000]",
         "{x-request-id}o": "abc",

@@ -1,0 +1,49 @@
+"""The redis-py client behind the default cache, for the few places that batch commands
+into one round trip (a pipeline) where Django's cache API would make several."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+
+
+def redis_client() -> Any | None:
+    """The raw client when the default cache is django-redis; None otherwise (the embedded
+    local-memory cache), where callers use the cache API instead."""
+    client_of = getattr(cache, "client", None)
+    if client_of is None or not hasattr(client_of, "get_client"):
+        return None
+    return client_of.get_client(write=True)
+
+
+def pipeline_count(pipe: Any, key: str, ttl: int) -> None:
+    """Queue an atomic count of ``key`` (a cache key) that expires ``ttl`` seconds after it
+    was created; the count is the pipeline's result at this position."""
+    raw = cache.make_key(key)
+    pipe.incr(raw)
+    pipe.expire(raw, ttl, nx=True)
+
+
+def decode(raw: bytes) -> Any:
+    """A value as django-redis stored it (pickled, or a plain integer)."""
+    return cache.client.decode(raw)  # type: ignore[attr-defined]
+
+
+@dataclass
+class Batch:
+    """Work that rides on a request's authentication round trip to Redis: entries the view
+    will read (``keys`` → ``found``) and counters it will count (``counters`` → ``counts``;
+    None when Redis was unreachable). Filled by accounts.selectors.token_principal."""
+
+    keys: list[str] = field(default_factory=list)
+    counters: list[tuple[str, int]] = field(default_factory=list)
+    found: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int | None] = field(default_factory=dict)
+
+
+def request_batch(request: Any) -> Batch | None:
+    """The batch authentication ran for this request, if any."""
+    batch = getattr(request, "cache_batch", None)
+    return batch if isinstance(batch, Batch) else None
