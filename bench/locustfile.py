@@ -13,14 +13,10 @@ from locust import FastHttpUser, between, task
 
 class Reader(FastHttpUser):
     wait_time = between(1, 3)
-
-    def on_start(self) -> None:
-        self.client.headers.update(
-            {
-                "Authorization": f"Bearer {os.environ['SOAK_ACCESS_TOKEN']}",
-                "X-Forwarded-Proto": "https",
-            }
-        )
+    default_headers = {
+        "Authorization": f"Bearer {os.environ.get('SOAK_ACCESS_TOKEN', '')}",
+        "X-Forwarded-Proto": "https",
+    }
 
     @task(3)
     def recommendations(self) -> None:

@@ -64,6 +64,9 @@ def main() -> int:
             f"{float(row['Requests/s']):>8.1f} {row['50%']:>7} {row['95%']:>7} {row['99%']:>7}"
         )
     total = next(row for row in rows if row["Name"] == "Aggregated")
+    if int(total["Request Count"]) == 0:
+        log("no request was made: the locust run failed (run it by hand to see why)")
+        return 1
     rate = int(total["Failure Count"]) / max(int(total["Request Count"]), 1)
     log(f"error rate: {rate:.3%} (target under 0.1 %)")
     return 0 if rate < 0.001 else 1

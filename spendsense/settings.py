@@ -92,11 +92,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "spendsense.api.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, the session user and messages serve the console, not /api/v1/. (CSRF stays
+    # Django's own everywhere: `check --deploy` asks for it, and API views are exempt.)
+    "spendsense.api.middleware.ConsoleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "spendsense.api.middleware.ConsoleAuthenticationMiddleware",
+    "spendsense.api.middleware.ConsoleMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # allauth.account refuses to start without it; none of allauth's own views are routed
     "allauth.account.middleware.AccountMiddleware",
