@@ -227,8 +227,8 @@ def main() -> int:
         "--repeat",
         type=int,
         default=3,
-        help="runs per scenario; the median run (by req/s) is reported: runs on a shared "
-        "2-core machine vary by about 20 %%",
+        help="rounds of every scenario; medians are reported: runs on a shared 2-core "
+        "machine vary by about 20 %%",
     )
     parser.add_argument(
         "--only", default="", help="run only the scenarios whose name contains this (and the floor)"
@@ -301,36 +301,39 @@ def main() -> int:
         scenarios = [scenarios[0]] + [s for s in scenarios[1:] if args.only in s.name]
         log("warming up: 3s of the floor, not counted")
         hey(scenarios[0], seconds=3, connections=args.connections)
-        results: list[tuple[str, Result]] = []
-        for scenario in scenarios:
-            log(
-                f"running {scenario.name} for {args.seconds}s at {args.connections} connections"
-                f", {args.repeat} times"
-            )
-            runs = sorted(
-                (
+        # Rounds: every scenario once per round, the floor first, so each endpoint is
+        # compared with the floor measured minutes apart at most (the machine drifts).
+        rounds: list[list[Result]] = []
+        for round_number in range(1, max(args.repeat, 1) + 1):
+            log(f"round {round_number} of {args.repeat}: {len(scenarios)} scenarios")
+            results_of_round = []
+            for scenario in scenarios:
+                results_of_round.append(
                     hey(scenario, seconds=args.seconds, connections=args.connections)
-                    for _ in range(max(args.repeat, 1))
-                ),
-                key=lambda r: r.rps,
-            )
-            log("    req/s of each run: " + ", ".join(f"{r.rps:.0f}" for r in runs))
-            results.append((scenario.name, runs[len(runs) // 2]))
-    floor = results[0][1].rps or 1.0
+                )
+                time.sleep(2)  # requests still in flight (bcrypt, uploads) finish first
+            rounds.append(results_of_round)
     log("")
     log(
         f"{'endpoint':<42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'of floor':>9} {'non-2xx':>8}"
     )
-    for name, r in results:
+    results: list[tuple[str, Result, float]] = []
+    for index, scenario in enumerate(scenarios):
+        runs = sorted((r[index] for r in rounds), key=lambda r: r.rps)
+        median = runs[len(runs) // 2]  # the median run by req/s, with its latencies
+        shares = sorted(r[index].rps / (r[0].rps or 1.0) for r in rounds)
+        share = shares[len(shares) // 2]  # the median of each round's share of its floor
+        results.append((scenario.name, median, share))
         log(
-            f"{name:<42} {r.rps:>8.0f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.p99_ms:>8.1f} "
-            f"{r.rps / floor:>8.0%} {r.non_2xx:>8}"
+            f"{scenario.name:<42} {median.rps:>8.0f} {median.p50_ms:>8.1f} {median.p95_ms:>8.1f} "
+            f"{median.p99_ms:>8.1f} {share:>8.0%} {median.non_2xx:>8}"
         )
-        if r.errors:
-            log(f"    errors: {r.errors}")
+        log("    req/s of each round: " + ", ".join(f"{r[index].rps:.0f}" for r in rounds))
+        if median.errors:
+            log(f"    errors: {median.errors}")
     (REPO / "var").mkdir(exist_ok=True)
     (REPO / "var" / "bench.json").write_text(
-        json.dumps({n: asdict(r) for n, r in results}, indent=2)
+        json.dumps({n: {**asdict(r), "share_of_floor": f} for n, r, f in results}, indent=2)
     )
     return 0
 
