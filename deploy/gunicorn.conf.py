@@ -34,4 +34,3 @@ access_log_format = (
     '"method": "%(m)s", "path": "%(U)s", "status": %(s)s, "bytes": %(B)s, '
     '"duration_ms": %(M)s, "remote": "%(h)s", "user_agent": "%(a)s"}'
 )
-
