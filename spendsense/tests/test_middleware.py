@@ -71,4 +71,4 @@ def test_the_access_line_names_the_api_caller(
         signed_in.client.get("/api/v1/users/me")
 
     record = next(r for r in caplog.records if r.name == "spendsense.access")
-    assert record.user_id == str(signed_in.user.id)
+    assert record.__dict__["user_id"] == str(signed_in.user.id)
