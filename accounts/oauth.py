@@ -338,7 +338,7 @@ def _identity(provider_id: str, login: SocialLogin) -> Identity:
     )
 
 
-def _provider_call(provider_id: str, call: Any) -> SocialLogin:
+def _provider_call(call: Any) -> SocialLogin:
     """Run allauth's provider code, mapping its failures to our errors."""
     try:
         login: SocialLogin = call()
@@ -381,7 +381,7 @@ def identity_from_code(
         login: SocialLogin = flow.complete_login(request, app, token, response=data)
         return login
 
-    login = _provider_call(state.provider, exchange)
+    login = _provider_call(exchange)
     if state.nonce and not secrets.compare_digest(
         str(login.account.extra_data.get("nonce", "")), state.nonce
     ):
@@ -399,9 +399,7 @@ def identity_from_id_token(*, request: HttpRequest, provider_id: str, id_token: 
             code="id_token_unsupported",
             attr="id_token",
         )
-    login = _provider_call(
-        provider_id, lambda: provider.verify_token(request, {"id_token": id_token})
-    )
+    login = _provider_call(lambda: provider.verify_token(request, {"id_token": id_token}))
     return _identity(provider_id, login)
 
 

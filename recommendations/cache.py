@@ -100,8 +100,9 @@ def cached_body(
     if version is None:
         version = user_cache_version(user_id=user_id)
     key = body_key(user_id, name)
-    prefetched = batch is not None and key in batch.keys  # and its lookup counted there
-    entry = batch.found.get(key) if batch is not None and prefetched else _get_counted(key)
+    # Prefetched by authentication's round trip (which counted the lookup), or read now.
+    prefetched = batch.found if batch is not None and key in batch.keys else None
+    entry = prefetched.get(key) if prefetched is not None else _get_counted(key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
         return bytes(entry[1])
     _count("miss")

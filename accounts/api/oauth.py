@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from accounts import oauth, services
 from accounts.api.serializers import MeSerializer, SignInResponseSerializer
+from accounts.api.views import validated
 from accounts.mfa import mfa_active, mfa_challenge
 from accounts.models import User
 from spendsense.api.openapi import error_responses
@@ -111,12 +112,6 @@ class LinkSerializer(serializers.Serializer):
         return attrs
 
 
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _client_redirect(url: str) -> HttpResponse:
     """302 to an allow-listed client URI (custom schemes included, which Django's
     HttpResponseRedirect refuses); the one-time code must not leak through a Referer."""
@@ -154,7 +149,7 @@ class OAuthViewSet(viewsets.ViewSet):
         },
     )
     def authorize(self, request: Request, provider: str) -> HttpResponse:
-        query = _validated(AuthorizeQuerySerializer, request.query_params)
+        query = validated(AuthorizeQuerySerializer, request.query_params)
         user_id = ""
         if query["purpose"] == oauth.Purpose.LINK:
             user_id = str(request_user(request).id)  # 401 unless signed in
@@ -178,7 +173,7 @@ class OAuthViewSet(viewsets.ViewSet):
         responses={200: SignInResponseSerializer},
     )
     def exchange(self, request: Request) -> Response:
-        data = _validated(ExchangeSerializer, request.data)
+        data = validated(ExchangeSerializer, request.data)
         user_id = oauth.exchange_code_take(
             code=data["code"], code_verifier=data.get("code_verifier", "")
         )
@@ -194,7 +189,7 @@ class OAuthViewSet(viewsets.ViewSet):
     )
     def link(self, request: Request) -> Response:
         user = request_user(request)
-        data = _validated(LinkSerializer, request.data)
+        data = validated(LinkSerializer, request.data)
         provider = data["provider"]
         if data.get("id_token"):
             identity = oauth.identity_from_id_token(
@@ -253,7 +248,7 @@ class OAuthCallbackView(APIView):
     def get(self, request: Request, provider: str) -> HttpResponse:
         oauth.provider_check(provider)
         # Apple posts the answer (response_mode=form_post); the others redirect with a GET.
-        data = _validated(
+        data = validated(
             CallbackSerializer, request.data if request.method == "POST" else request.query_params
         )
         state = oauth.state_peek(data["state"], provider)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponse
@@ -102,6 +103,19 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
+def _cached(request: Request, user: User, name: str, build: Callable[[], Any]) -> HttpResponse:
+    """The user's cached body ``name`` (built by ``build`` on a miss), as the response."""
+    return RenderedJSONResponse(
+        cached_body(
+            user_id=user.id,
+            version=_version(user),
+            name=name,
+            batch=request_batch(request),
+            build=build,
+        )
+    )
+
+
 def _recommendations_query(request: Request, *, operator: bool) -> tuple[list[str], str]:
     """The statuses a recommendations read lists, and its cache name (one per distinct
     answer: statuses, role and page)."""
@@ -155,15 +169,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def profile(self, request: Request, pk: str) -> HttpResponse:
         user = target_user(request, pk)
-        return RenderedJSONResponse(
-            cached_body(
-                user_id=user.id,
-                version=_version(user),
-                name="profile",
-                batch=request_batch(request),
-                build=lambda: _profile(user),
-            )
-        )
+        return _cached(request, user, "profile", lambda: _profile(user))
 
     @extend_schema(
         tags=["insights"],
@@ -173,15 +179,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def signals(self, request: Request, pk: str) -> HttpResponse:
         user = target_user(request, pk)
-        return RenderedJSONResponse(
-            cached_body(
-                user_id=user.id,
-                version=_version(user),
-                name="signals",
-                batch=request_batch(request),
-                build=lambda: selectors.signals_get(user_id=user.id),
-            )
-        )
+        return _cached(request, user, "signals", lambda: selectors.signals_get(user_id=user.id))
 
     @extend_schema(
         tags=["insights"],
@@ -191,15 +189,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def persona(self, request: Request, pk: str) -> HttpResponse:
         user = target_user(request, pk)
-        return RenderedJSONResponse(
-            cached_body(
-                user_id=user.id,
-                version=_version(user),
-                name="persona",
-                batch=request_batch(request),
-                build=lambda: selectors.persona_get(user_id=user.id),
-            )
-        )
+        return _cached(request, user, "persona", lambda: selectors.persona_get(user_id=user.id))
 
     @extend_schema(
         tags=["insights"],
@@ -227,15 +217,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
             body = paginator.get_paginated_response(serializer(page, many=True).data).data
             return {"as_of": selectors.signals_get(user_id=user.id)["as_of"], **body}
 
-        return RenderedJSONResponse(
-            cached_body(
-                user_id=user.id,
-                version=_version(user),
-                name=name,
-                build=build,
-                batch=request_batch(request),
-            )
-        )
+        return _cached(request, user, name, build)
 
 
 class RecommendationViewSet(viewsets.GenericViewSet):
