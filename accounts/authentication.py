@@ -15,6 +15,7 @@ from accounts import tokens
 from accounts.audit import Action, audit_record
 from accounts.models import User
 from accounts.selectors import token_principal
+from recommendations.api.fast_reads import prepared_auth
 from spendsense.api.throttles import user_throttle_window
 from spendsense.redis import Batch, redis_client
 
@@ -41,12 +42,17 @@ class JWTAuthentication(BaseAuthentication):
         token = token.strip()
         if not token:
             raise InvalidToken()
-        try:
-            claims = tokens.access_token_decode(token)
-        except tokens.TokenError as error:
-            raise InvalidToken(code=error.code) from None
-        batch = self._batch(request, claims)
-        user = token_principal(claims=claims, batch=batch)
+        prepared = prepared_auth(request, token)
+        if prepared is not None:  # a cached read the fast path handed over, checked already
+            claims, user = prepared.claims, prepared.user
+            request.cache_batch = prepared.batch  # type: ignore[attr-defined]
+        else:
+            try:
+                claims = tokens.access_token_decode(token)
+            except tokens.TokenError as error:
+                raise InvalidToken(code=error.code) from None
+            batch = self._batch(request, claims)
+            user = token_principal(claims=claims, batch=batch)
         if user is None:
             raise InvalidToken()
         return user, claims

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -67,17 +67,22 @@ def _principal_lookup(keys: list[str], batch: Batch | None) -> dict[str, Any]:
     if redis is None or batch is None:
         return cache.get_many(keys)
     every = keys + batch.keys
+    backend = caches["default"]  # bound once: each use of ``cache`` is a thread-local lookup
     try:
         pipe = redis.pipeline(transaction=False)
-        pipe.mget([cache.make_key(key) for key in every])
-        for counter in batch.counters:
-            pipeline_count(pipe, *counter)
+        pipe.mget([backend.make_key(key) for key in every])
+        for key, ttl in batch.counters:
+            pipeline_count(pipe, key, ttl, backend=backend)
         values, *counted = pipe.execute()
     except Exception:  # unreachable: read the database; throttles apply their fail mode
         logger.warning("cache unreachable during authentication", exc_info=True)
         batch.counts = dict.fromkeys((key for key, _ in batch.counters), None)
         return {}
-    found = {key: decode(raw) for key, raw in zip(every, values, strict=True) if raw is not None}
+    found = {
+        key: decode(raw, backend=backend)
+        for key, raw in zip(every, values, strict=True)
+        if raw is not None
+    }
     batch.found = {key: found[key] for key in batch.keys if key in found}
     # Each counter queued an INCR then an EXPIRE: the counts are every other result.
     batch.counts = {key: int(n) for (key, _), n in zip(batch.counters, counted[::2], strict=True)}

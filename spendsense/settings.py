@@ -88,6 +88,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "spendsense.api.middleware.RequestIdMiddleware",
     "spendsense.api.middleware.HealthCheckMiddleware",
+    # Cached reads of one's own insights, answered early (recommendations/api/fast_reads.py).
+    "recommendations.api.fast_reads.CachedReadMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "spendsense.api.middleware.CSPMiddleware",
@@ -405,6 +407,9 @@ RECOMMENDATIONS_REQUIRE_REVIEW = env_bool("RECOMMENDATIONS_REQUIRE_REVIEW", defa
 # Cached reads (profile, signals, persona, recommendations) live this long at most; every
 # recompute, consent change and review decision invalidates them at once anyway.
 INSIGHTS_CACHE_SECONDS = 24 * 3600
+# Cached own-insight reads answered before routing and DRF (recommendations/api/fast_reads.py);
+# false sends them through the full stack, which answers the same bytes, more slowly.
+INSIGHTS_FAST_READS = env_bool("INSIGHTS_FAST_READS", default=True)
 
 # --- API ---------------------------------------------------------------------------------
 # Clients behind this many proxies (the ALB is one) send their address in X-Forwarded-For;

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from consent.services import consent_require
 from recommendations import selectors, services
+from recommendations.api.fast_reads import recommendations_cache_name
 from recommendations.api.serializers import (
     FeedbackRequestSerializer,
     FeedbackSerializer,
@@ -129,15 +129,12 @@ def _recommendations_query(request: Request, *, operator: bool) -> tuple[list[st
     else:
         # People see what a reviewer approved, and nothing else.
         statuses = [RecommendationStatus.APPROVED]
-    query = json.dumps(
-        [
-            statuses,
-            operator,
-            request.query_params.get("page"),
-            request.query_params.get("page_size"),
-        ]
+    return statuses, recommendations_cache_name(
+        statuses=statuses,
+        operator=operator,
+        page=request.query_params.get("page"),
+        page_size=request.query_params.get("page_size"),
     )
-    return statuses, "recommendations:" + hashlib.sha256(query.encode()).hexdigest()[:16]
 
 
 class UserInsightsViewSet(viewsets.ViewSet):

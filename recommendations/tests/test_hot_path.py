@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from redis.connection import AbstractConnection
 
 from accounts.models import User
 from conftest import SignedIn, sign_in
@@ -29,20 +28,6 @@ def seeded(consented: SignedIn) -> SignedIn:
     seed(consented)
     approve_all(consented.user.id)
     return consented
-
-
-@pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many times a request's commands went to Redis (each send is one round trip)."""
-    sent: list[int] = []
-    real = AbstractConnection.send_packed_command
-
-    def counting(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
-        sent.append(1)
-        real(self, command, check_health)
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
-    return sent
 
 
 @pytest.mark.parametrize("path", PATHS)
