@@ -3,11 +3,15 @@ the Dockerfile collects them, served in production mode."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import runpy
 from pathlib import Path
+from typing import Any
 from unittest import mock
+
+import pytest
 
 from spendsense.tests import djangoproc
 from spendsense.tests.test_settings import production_env
@@ -38,6 +42,26 @@ def test_gunicorn_configuration() -> None:
         "a": "ELB-HealthChecker/2.0",
     }
     assert json.loads(sample)["request_id"] == "abc"
+
+
+def test_gunicorn_freezes_the_preloaded_heap_before_forking() -> None:
+    conf = runpy.run_path(str(GUNICORN_CONF))
+    gc.unfreeze()
+
+    conf["pre_fork"](None, None)
+
+    try:
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_the_wsgi_warm_up_refuses_a_bad_signing_key(settings: Any) -> None:
+    from spendsense.wsgi import _warm
+
+    settings.JWT_PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----"
+    with pytest.raises(ValueError, match="PEM"):
+        _warm()
 
 
 def test_collected_static_files_serve_the_console_in_production(tmp_path: Path) -> None:
