@@ -28,9 +28,9 @@ lint: venv
 schema: venv
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
 
-## bench: the API under load (gunicorn, production settings, PostgreSQL, Redis; needs hey)
+## bench: the API under load (gunicorn, production settings, PostgreSQL, Redis; needs wrk)
 bench: venv
-	command -v hey >/dev/null || (apt-get update -qq && apt-get install -y -qq hey)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py
 
 ## soak: 1000 concurrent users with think time for 60 s (locust); error rate under 0.1 %

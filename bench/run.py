@@ -1,7 +1,7 @@
 """``make bench``: the API under load on this machine, against PostgreSQL and Redis.
 
 Starts gunicorn with production settings on 127.0.0.1, seeds users through the real upload
-pipeline, then drives each endpoint with ``hey`` (a second process, Debian's package) for a
+pipeline, then drives each endpoint with ``wrk`` (a second process, Debian's package) for a
 fixed time at a fixed concurrency: cached ``GET /users/me/recommendations`` and
 ``/users/me/signals``, ``POST /auth/login``, a small upload, and ``/health`` as the framework
 floor. Prints requests/s, p50/p95/p99 and each endpoint's throughput as a share of the floor.
@@ -53,7 +53,12 @@ Recommendation.objects.filter(user=user).update(status="approved")
 from recommendations.cache import user_cache_bump
 user_cache_bump(user_id=user.id)
 pair = session_create(user=user, request=RequestFactory().post("/"))
-print(json.dumps({"access": pair.access}))
+# Uploads come from a second user: each one recomputes its owner's insights, which would
+# turn the reader's cached reads into misses in the rounds after.
+uploader, _ = User.objects.get_or_create(email="bench-uploader@example.invalid")
+consent_grant(user=uploader, version=None, request=None)
+uploads = session_create(user=uploader, request=RequestFactory().post("/"))
+print(json.dumps({"reader": pair.access, "uploader": uploads.access}))
 """
 
 
@@ -82,7 +87,75 @@ class Scenario:
     content_type: str | None = None
 
 
-def hey(scenario: Scenario, *, seconds: int, connections: int) -> Result:
+# wrk's Lua hooks: the scenario's method, headers and body, and one line of results (wrk's own
+# report has no p95). Values are Lua long strings, so nothing in them needs escaping.
+WRK_SCRIPT = """
+wrk.method = [==[%(method)s]==]
+%(headers)s
+%(body)s
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%.3f %%d %%d %%d %%d %%d %%d\\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50),
+    latency:percentile(95), latency:percentile(99), summary.requests, e.status,
+    e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def wrk(scenario: Scenario, *, seconds: int, connections: int, scratch: Path) -> Result:
+    """``scenario`` driven by wrk (one thread: it needs a tenth of a core at these rates, hey
+    took a third of one) for ``seconds`` at ``connections``; latencies in ms."""
+    headers = dict(scenario.headers)
+    if scenario.content_type:
+        headers["Content-Type"] = scenario.content_type
+    body = ""
+    if scenario.body is not None:
+        body = (
+            f'local f = io.open([==[{scenario.body}]==], "rb")\nwrk.body = f:read("*a")\nf:close()'
+        )
+    script = scratch / "scenario.lua"
+    script.write_text(
+        WRK_SCRIPT
+        % {
+            "method": scenario.method,
+            "headers": "\n".join(
+                f"wrk.headers[ [==[{k}]==] ] = [==[{v}]==]" for k, v in headers.items()
+            ),
+            "body": body,
+        }
+    )
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "20s",
+        "-s",
+        str(script),
+    ]
+    output = subprocess.run(
+        [*command, scenario.url], capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
+    found = re.search(r"^RESULT (.*)$", output, re.M)
+    if found is None:
+        return Result(0.0, *(float("nan"),) * 3, 0, 0, output.strip()[-200:])
+    rps, p50, p95, p99, responses, non_2xx, errors = found.group(1).split()
+    return Result(
+        rps=float(rps),
+        p50_ms=int(p50) / 1000,
+        p95_ms=int(p95) / 1000,
+        p99_ms=int(p99) / 1000,
+        responses=int(responses),
+        non_2xx=int(non_2xx),
+        errors=f"{errors} socket errors" if int(errors) else "",
+    )
+
+
+def hey(scenario: Scenario, *, seconds: int, connections: int, scratch: Path) -> Result:
+    """``scenario`` driven by hey (Go; about a third of a core at these rates). ``scratch``
+    is not needed: hey takes everything on its command line."""
     url, headers, method = scenario.url, scenario.headers, scenario.method
     body, content_type = scenario.body, scenario.content_type
     command = ["hey", "-z", f"{seconds}s", "-c", str(connections), "-m", method, "-t", "20"]
@@ -114,13 +187,17 @@ def hey(scenario: Scenario, *, seconds: int, connections: int) -> Result:
     )
 
 
+CLIENTS = {"wrk": wrk, "hey": hey}
+
+
 @contextmanager
 def running_server(
     *, workers: int, port: int, database_url: str, redis_url: str
-) -> Iterator[tuple[str, str, Path]]:
+) -> Iterator[tuple[str, dict[str, str], Path]]:
     """A seeded database, and gunicorn with production settings on 127.0.0.1:``port``.
 
-    Yields (root URL, an access token of the seeded user, a scratch folder); stops gunicorn
+    Yields (root URL, access tokens: ``reader`` of the seeded user and ``uploader`` of a
+    second one, a scratch folder); stops gunicorn
     and removes the folder afterwards.
     """
     var = Path(tempfile.mkdtemp(prefix="spendsense-bench-"))
@@ -163,7 +240,7 @@ def running_server(
         text=True,
         check=True,
     )
-    access = json.loads(prepared.stdout.strip().splitlines()[-1])["access"]
+    tokens: dict[str, str] = json.loads(prepared.stdout.strip().splitlines()[-1])
     prod = {
         **base,
         "DJANGO_DEBUG": "false",
@@ -198,11 +275,24 @@ def running_server(
                     break
                 except OSError:
                     time.sleep(0.2)
-            yield root, access, var
+            yield root, tokens, var
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
             shutil.rmtree(var, ignore_errors=True)
+
+
+def settle(root: str, *, quick_ms: float = 20.0, limit_s: float = 60.0) -> None:
+    """Wait until the server is idle again: three ``/health`` answers in a row within
+    ``quick_ms`` (at least a second, at most ``limit_s``). wrk stops sending at the end of
+    a scenario, but requests it sent (a login's bcrypt, an upload's processing) still run."""
+    time.sleep(1)
+    deadline, quick = time.monotonic() + limit_s, 0
+    while quick < 3 and time.monotonic() < deadline:
+        started = time.perf_counter()
+        urllib.request.urlopen(f"{root}/health", timeout=10).read()
+        quick = quick + 1 if (time.perf_counter() - started) * 1000 < quick_ms else 0
+        time.sleep(0.2)
 
 
 def common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -231,21 +321,30 @@ def main() -> int:
         "machine vary by about 20 %%",
     )
     parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="wrk",
+        help="the load generator: wrk (C, about a tenth of a core) or hey (Go, about a third "
+        "of one); its CPU is taken from the server's two cores",
+    )
+    parser.add_argument(
         "--only", default="", help="run only the scenarios whose name contains this (and the floor)"
     )
     common_arguments(parser)
     args = parser.parse_args()
-    if shutil.which("hey") is None:
-        log("hey is not installed: apt-get install hey")
+    if shutil.which(args.client) is None:
+        log(f"{args.client} is not installed: apt-get install {args.client}")
         return 2
+    drive = CLIENTS[args.client]
     with running_server(
         workers=args.workers,
         port=args.port,
         database_url=args.database_url,
         redis_url=args.redis_url,
-    ) as (root, access, var):
+    ) as (root, tokens, var):
         secure = {"X-Forwarded-Proto": "https"}
-        bearer = {**secure, "Authorization": f"Bearer {access}"}
+        bearer = {**secure, "Authorization": f"Bearer {tokens['reader']}"}
+        uploader = {**secure, "Authorization": f"Bearer {tokens['uploader']}"}
         for path in ("/api/v1/users/me/recommendations", "/api/v1/users/me/signals"):
             request = urllib.request.Request(root + path, headers=bearer)
             if urllib.request.urlopen(request, timeout=10).status != 200:
@@ -292,7 +391,7 @@ def main() -> int:
             Scenario(
                 "POST /data/upload (small)",
                 f"{root}/api/v1/data/upload",
-                bearer,
+                uploader,
                 "POST",
                 upload,
                 f"multipart/form-data; boundary={boundary}",
@@ -300,7 +399,7 @@ def main() -> int:
         ]
         scenarios = [scenarios[0]] + [s for s in scenarios[1:] if args.only in s.name]
         log("warming up: 3s of the floor, not counted")
-        hey(scenarios[0], seconds=3, connections=args.connections)
+        drive(scenarios[0], seconds=3, connections=args.connections, scratch=var)
         # Rounds: every scenario once per round, the floor first, so each endpoint is
         # compared with the floor measured minutes apart at most (the machine drifts).
         rounds: list[list[Result]] = []
@@ -309,9 +408,9 @@ def main() -> int:
             results_of_round = []
             for scenario in scenarios:
                 results_of_round.append(
-                    hey(scenario, seconds=args.seconds, connections=args.connections)
+                    drive(scenario, seconds=args.seconds, connections=args.connections, scratch=var)
                 )
-                time.sleep(2)  # requests still in flight (bcrypt, uploads) finish first
+                settle(root)  # requests still in flight (bcrypt, uploads) finish first
             rounds.append(results_of_round)
     log("")
     log(

@@ -27,7 +27,7 @@ def main() -> int:
         port=args.port,
         database_url=args.database_url,
         redis_url=args.redis_url,
-    ) as (root, access, var):
+    ) as (root, tokens, var):
         prefix = var / "soak"
         log(f"locust: {args.users} users, {args.seconds}s, think time 1-3 s")
         subprocess.run(
@@ -49,7 +49,7 @@ def main() -> int:
                 str(prefix),
             ],
             cwd=REPO,
-            env={**os.environ, "SOAK_ACCESS_TOKEN": access},
+            env={**os.environ, "SOAK_ACCESS_TOKEN": tokens["reader"]},
             capture_output=True,
             check=False,
             timeout=args.seconds + 120,
