@@ -99,6 +99,37 @@ def recommendations_cache_name(
     return "recommendations:" + hashlib.sha256(query.encode()).hexdigest()[:16]
 
 
+def _check_the_view_checks_what_this_checks() -> None:
+    """The view these reads would reach must authenticate, permit, throttle and render as
+    this middleware does; a change there stops start-up until this module follows it."""
+    from rest_framework.permissions import IsAuthenticated
+    from rest_framework.renderers import JSONRenderer
+
+    from accounts.authentication import JWTAuthentication
+    from recommendations.api.views import UserInsightsViewSet
+    from spendsense.api.throttles import AnonRateThrottle
+
+    view = UserInsightsViewSet
+    expected = {
+        "authentication_classes": JWTAuthentication,  # first: the one a Bearer token meets
+        "permission_classes": [IsAuthenticated],
+        "throttle_classes": [UserRateThrottle, AnonRateThrottle],
+        "renderer_classes": [JSONRenderer],
+    }
+    found = {
+        "authentication_classes": view.authentication_classes[0],
+        "permission_classes": list(view.permission_classes),
+        "throttle_classes": list(view.throttle_classes),
+        "renderer_classes": list(view.renderer_classes),
+    }
+    for name, value in expected.items():
+        if found[name] != value:
+            raise ImproperlyConfigured(
+                f"UserInsightsViewSet.{name} changed: {found[name]!r}; "
+                "recommendations/api/fast_reads.py answers some of its reads and must follow"
+            )
+
+
 def _unused(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
     raise AssertionError("replayed middleware never calls the rest of the chain")
 
@@ -130,7 +161,7 @@ class CachedReadMiddleware:
                     self.after.insert(0, instance.process_response)
             else:
                 self.after.insert(0, instance.add_response_headers)
-        # Every other kind of caller or check on these views goes through the full stack.
+        _check_the_view_checks_what_this_checks()
         self.routes = {PREFIX + name: name for name in NAMES}
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:

@@ -310,3 +310,16 @@ def test_a_middleware_it_does_not_know_stops_the_start() -> None:
 
     assert "GZipMiddleware" in str(error.value)
     assert path in str(error.value)
+
+
+def test_a_change_to_the_views_checks_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rest_framework.throttling import ScopedRateThrottle
+
+    from recommendations.api.views import UserInsightsViewSet
+    from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle
+
+    throttles = [UserRateThrottle, AnonRateThrottle, ScopedRateThrottle]
+    monkeypatch.setattr(UserInsightsViewSet, "throttle_classes", throttles)
+
+    with pytest.raises(ImproperlyConfigured, match="throttle_classes"):
+        CachedReadMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
