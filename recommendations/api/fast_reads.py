@@ -32,6 +32,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -97,6 +98,17 @@ def recommendations_cache_name(
     and page)."""
     query = json.dumps([statuses, operator, page, page_size])
     return "recommendations:" + hashlib.sha256(query.encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=2)
+def _first_page_name(operator: bool) -> str:
+    """The cache name of a recommendations read without query: the first page of what the
+    caller may see (people: what a reviewer approved; operators: every status)."""
+    approved: list[str] = [RecommendationStatus.APPROVED]
+    statuses = list(RecommendationStatus.values) if operator else approved
+    return recommendations_cache_name(
+        statuses=statuses, operator=operator, page=None, page_size=None
+    )
 
 
 def _check_the_view_checks_what_this_checks() -> None:
@@ -208,12 +220,7 @@ class CachedReadMiddleware:
         user_id = claims["sub"]
         if name == "recommendations":
             operator = any(role_has(role, Perm.READ_ANY_USER) for role in claims.get("roles", []))
-            # People see what a reviewer approved; operators see every status.
-            approved: list[str] = [RecommendationStatus.APPROVED]
-            statuses = list(RecommendationStatus.values) if operator else approved
-            name = recommendations_cache_name(
-                statuses=statuses, operator=operator, page=None, page_size=None
-            )
+            name = _first_page_name(operator)
         batch = Batch()
         throttle = UserRateThrottle()
         key = None
