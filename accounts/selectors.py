@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Session, User
-from spendsense.redis import Batch, decode, redis_client
+from spendsense.redis import Batch, decode, pipeline_count, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -60,23 +60,6 @@ def deny_key(jti: str) -> str:
 USER_ROW_SECONDS = 300
 
 
-# One command for authentication's round trip: the values of the first ARGV[1] keys, and an
-# atomic count of each remaining key, which expires ARGV[1 + i] seconds after its creation
-# (what spendsense.redis.pipeline_count does in two commands). One command instead of one
-# per key and two per counter: redis-py's cost is per command, and this is every request.
-READ_AND_COUNT = """
-local n = tonumber(ARGV[1])
-local values = redis.call('MGET', unpack(KEYS, 1, n))
-local counts = {}
-for i = n + 1, #KEYS do
-  local count = redis.call('INCR', KEYS[i])
-  if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i - n + 1]) end
-  counts[#counts + 1] = count
-end
-return {values, counts}
-"""
-
-
 def _principal_lookup(keys: list[str], batch: Batch | None) -> dict[str, Any]:
     """The cached entries among ``keys``; with a batch, its reads and counts in the same
     round trip (Redis only). With the cache down: nothing found, and counts None."""
@@ -85,16 +68,12 @@ def _principal_lookup(keys: list[str], batch: Batch | None) -> dict[str, Any]:
         return cache.get_many(keys)
     every = keys + batch.keys
     backend = caches["default"]  # bound once: each use of ``cache`` is a thread-local lookup
-    counters = [backend.make_key(key) for key, _ in batch.counters]
     try:
-        values, counted = redis.eval(
-            READ_AND_COUNT,
-            len(every) + len(counters),
-            *(backend.make_key(key) for key in every),
-            *counters,
-            len(every),
-            *(ttl for _, ttl in batch.counters),
-        )
+        pipe = redis.pipeline(transaction=False)
+        pipe.mget([backend.make_key(key) for key in every])
+        for key, ttl in batch.counters:
+            pipeline_count(pipe, key, ttl, backend=backend)
+        values, *counted = pipe.execute()
     except Exception:  # unreachable: read the database; throttles apply their fail mode
         logger.warning("cache unreachable during authentication", exc_info=True)
         batch.counts = dict.fromkeys((key for key, _ in batch.counters), None)
@@ -105,7 +84,8 @@ def _principal_lookup(keys: list[str], batch: Batch | None) -> dict[str, Any]:
         if raw is not None
     }
     batch.found = {key: found[key] for key in batch.keys if key in found}
-    batch.counts = {key: int(n) for (key, _), n in zip(batch.counters, counted, strict=True)}
+    # Each counter queued an INCR then an EXPIRE: the counts are every other result.
+    batch.counts = {key: int(n) for (key, _), n in zip(batch.counters, counted[::2], strict=True)}
     return found
 
 

@@ -18,10 +18,11 @@ def redis_client() -> Any | None:
     return client_of.get_client(write=True)
 
 
-def pipeline_count(pipe: Any, key: str, ttl: int) -> None:
+def pipeline_count(pipe: Any, key: str, ttl: int, *, backend: Any = None) -> None:
     """Queue an atomic count of ``key`` (a cache key) that expires ``ttl`` seconds after it
-    was created; the count is the pipeline's result at this position."""
-    raw = cache.make_key(key)
+    was created; the count is the pipeline's result at this position. ``backend``: the
+    default cache, when the caller bound it already (each use of ``cache`` is a lookup)."""
+    raw = (backend or cache).make_key(key)
     pipe.incr(raw)
     pipe.expire(raw, ttl, nx=True)
 
