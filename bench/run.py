@@ -18,6 +18,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,9 @@ def running_server(
     second one, a scratch folder); stops gunicorn
     and removes the folder afterwards.
     """
+    with socket.socket() as probe:  # a server left running would answer instead of ours
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"127.0.0.1:{port} is in use already: stop what listens there")
     var = Path(tempfile.mkdtemp(prefix="spendsense-bench-"))
     key = subprocess.run(
         ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
@@ -270,11 +274,17 @@ def running_server(
         root = f"http://127.0.0.1:{port}"
         try:
             for _ in range(100):
+                if server.poll() is not None:  # it never bound, or crashed at start
+                    server_log.flush()
+                    tail = (var / "gunicorn.log").read_text()[-2000:]
+                    raise SystemExit(f"gunicorn exited with {server.returncode}:\n{tail}")
                 try:
                     urllib.request.urlopen(f"{root}/health", timeout=1)
                     break
                 except OSError:
                     time.sleep(0.2)
+            else:
+                raise SystemExit(f"gunicorn did not answer {root}/health within 20 s")
             yield root, tokens, var
         finally:
             os.killpg(server.pid, signal.SIGTERM)

@@ -55,6 +55,7 @@ def main() -> int:
             timeout=args.seconds + 120,
         )
         rows = list(csv.DictReader(open(f"{prefix}_stats.csv")))  # noqa: SIM115
+        failures = list(csv.DictReader(open(f"{prefix}_failures.csv")))  # noqa: SIM115
     log(
         f"{'name':<18} {'requests':>9} {'failures':>9} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
     )
@@ -63,6 +64,8 @@ def main() -> int:
             f"{row['Name']:<18} {row['Request Count']:>9} {row['Failure Count']:>9} "
             f"{float(row['Requests/s']):>8.1f} {row['50%']:>7} {row['95%']:>7} {row['99%']:>7}"
         )
+    for failure in failures[:5]:  # why requests failed, most frequent first as locust lists
+        log(f"failed: {failure['Name']} x{failure['Occurrences']}: {failure['Error'][:160]}")
     total = next(row for row in rows if row["Name"] == "Aggregated")
     if int(total["Request Count"]) == 0:
         log("no request was made: the locust run failed (run it by hand to see why)")
