@@ -64,9 +64,10 @@ class JWTAuthentication(BaseAuthentication):
     def _batch(request: Request, claims: dict[str, Any]) -> Batch | None:
         """On Redis, what rides on the token checks' round trip: the user-throttle count and
         whatever cached entries the view says it will read (``cache_prefetch``)."""
-        if redis_client() is None:
+        redis = redis_client()
+        if redis is None:
             return None
-        batch = Batch()
+        batch = Batch(redis)
         window = user_throttle_window(request, claims["sub"])
         if window is not None:
             batch.counters.append(window)

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Session, User
-from spendsense.redis import Batch, decode, pipeline_count, redis_client
+from spendsense.redis import Batch, decode, pipeline_count
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,9 @@ USER_ROW_SECONDS = 300
 def _principal_lookup(keys: list[str], batch: Batch | None) -> dict[str, Any]:
     """The cached entries among ``keys``; with a batch, its reads and counts in the same
     round trip (Redis only). With the cache down: nothing found, and counts None."""
-    redis = redis_client() if batch is not None else None
-    if redis is None or batch is None:
+    if batch is None:
         return cache.get_many(keys)
+    redis = batch.redis
     every = keys + batch.keys
     backend = caches["default"]  # bound once: each use of ``cache`` is a thread-local lookup
     try:

@@ -8,6 +8,10 @@ from accounts.models import ConsentStatus, User
 from consent.models import ConsentAction, ConsentRecord
 
 
+def consent_granted(*, user: User) -> bool:
+    return bool(user.consent_status == ConsentStatus.GRANTED)
+
+
 def consent_status(*, user: User) -> dict[str, Any]:
     """``{granted, version, granted_at, revoked_at, history}``, newest history first."""
     history = list(ConsentRecord.objects.filter(user=user).order_by("-created_at")[:100])

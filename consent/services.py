@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from accounts.audit import audit_record
 from accounts.models import ConsentStatus, User
 from consent.models import ConsentAction, ConsentRecord
+from consent.selectors import consent_granted
 from spendsense.api.errors import DomainError
 
 
@@ -27,7 +28,7 @@ class OutdatedConsentVersion(DomainError):
 
 def consent_require(*, user: User) -> None:
     """Raise ConsentRequired unless ``user`` has granted consent."""
-    if user.consent_status != ConsentStatus.GRANTED:
+    if not consent_granted(user=user):
         raise ConsentRequired()
 
 

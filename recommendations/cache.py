@@ -84,6 +84,14 @@ def body_prefetch(batch: Batch, *, user_id: uuid.UUID | str, name: str) -> None:
     batch.counters.append((_stat_key("lookup"), STATS_TTL))
 
 
+def fresh_body(entry: Any, version: int | None) -> bytes | None:
+    """The rendered body of a cached ``(version, bytes)`` entry, unless it is missing, of
+    another shape, or of another version than ``version`` (then it is stale)."""
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
+        return bytes(entry[1])
+    return None
+
+
 def cached_body(
     *,
     user_id: uuid.UUID | str,
@@ -103,8 +111,9 @@ def cached_body(
     # Prefetched by authentication's round trip (which counted the lookup), or read now.
     prefetched = batch.found if batch is not None and key in batch.keys else None
     entry = prefetched.get(key) if prefetched is not None else _get_counted(key)
-    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
-        return bytes(entry[1])
+    body = fresh_body(entry, version)
+    if body is not None:
+        return body
     _count("miss")
     body = bytes(JSONRenderer().render(build()))
     cache.set(key, (version, body), timeout=settings.INSIGHTS_CACHE_SECONDS)

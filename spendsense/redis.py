@@ -34,10 +34,12 @@ def decode(raw: bytes, *, backend: Any = None) -> Any:
 
 @dataclass
 class Batch:
-    """Work that rides on a request's authentication round trip to Redis: entries the view
-    will read (``keys`` → ``found``) and counters it will count (``counters`` → ``counts``;
-    None when Redis was unreachable). Filled by accounts.selectors.token_principal."""
+    """Work that rides on a request's authentication round trip to Redis (``redis``, the
+    client the batch's maker looked up already): entries the view will read (``keys`` →
+    ``found``) and counters it will count (``counters`` → ``counts``; None when Redis was
+    unreachable). Filled by accounts.selectors.token_principal."""
 
+    redis: Any
     keys: list[str] = field(default_factory=list)
     counters: list[tuple[str, int]] = field(default_factory=list)
     found: dict[str, Any] = field(default_factory=dict)

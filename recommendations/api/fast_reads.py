@@ -46,13 +46,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.module_loading import import_string
 
 from accounts import tokens
-from accounts.models import ConsentStatus, User
+from accounts.models import User
 from accounts.selectors import token_principal
-from recommendations.cache import body_key, body_prefetch
+from consent.selectors import consent_granted
+from recommendations.cache import body_key, body_prefetch, fresh_body
 from recommendations.models import RecommendationStatus
-from spendsense.api.permissions import Perm, role_has
+from spendsense.api.permissions import Perm, claims_have
 from spendsense.api.responses import RenderedJSONResponse
-from spendsense.api.throttles import UserRateThrottle
+from spendsense.api.throttles import UserRateThrottle, user_throttle
 from spendsense.redis import Batch, redis_client
 
 PREFIX = "/api/v1/users/me/"
@@ -100,12 +101,18 @@ def recommendations_cache_name(
     return "recommendations:" + hashlib.sha256(query.encode()).hexdigest()[:16]
 
 
+def recommendation_statuses(*, operator: bool, wanted: str | None) -> list[str]:
+    """The statuses a recommendations read lists: people see what a reviewer approved and
+    nothing else; operators see the status they asked for, or every status."""
+    if not operator:
+        return [RecommendationStatus.APPROVED]
+    return [wanted] if wanted else list(RecommendationStatus.values)
+
+
 @lru_cache(maxsize=2)
 def _first_page_name(operator: bool) -> str:
-    """The cache name of a recommendations read without query: the first page of what the
-    caller may see (people: what a reviewer approved; operators: every status)."""
-    approved: list[str] = [RecommendationStatus.APPROVED]
-    statuses = list(RecommendationStatus.values) if operator else approved
+    """The cache name of a recommendations read without query."""
+    statuses = recommendation_statuses(operator=operator, wanted=None)
     return recommendations_cache_name(
         statuses=statuses, operator=operator, page=None, page_size=None
     )
@@ -178,7 +185,8 @@ class CachedReadMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         name = self.routes.get(request.path_info)
-        if name is None or not self._plain(request):
+        redis = redis_client() if name is not None and self._plain(request) else None
+        if name is None or redis is None:
             return self.get_response(request)
         try:
             for process_request in self.before:
@@ -186,7 +194,7 @@ class CachedReadMiddleware:
                     return self.get_response(request)
         except (SuspiciousOperation, PermissionDenied):  # a bad Host: the chain answers
             return self.get_response(request)
-        response = self._answer(request, name)
+        response = self._answer(request, name, redis)
         if response is None:
             return self.get_response(request)
         for process_response in self.after:
@@ -195,18 +203,16 @@ class CachedReadMiddleware:
 
     @staticmethod
     def _plain(request: HttpRequest) -> bool:
-        """A GET without query, Origin or non-JSON Accept, on Redis."""
+        """A GET without query, Origin or non-JSON Accept."""
         meta = request.META
         if request.method != "GET" or meta.get("QUERY_STRING") or "HTTP_ORIGIN" in meta:
             return False
         accept = meta.get("HTTP_ACCEPT")
-        if accept is not None and (
-            ";" in accept or not any(a.strip() in JSON_ACCEPTS for a in accept.split(","))
-        ):
-            return False
-        return redis_client() is not None
+        if accept is None:
+            return True
+        return ";" not in accept and any(a.strip() in JSON_ACCEPTS for a in accept.split(","))
 
-    def _answer(self, request: HttpRequest, name: str) -> HttpResponse | None:
+    def _answer(self, request: HttpRequest, name: str, redis: Any) -> HttpResponse | None:
         """The cached answer, or None (after leaving the round trip's result on the
         request when one was made)."""
         keyword, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
@@ -219,28 +225,24 @@ class CachedReadMiddleware:
             return None
         user_id = claims["sub"]
         if name == "recommendations":
-            operator = any(role_has(role, Perm.READ_ANY_USER) for role in claims.get("roles", []))
-            name = _first_page_name(operator)
-        batch = Batch()
-        throttle = UserRateThrottle()
-        key = None
-        if throttle.rate is not None:
-            key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
+            name = _first_page_name(claims_have(claims, Perm.READ_ANY_USER))
+        batch = Batch(redis)
+        throttle, key = user_throttle(user_id) or (None, "")
+        if throttle is not None:
             batch.counters.append(throttle.window(key))
         body_prefetch(batch, user_id=user_id, name=name)
         user = token_principal(claims=claims, batch=batch)
         request.prepared_auth = PreparedAuth(token, claims, user, batch)  # type: ignore[attr-defined]
-        if user is None or user.consent_status != ConsentStatus.GRANTED:
+        if user is None or not consent_granted(user=user):
             return None
-        if key is not None and not throttle.hit(key, precounted=dict(batch.counts)):
+        if throttle is not None and not throttle.hit(key, precounted=dict(batch.counts)):
             return None
-        entry = batch.found.get(body_key(user_id, name))
-        if not (isinstance(entry, tuple) and len(entry) == 2):
-            return None
-        if entry[0] != getattr(user, "insights_cache_version", None):
+        version = getattr(user, "insights_cache_version", None)
+        body = fresh_body(batch.found.get(body_key(user_id, name)), version)
+        if body is None:
             return None
         request.user = user  # the access line names the caller
-        response = RenderedJSONResponse(bytes(entry[1]))
+        response = RenderedJSONResponse(body)
         response["Allow"] = ALLOW
         return response
 

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from consent.services import consent_require
 from recommendations import selectors, services
-from recommendations.api.fast_reads import recommendations_cache_name
+from recommendations.api.fast_reads import recommendation_statuses, recommendations_cache_name
 from recommendations.api.serializers import (
     FeedbackRequestSerializer,
     FeedbackSerializer,
@@ -34,7 +34,7 @@ from recommendations.models import Recommendation, RecommendationStatus
 from spendsense.api.idempotency import replay_or_run
 from spendsense.api.openapi import error_responses
 from spendsense.api.pagination import PageNumberPagination
-from spendsense.api.permissions import Perm, role_has
+from spendsense.api.permissions import Perm, claims_have, role_has
 from spendsense.api.request import request_user
 from spendsense.api.responses import RenderedJSONResponse
 from spendsense.redis import Batch, request_batch
@@ -124,11 +124,7 @@ def _recommendations_query(request: Request, *, operator: bool) -> tuple[list[st
         raise exceptions.ValidationError(
             {"status": [f"Choose one of {', '.join(RecommendationStatus.values)}."]}
         )
-    if operator:
-        statuses = [wanted] if wanted else list(RecommendationStatus.values)
-    else:
-        # People see what a reviewer approved, and nothing else.
-        statuses = [RecommendationStatus.APPROVED]
+    statuses = recommendation_statuses(operator=operator, wanted=wanted)
     return statuses, recommendations_cache_name(
         statuses=statuses,
         operator=operator,
@@ -151,7 +147,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
         if self.action in ("profile", "signals", "persona"):
             body_prefetch(batch, user_id=user_id, name=self.action)
         elif self.action == "recommendations":
-            operator = any(role_has(role, Perm.READ_ANY_USER) for role in claims.get("roles", []))
+            operator = claims_have(claims, Perm.READ_ANY_USER)
             try:
                 _, name = _recommendations_query(request, operator=operator)
             except exceptions.ValidationError:

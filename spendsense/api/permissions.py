@@ -59,6 +59,12 @@ def role_has(role: str | None, permission: str) -> bool:
     return permission in ROLE_PERMISSIONS.get(role or "", frozenset())
 
 
+def claims_have(claims: dict[str, Any], permission: str) -> bool:
+    """Whether the roles an access token carries grant ``permission`` (before the user is
+    loaded: the insight reads choose their cache entry from it)."""
+    return any(role_has(role, permission) for role in claims.get("roles", []))
+
+
 def user_has(request: Request, permission: str) -> bool:
     user = request.user
     return bool(

@@ -133,6 +133,14 @@ class UserRateThrottle(AtomicRateThrottleMixin, throttling.UserRateThrottle):
     """Everything, per signed-in user."""
 
 
+def user_throttle(user_id: str) -> tuple[UserRateThrottle, str] | None:
+    """The user throttle and the key it counts ``user_id`` under; None when it has no rate."""
+    throttle = UserRateThrottle()
+    if throttle.rate is None:
+        return None
+    return throttle, throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
+
+
 def user_throttle_window(request: Request, user_id: str) -> tuple[str, int] | None:
     """The user-throttle counter (and its lifetime) this request will be counted under, when
     its view applies UserRateThrottle: authentication counts it in its own round trip to
@@ -141,11 +149,8 @@ def user_throttle_window(request: Request, user_id: str) -> tuple[str, int] | No
     classes = getattr(view, "throttle_classes", ())
     if not any(issubclass(c, UserRateThrottle) for c in classes):
         return None
-    throttle = UserRateThrottle()
-    if throttle.rate is None:
-        return None
-    key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
-    return throttle.window(key)
+    found = user_throttle(user_id)
+    return None if found is None else found[0].window(found[1])
 
 
 class AnonRateThrottle(AtomicRateThrottleMixin, throttling.AnonRateThrottle):
