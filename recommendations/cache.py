@@ -44,8 +44,9 @@ def user_cache_bump(*, user_id: uuid.UUID | str) -> None:
         cache.add(_version_key(user_id), 2, timeout=None)
 
 
-def _stat_key(kind: str) -> str:
-    return f"stats:insights_cache:{kind}:{timezone.now().date().isoformat()}"
+def _stat_key(kind: str, day: date | None = None) -> str:
+    """The counter of ``kind`` (lookup or miss) on ``day``, today by default."""
+    return f"stats:insights_cache:{kind}:{(day or timezone.now().date()).isoformat()}"
 
 
 def _count(kind: str) -> None:
@@ -122,11 +123,7 @@ def cached_body(
 
 def cache_stats(*, days: list[date]) -> dict[str, int]:
     """Hits and misses of the insights cache over these days (kept 40 days)."""
-    keys = [
-        f"stats:insights_cache:{kind}:{day.isoformat()}"
-        for kind in ("lookup", "miss")
-        for day in days
-    ]
+    keys = [_stat_key(kind, day) for kind in ("lookup", "miss") for day in days]
     values = cache.get_many(keys)
     lookups = sum(int(v) for k, v in values.items() if ":lookup:" in k)
     misses = sum(int(v) for k, v in values.items() if ":miss:" in k)
