@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.test import RequestFactory
+from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
@@ -56,6 +57,20 @@ def _clean_cache() -> None:
     cache.clear()
     catalog_changed()
     tokens._verified.clear()
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times a request's commands went to Redis (each send is one round trip)."""
+    sent: list[int] = []
+    real = AbstractConnection.send_packed_command
+
+    def counting(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        sent.append(1)
+        real(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return sent
 
 
 @pytest.fixture

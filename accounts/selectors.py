@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Session, User
-from spendsense.redis import Batch, decode, pipeline_count
+from spendsense.redis import Batch, count_commands, decode, round_trip
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +69,10 @@ def _principal_lookup(keys: list[str], batch: Batch | None) -> dict[str, Any]:
     every = keys + batch.keys
     backend = caches["default"]  # bound once: each use of ``cache`` is a thread-local lookup
     try:
-        pipe = redis.pipeline(transaction=False)
-        pipe.mget([backend.make_key(key) for key in every])
+        commands: list[tuple[Any, ...]] = [("MGET", *(backend.make_key(key) for key in every))]
         for key, ttl in batch.counters:
-            pipeline_count(pipe, key, ttl, backend=backend)
-        values, *counted = pipe.execute()
+            commands += count_commands(key, ttl, backend=backend)
+        values, *counted = round_trip(redis, commands)
     except Exception:  # unreachable: read the database; throttles apply their fail mode
         logger.warning("cache unreachable during authentication", exc_info=True)
         batch.counts = dict.fromkeys((key for key, _ in batch.counters), None)

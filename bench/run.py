@@ -5,8 +5,10 @@ pipeline, then drives each endpoint with ``wrk`` (a second process, Debian's pac
 fixed time at a fixed concurrency: cached ``GET /users/me/recommendations`` and
 ``/users/me/signals``, ``POST /auth/login``, a small upload, and ``/health`` as the framework
 floor. Prints requests/s, p50/p95/p99 and each endpoint's throughput as a share of the floor.
-Throttle rates are raised so the server, not the limiter, is measured. Loopback only, bounded
-in time (about two minutes), and it stops what it started.
+Throttle rates are raised so the server, not the limiter, is measured. Each run also records
+how the generator's connections sat on gunicorn's workers halfway through (``ss``): gthread
+workers race to accept them, and that spread moves a run's throughput more than anything else
+left. Loopback only, bounded in time (about two minutes), and it stops what it started.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -76,6 +80,24 @@ class Result:
     responses: int
     non_2xx: int
     errors: str
+    spread: str = "?"  # connections per worker halfway through, most first: "20/8/4"
+
+
+def connection_spread(port: int) -> str:
+    """How the open connections to ``port`` sit on the server's processes now, most first
+    ("20/8/4"); "?" when ``ss`` cannot tell."""
+    try:
+        listed = subprocess.run(
+            ["ss", "-tnpH", "state", "established", "sport", f"= :{port}"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    per_process = Counter(re.findall(r"pid=(\d+)", listed))
+    return "/".join(str(n) for n in sorted(per_process.values(), reverse=True)) or "?"
 
 
 @dataclass
@@ -417,9 +439,17 @@ def main() -> int:
             log(f"round {round_number} of {args.repeat}: {len(scenarios)} scenarios")
             results_of_round = []
             for scenario in scenarios:
-                results_of_round.append(
-                    drive(scenario, seconds=args.seconds, connections=args.connections, scratch=var)
+                halfway: list[str] = []
+                timer = threading.Timer(
+                    args.seconds / 2, lambda out=halfway: out.append(connection_spread(args.port))
                 )
+                timer.start()
+                result = drive(
+                    scenario, seconds=args.seconds, connections=args.connections, scratch=var
+                )
+                timer.cancel()
+                result.spread = halfway[0] if halfway else "?"
+                results_of_round.append(result)
                 settle(root)  # requests still in flight (bcrypt, uploads) finish first
             rounds.append(results_of_round)
     log("")
@@ -437,7 +467,10 @@ def main() -> int:
             f"{scenario.name:<42} {median.rps:>8.0f} {median.p50_ms:>8.1f} {median.p95_ms:>8.1f} "
             f"{median.p99_ms:>8.1f} {share:>8.0%} {median.non_2xx:>8}"
         )
-        log("    req/s of each round: " + ", ".join(f"{r[index].rps:.0f}" for r in rounds))
+        log(
+            "    req/s of each round (connections per worker): "
+            + ", ".join(f"{r[index].rps:.0f} ({r[index].spread})" for r in rounds)
+        )
         if median.errors:
             log(f"    errors: {median.errors}")
     (REPO / "var").mkdir(exist_ok=True)

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
-from spendsense.redis import Batch, decode, pipeline_count, redis_client
+from spendsense.redis import Batch, count_commands, decode, redis_client, round_trip
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +65,8 @@ def _get_counted(key: str) -> Any:
         if redis is None:  # the local-memory cache
             _count("lookup")
             return cache.get(key)
-        pipe = redis.pipeline(transaction=False)
-        pipe.get(cache.make_key(key))
-        pipeline_count(pipe, _stat_key("lookup"), STATS_TTL)
-        raw = pipe.execute()[0]
+        get = ("GET", cache.make_key(key))
+        raw = round_trip(redis, [get, *count_commands(_stat_key("lookup"), STATS_TTL)])[0]
     except Exception:  # Redis unreachable: a miss, and the reader goes to the database
         logger.warning("insights cache unreachable", exc_info=True)
         return None

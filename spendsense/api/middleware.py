@@ -28,13 +28,15 @@ from spendsense.api.context import request_id_var
 access_log = logging.getLogger("spendsense.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_META = "HTTP_X_REQUEST_ID"
 # Accept what tracing systems send (UUIDs, hex, base64url ids); refuse anything that could
 # smuggle content into logs or headers.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def _request_id(request: HttpRequest) -> str:
-    supplied = request.headers.get(REQUEST_ID_HEADER, "")
+    # META rather than request.headers, which would build a map of every header first.
+    supplied = request.META.get(REQUEST_ID_META, "")
     if _VALID_REQUEST_ID.match(supplied):
         return supplied
     return str(uuid.uuid4())

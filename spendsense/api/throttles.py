@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.cache import cache
 from rest_framework import exceptions, throttling
 
-from spendsense.redis import pipeline_count, redis_client, request_batch
+from spendsense.redis import count_commands, redis_client, request_batch, round_trip
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +36,7 @@ def _redis_count(key: str, ttl: int) -> Any:
         redis = redis_client()
         if redis is None:
             return _NOT_REDIS
-        pipe = redis.pipeline(transaction=False)
-        pipeline_count(pipe, key, ttl)
-        return int(pipe.execute()[0])
+        return int(round_trip(redis, count_commands(key, ttl))[0])
     except Exception:  # unreachable: the caller applies the throttle's fail mode
         logger.warning("throttle cache unreachable", exc_info=True)
         return None
