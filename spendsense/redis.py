@@ -1,5 +1,5 @@
 """The redis-py client behind the default cache, for the few places that batch commands
-into one round trip (a pipeline) where Django's cache API would make several."""
+into one round trip where Django's cache API would make several."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def round_trip(redis: Any, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
     """Send ``commands`` in one write and read their replies, in order: what
     ``redis.pipeline(transaction=False)`` sends, without the pipeline's per-command
     bookkeeping (command stack, reply callbacks, observability hooks), which cost a cached
-    read about 30 µs of its 400 (docs/performance.md). Replies are Redis's own: integers,
+    read about 30 µs of its 350 (docs/performance.md). Replies are Redis's own: integers,
     bytes, lists. A connection error is retried as the client's retry policy says; any
     error drops the connection, so no unread reply is left for its next user."""
     pool = redis.connection_pool
