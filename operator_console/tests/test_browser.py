@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from accounts.tests.factories import DEFAULT_PASSWORD, OperatorFactory
 from recommendations.models import Recommendation
@@ -53,6 +54,9 @@ def browser_page():
             yield page
         finally:
             browser.close()
+            # The test's ORM calls ran beside Playwright's event loop, on a connection of
+            # their own: close it, or dropping the test database at the end finds it open.
+            connections.close_all()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
