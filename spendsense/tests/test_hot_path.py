@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from accounts.tests.factories import OperatorFactory
-from conftest import SignedIn, sign_in
+from accounts.tests.factories import OperatorFactory, UserFactory
+from conftest import SignedIn, grant_consent, sign_in
 from recommendations.models import Recommendation
 from recommendations.synthetic import synthetic_user
 from uploads.tests.test_api import upload
@@ -95,6 +95,62 @@ def test_operator_queue_does_not_grow_with_the_page(
             operator.client.get(f"/api/v1/operator/review?page_size={page_size}").status_code
             == HTTPStatus.OK
         )
+
+
+@pytest.mark.parametrize("name", ["profile", "signals", "persona", "recommendations"])
+def test_an_operator_reading_a_user_costs_one_query(
+    seeded: SignedIn, name: str, django_assert_num_queries: Any
+) -> None:
+    operator = sign_in(OperatorFactory.create())
+    url = f"/api/v1/users/{seeded.user.id}/{name}"
+    operator.client.get(url)
+
+    # The target's row, read fresh so that a withdrawn consent applies at once; the body
+    # comes from the cache.
+    with django_assert_num_queries(1):
+        assert operator.client.get(url).status_code == HTTPStatus.OK
+
+
+def test_a_review_item_is_bounded(seeded: SignedIn, django_assert_max_num_queries: Any) -> None:
+    operator = sign_in(OperatorFactory.create())
+    rec = Recommendation.objects.filter(user=seeded.user).first()
+    assert rec is not None
+    url = f"/api/v1/operator/review/{rec.pk}"
+    operator.client.get(url)
+
+    with django_assert_max_num_queries(2):  # the item, its signal snapshot
+        assert operator.client.get(url).status_code == HTTPStatus.OK
+
+
+ANALYTICS = [
+    "/api/v1/operator/analytics",
+    "/api/v1/operator/analytics/coverage",
+    "/api/v1/operator/analytics/performance",
+]
+
+
+def _query_counts(client: Any, django_assert_max_num_queries: Any) -> list[int]:
+    counts = []
+    for url in ANALYTICS:
+        with django_assert_max_num_queries(15) as captured:
+            assert client.get(url).status_code == HTTPStatus.OK
+        counts.append(len(captured.captured_queries))
+    return counts
+
+
+def test_analytics_do_not_grow_with_the_users(
+    seeded: SignedIn, django_assert_max_num_queries: Any
+) -> None:
+    operator = sign_in(OperatorFactory.create())
+    operator.client.get("/api/v1/users/me")  # caches the operator's own row
+    with_one = _query_counts(operator.client, django_assert_max_num_queries)
+
+    for seed in (4, 5):
+        other = sign_in(grant_consent(UserFactory.create()))
+        upload(other.client, json.dumps(synthetic_user(seed, 8).body).encode())
+    with_three = _query_counts(operator.client, django_assert_max_num_queries)
+
+    assert with_three == with_one
 
 
 def test_health_and_jwks_cost_no_query(api_client: Any, django_assert_num_queries: Any) -> None:
