@@ -101,8 +101,7 @@ def token_principal(*, claims: dict[str, Any], batch: Batch | None = None) -> Us
     from recommendations.cache import version_key
 
     sid, sub, jti = claims["sid"], claims["sub"], claims["jti"]
-    row_key = f"user:{sub}:row"
-    keys = [deny_key(jti), session_state_key(sid), version_key(sub), row_key]
+    keys = [deny_key(jti), session_state_key(sid), version_key(sub), user_row_key(sub)]
     found = _principal_lookup(keys, batch)
     if found.get(deny_key(jti)) is not None:
         return None
@@ -112,18 +111,37 @@ def token_principal(*, claims: dict[str, Any], batch: Batch | None = None) -> Us
             return None
     elif state != "1":
         return None
-    version = found.get(version_key(sub)) or 0
-    row = found.get(row_key)
+    user = user_row(user_id=sub, found=found)
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def user_row_key(user_id: uuid.UUID | str) -> str:
+    return f"user:{user_id}:row"
+
+
+def user_row(*, user_id: uuid.UUID | str, found: dict[str, Any] | None = None) -> User | None:
+    """The user ``user_id``, from the cache when the cached row is of the user's current
+    cache version (every change to a user bumps it: accounts.services), else from the
+    database, then cached. The version rides along as ``insights_cache_version``, for the
+    cached reads of their insights. ``found``: the version and row already read in the
+    caller's round trip; without it, one read of both."""
+    from recommendations.cache import version_key
+
+    if found is None:
+        found = cache.get_many([version_key(user_id), user_row_key(user_id)])
+    version = found.get(version_key(user_id)) or 0
+    row = found.get(user_row_key(user_id))
     # The row is stored with the version it was read at: a bumped version means stale.
     user = row[1] if isinstance(row, tuple) and row[0] == version else None
     if user is None:
         # select_related: the row is cached with its MFA device (users/me shows it).
-        user = User.objects.select_related("mfa_device").filter(pk=sub).first()
+        user = User.objects.select_related("mfa_device").filter(pk=user_id).first()
         if user is not None:
-            cache.set(row_key, (version, user), timeout=USER_ROW_SECONDS)
-    if user is None or not user.is_active:
-        return None
-    user.insights_cache_version = version  # type: ignore[union-attr]  # reused by cached reads
+            cache.set(user_row_key(user_id), (version, user), timeout=USER_ROW_SECONDS)
+    if user is not None:
+        user.insights_cache_version = version  # type: ignore[union-attr]  # reused by cached reads
     return user
 
 

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from accounts.selectors import user_row
 from consent.services import consent_require
 from recommendations import selectors, services
 from recommendations.api.fast_reads import recommendation_statuses, recommendations_cache_name
@@ -66,7 +67,7 @@ def target_user(request: Request, user_ref: str) -> User:
         if user_id == caller.id:
             target = caller
         elif _operator(caller):
-            target = User.objects.filter(pk=user_id).first()
+            target = user_row(user_id=user_id)  # cached like the caller's own row
         else:
             target = None
     if target is None:

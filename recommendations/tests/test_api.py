@@ -162,6 +162,23 @@ def test_operators_also_need_the_users_consent(signed_in: SignedIn, path: str) -
     )
 
 
+def test_an_operator_is_refused_at_once_when_the_user_withdraws_consent(
+    seeded: SignedIn,
+) -> None:
+    """The operator's read uses the user's cached row; withdrawing consent must still apply
+    to the very next read."""
+    operator = sign_in(OperatorFactory.create())
+    url = f"/api/v1/users/{seeded.user.id}/signals"
+    assert operator.client.get(url).status_code == HTTPStatus.OK
+    assert operator.client.get(url).status_code == HTTPStatus.OK  # the row is cached now
+
+    assert seeded.client.delete("/api/v1/consent").status_code < HTTPStatus.BAD_REQUEST
+    response = operator.client.get(url)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json()["errors"][0]["code"] == "consent_required"
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_with_consent_but_no_data_as_of_is_null(consented: SignedIn, path: str) -> None:
     response = consented.client.get(f"/api/v1/users/me/{path}")

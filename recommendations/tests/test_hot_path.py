@@ -46,7 +46,7 @@ def test_a_cached_read_is_one_round_trip_and_no_query(
     assert len(round_trips) == 1
 
 
-def test_reading_someone_else_costs_a_second_round_trip(
+def test_reading_someone_else_costs_more_round_trips(
     seeded: SignedIn, operator_user: User, round_trips: list[int]
 ) -> None:
     operator_signed_in = sign_in(operator_user)
@@ -56,7 +56,7 @@ def test_reading_someone_else_costs_a_second_round_trip(
 
     assert operator_signed_in.client.get(url).status_code == HTTPStatus.OK
 
-    # Not prefetched (not the caller's own): the target's cache version, then the body.
+    # Not prefetched (not the caller's own): the target's version and row, then the body.
     assert len(round_trips) == 3
 
 
