@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -15,7 +16,6 @@ from accounts import tokens
 from accounts.audit import Action, audit_record
 from accounts.models import User
 from accounts.selectors import token_principal
-from recommendations.api.fast_reads import prepared_auth
 from spendsense.api.throttles import user_throttle_window
 from spendsense.redis import Batch, redis_client
 
@@ -23,6 +23,25 @@ from spendsense.redis import Batch, redis_client
 class InvalidToken(exceptions.AuthenticationFailed):
     default_detail = "The access token is invalid or expired."
     default_code = "token_not_valid"
+
+
+@dataclass
+class PreparedAuth:
+    """The authentication round trip made before DRF ran (recommendations.api.fast_reads),
+    for a request then handed to the full stack: authentication reuses it."""
+
+    token: str
+    claims: dict[str, Any]
+    user: User | None
+    batch: Batch
+
+
+def prepared_auth(request: Any, token: str) -> PreparedAuth | None:
+    """What CachedReadMiddleware already did for this request and token, if anything."""
+    prepared = getattr(request, "prepared_auth", None)
+    if isinstance(prepared, PreparedAuth) and prepared.token == token:
+        return prepared
+    return None
 
 
 class JWTAuthentication(BaseAuthentication):

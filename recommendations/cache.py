@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -81,6 +83,15 @@ def body_prefetch(batch: Batch, *, user_id: uuid.UUID | str, name: str) -> None:
     """Ask authentication's round trip to read this body and count the lookup with it."""
     batch.keys.append(body_key(user_id, name))
     batch.counters.append((_stat_key("lookup"), STATS_TTL))
+
+
+def recommendations_cache_name(
+    *, statuses: list[str], operator: bool, page: str | None, page_size: str | None
+) -> str:
+    """The cache name of a recommendations read: one per distinct answer (statuses, role
+    and page)."""
+    query = json.dumps([statuses, operator, page, page_size])
+    return "recommendations:" + hashlib.sha256(query.encode()).hexdigest()[:16]
 
 
 def fresh_body(entry: Any, version: int | None) -> bytes | None:

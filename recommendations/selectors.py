@@ -17,6 +17,7 @@ from recommendations.models import (
     PartnerOffer,
     PersonaAssignment,
     Recommendation,
+    RecommendationStatus,
     SignalSnapshot,
     Window,
 )
@@ -184,6 +185,14 @@ def persona_get(*, user_id: uuid.UUID) -> dict[str, Any]:
             for row in history
         ],
     }
+
+
+def recommendation_statuses(*, operator: bool, wanted: str | None) -> list[str]:
+    """The statuses a recommendations read lists: people see what a reviewer approved and
+    nothing else; operators see the status they asked for, or every status."""
+    if not operator:
+        return [RecommendationStatus.APPROVED]
+    return [wanted] if wanted else list(RecommendationStatus.values)
 
 
 def recommendations_for(*, user_id: uuid.UUID, statuses: list[str]) -> QuerySet[Recommendation]:

@@ -28,10 +28,7 @@ middleware after this one fails at start-up until it is classified below.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -46,11 +43,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.module_loading import import_string
 
 from accounts import tokens
-from accounts.models import User
+from accounts.authentication import PreparedAuth
 from accounts.selectors import token_principal
 from consent.selectors import consent_granted
-from recommendations.cache import body_key, body_prefetch, fresh_body
-from recommendations.models import RecommendationStatus
+from recommendations.cache import (
+    body_key,
+    body_prefetch,
+    fresh_body,
+    recommendations_cache_name,
+)
+from recommendations.selectors import recommendation_statuses
 from spendsense.api.permissions import Perm, claims_have
 from spendsense.api.responses import RenderedJSONResponse
 from spendsense.api.throttles import UserRateThrottle, user_throttle
@@ -80,33 +82,6 @@ AFTER: dict[str, str] = {
     "django.middleware.clickjacking.XFrameOptionsMiddleware": "replay",
     "allauth.account.middleware.AccountMiddleware": "idle: acts on allauth's own pages only",
 }
-
-
-@dataclass
-class PreparedAuth:
-    """The authentication round trip this middleware made for a request it handed over."""
-
-    token: str
-    claims: dict[str, Any]
-    user: User | None
-    batch: Batch
-
-
-def recommendations_cache_name(
-    *, statuses: list[str], operator: bool, page: str | None, page_size: str | None
-) -> str:
-    """The cache name of a recommendations read: one per distinct answer (statuses, role
-    and page)."""
-    query = json.dumps([statuses, operator, page, page_size])
-    return "recommendations:" + hashlib.sha256(query.encode()).hexdigest()[:16]
-
-
-def recommendation_statuses(*, operator: bool, wanted: str | None) -> list[str]:
-    """The statuses a recommendations read lists: people see what a reviewer approved and
-    nothing else; operators see the status they asked for, or every status."""
-    if not operator:
-        return [RecommendationStatus.APPROVED]
-    return [wanted] if wanted else list(RecommendationStatus.values)
 
 
 @lru_cache(maxsize=2)
@@ -245,11 +220,3 @@ class CachedReadMiddleware:
         response = RenderedJSONResponse(body)
         response["Allow"] = ALLOW
         return response
-
-
-def prepared_auth(request: Any, token: str) -> PreparedAuth | None:
-    """What CachedReadMiddleware already did for this request and token, if anything."""
-    prepared = getattr(request, "prepared_auth", None)
-    if isinstance(prepared, PreparedAuth) and prepared.token == token:
-        return prepared
-    return None

@@ -19,7 +19,6 @@ from accounts.models import User
 from accounts.selectors import user_row
 from consent.services import consent_require
 from recommendations import selectors, services
-from recommendations.api.fast_reads import recommendation_statuses, recommendations_cache_name
 from recommendations.api.serializers import (
     FeedbackRequestSerializer,
     FeedbackSerializer,
@@ -30,7 +29,7 @@ from recommendations.api.serializers import (
     RecommendationSerializer,
     SignalsSerializer,
 )
-from recommendations.cache import body_prefetch, cached_body
+from recommendations.cache import body_prefetch, cached_body, recommendations_cache_name
 from recommendations.models import Recommendation, RecommendationStatus
 from spendsense.api.idempotency import replay_or_run
 from spendsense.api.openapi import error_responses
@@ -125,7 +124,7 @@ def _recommendations_query(request: Request, *, operator: bool) -> tuple[list[st
         raise exceptions.ValidationError(
             {"status": [f"Choose one of {', '.join(RecommendationStatus.values)}."]}
         )
-    statuses = recommendation_statuses(operator=operator, wanted=wanted)
+    statuses = selectors.recommendation_statuses(operator=operator, wanted=wanted)
     return statuses, recommendations_cache_name(
         statuses=statuses,
         operator=operator,
