@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.test import RequestFactory
+from django.test import RequestFactory, TestCase
+from django.test.client import Client
 from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
@@ -57,6 +59,33 @@ def _clean_cache() -> None:
     cache.clear()
     catalog_changed()
     tokens._verified.clear()
+
+
+def committed() -> AbstractContextManager[Any]:
+    """What runs inside commits as in production: the callbacks it registers on commit (cache
+    bumps, the processing task) run at its end. Tests run in a transaction that never commits,
+    so without this those callbacks would never run."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+@pytest.fixture(autouse=True)
+def _requests_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each request of a test client commits as a real request does (see ``committed``)."""
+    real: Callable[..., Any] = Client.request
+
+    def committing(self: Client, **request: Any) -> Any:
+        with committed():
+            return real(self, **request)
+
+    monkeypatch.setattr(Client, "request", committing)
+
+
+def stale(user_id: Any) -> None:
+    """Make every cached entry of the user stale, as any change to them does once committed."""
+    from spendsense import coherence
+
+    with committed():
+        coherence.user_changed(user_id)
 
 
 @pytest.fixture
@@ -106,7 +135,8 @@ def signed_in(user: User) -> SignedIn:
 def grant_consent(user: User) -> User:
     from consent.services import consent_grant
 
-    consent_grant(user=user, version=None, request=None)
+    with committed():
+        consent_grant(user=user, version=None, request=None)
     return user
 
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from accounts.models import AuditEvent, Session, User
-from accounts.services import session_revoke, user_set_role
+from accounts.services import session_revoke, user_delete, user_set_role
 
 
 class UserChangeForm(auth_forms.UserChangeForm):
@@ -65,6 +65,20 @@ class UserAdmin(DjangoUserAdmin):
 
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ("groups",)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # Erasing an account erases what hangs off it, rows the console itself may not delete
+        # one by one (recommendations, consent records): the service owns that, not those pages.
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        # The API's erasure: uploads (stored files too) and everything derived, then the user.
+        user_delete(user=obj, request=request)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            user_delete(user=user, request=request)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # A role change goes through the service: sessions end, the change is audited.

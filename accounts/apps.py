@@ -8,4 +8,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401  (registers the OpenAPI auth schemes)
+        from accounts import (
+            schema,  # noqa: F401  (registers the OpenAPI auth schemes)
+            signals,
+        )
+
+        signals.connect()

@@ -16,13 +16,27 @@ from accounts import tokens
 from accounts.audit import Action, audit_record
 from accounts.models import User
 from accounts.selectors import token_principal
-from spendsense.api.throttles import user_throttle_window
+from spendsense.api.throttles import refused_credentials_allowed, throttle_windows
 from spendsense.redis import Batch, redis_client
 
 
 class InvalidToken(exceptions.AuthenticationFailed):
     default_detail = "The access token is invalid or expired."
     default_code = "token_not_valid"
+
+
+def bearer_token(request: Any) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header ("" when it names none);
+    None for any other scheme."""
+    keyword, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return token.strip() if keyword.lower() == "bearer" else None
+
+
+def refuse(request: Request, error: exceptions.AuthenticationFailed) -> exceptions.APIException:
+    """The answer to refused credentials: counted against the client IP's anonymous budget
+    (never the user's), and 429 once that is spent."""
+    allowed, wait = refused_credentials_allowed(request)
+    return error if allowed else exceptions.Throttled(wait=wait)
 
 
 @dataclass
@@ -54,13 +68,11 @@ class JWTAuthentication(BaseAuthentication):
     keyword = "bearer"
 
     def authenticate(self, request: Request) -> tuple[User, dict[str, Any]] | None:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        keyword, _, token = header.partition(" ")
-        if keyword.lower() != self.keyword:
+        token = bearer_token(request)
+        if token is None:
             return None
-        token = token.strip()
         if not token:
-            raise InvalidToken()
+            raise refuse(request, InvalidToken())
         prepared = prepared_auth(request, token)
         if prepared is not None:  # a cached read the fast path handed over, checked already
             claims, user = prepared.claims, prepared.user
@@ -69,11 +81,11 @@ class JWTAuthentication(BaseAuthentication):
             try:
                 claims = tokens.access_token_decode(token)
             except tokens.TokenError as error:
-                raise InvalidToken(code=error.code) from None
+                raise refuse(request, InvalidToken(code=error.code)) from None
             batch = self._batch(request, claims)
             user = token_principal(claims=claims, batch=batch)
         if user is None:
-            raise InvalidToken()
+            raise refuse(request, InvalidToken())
         return user, claims
 
     def authenticate_header(self, request: Request) -> str:
@@ -87,15 +99,19 @@ class JWTAuthentication(BaseAuthentication):
         if redis is None:
             return None
         batch = Batch(redis)
-        window = user_throttle_window(request, claims["sub"])
-        if window is not None:
-            batch.counters.append(window)
         view = (getattr(request, "parser_context", None) or {}).get("view")
+        if view is not None:
+            batch.counters += throttle_windows(view.get_throttles(), claims["sub"])
         prefetch = getattr(view, "cache_prefetch", None)
         if prefetch is not None:
             prefetch(request, claims, batch)
         request.cache_batch = batch  # type: ignore[attr-defined]
         return batch
+
+
+class InvalidAPIKey(exceptions.AuthenticationFailed):
+    default_detail = "Invalid API key."
+    default_code = "api_key_not_valid"
 
 
 class APIKeyAuthentication(BaseAuthentication):
@@ -114,12 +130,10 @@ class APIKeyAuthentication(BaseAuthentication):
         try:
             api_key = APIKey.objects.get_from_key(key)
         except APIKey.DoesNotExist:
-            raise exceptions.AuthenticationFailed(
-                "Invalid API key.", code="api_key_not_valid"
-            ) from None
+            raise refuse(request, InvalidAPIKey()) from None
         # get_from_key checked the hash and revocation; expiry is only checked by the manager.
         if api_key.has_expired:
-            raise exceptions.AuthenticationFailed("Invalid API key.", code="api_key_not_valid")
+            raise refuse(request, InvalidAPIKey())
         audit_record(
             action=Action.API_KEY_USE,
             actor_id=None,

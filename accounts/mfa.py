@@ -34,13 +34,6 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
 
 
-def _changed(user: User) -> None:
-    """The cached user row carries the device: every cached read of the user is stale."""
-    from recommendations.cache import user_cache_bump
-
-    user_cache_bump(user_id=user.id)
-
-
 def mfa_active(user: User) -> bool:
     device = MfaDevice.objects.filter(user=user).first()
     return bool(device and device.active)
@@ -63,11 +56,13 @@ def mfa_setup(*, user: User) -> dict[str, str]:
             "recovery_code_hashes": [],
         },
     )
+    return {"secret": secret, "otpauth_uri": otpauth_uri(user, secret)}
+
+
+def otpauth_uri(user: User, secret: str) -> str:
+    """What an authenticator app scans to add ``secret`` for ``user``."""
     label = user.email or user.phone_number or str(user.id)
-    return {
-        "secret": secret,
-        "otpauth_uri": pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER),
-    }
+    return pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER)
 
 
 def _accept_totp(device: MfaDevice, code: str) -> bool:
@@ -99,7 +94,6 @@ def mfa_activate(*, user: User, code: str, request: HttpRequest) -> list[str]:
         confirmed_at=timezone.now(), recovery_code_hashes=[_hash(c) for c in codes]
     )
     audit_record(action="auth.mfa.activate", actor_id=user.id, request=request)
-    _changed(user)
     return codes
 
 
@@ -112,7 +106,6 @@ def mfa_deactivate(*, user: User, password: str, request: HttpRequest) -> None:
         )
     MfaDevice.objects.filter(user=user).delete()
     audit_record(action="auth.mfa.deactivate", actor_id=user.id, request=request)
-    _changed(user)
 
 
 def mfa_challenge(*, user: User) -> dict[str, Any]:

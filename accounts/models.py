@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from django.contrib.auth import hashers
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.dispatch import Signal
+from django.utils import timezone
+
+from spendsense import coherence
 
 e164_validator = RegexValidator(
     r"^\+[1-9]\d{6,14}$", "Enter a phone number in E.164 format, e.g. +14155550123.", "invalid"
@@ -28,8 +34,28 @@ class ConsentStatus(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
-class UserManager(BaseUserManager["User"]):
-    """Creates users; email is optional (phone-only users) and compared case-insensitively."""
+# Sent after ``User.objects.filter(...).update(...)``, which sends no post_save: with the ids
+# of the rows and the fields written (accounts.signals acts on it as on a save).
+users_updated = Signal()
+
+# A change to one of these ends every session of the user (accounts.signals).
+SECURITY_FIELDS = ("password", "is_active", "role")
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def update(self, **kwargs: Any) -> int:
+        """Django's update, announced: the cache and the sessions must hear of it as of a
+        save (bulk_update comes through here too)."""
+        ids = list(self.values_list("pk", flat=True))
+        count = super().update(**kwargs)
+        if ids:
+            users_updated.send(sender=self.model, user_ids=ids, fields=frozenset(kwargs))
+        return count
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    """Creates users; email is optional (phone-only users) and compared case-insensitively.
+    Serialised into migrations, so data migrations announce their updates too."""
 
     use_in_migrations = True
 
@@ -93,6 +119,33 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email or self.phone_number or str(self.id)
 
+    def refresh_from_db(
+        self,
+        using: str | None = None,
+        fields: Iterable[str] | None = None,
+        from_queryset: models.QuerySet[Any] | None = None,
+    ) -> None:
+        """Reading one deferred field loads every deferred one, in one query: a request's
+        user starts as its cached principal (accounts.selectors), and a view that reads more
+        of it should pay one query, not one per field (Django's documented recipe)."""
+        if fields is not None:
+            deferred = self.get_deferred_fields()
+            if deferred.intersection(fields):
+                fields = deferred.union(fields)
+        super().refresh_from_db(using, fields, from_queryset)
+
+    def check_password(self, raw_password: str) -> bool:
+        """Django's check; a hash upgraded on the way (a new hasher or cost) is marked, so it
+        is not taken for a new password, which would end every session."""
+
+        def upgrade(raw: str) -> None:
+            self.set_password(raw)
+            self._password = None
+            self._rehashed = True
+            self.save(update_fields=["password"])
+
+        return hashers.check_password(raw_password, self.password, upgrade)
+
     @property
     def is_staff(self) -> bool:
         """Operators and admins sign in to the console; nobody else does."""
@@ -105,6 +158,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class SessionQuerySet(models.QuerySet["Session"]):
+    def live(self) -> SessionQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+    def revoke(self, *, reason: str) -> list[uuid.UUID]:
+        """End these sessions (those not ended already); returns the ids ended. Their cached
+        state says so when the transaction commits, and their tokens are refused from then."""
+        ids = list(self.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+        if ids:
+            Session.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
+                revoked_at=timezone.now(), revoke_reason=reason
+            )
+            coherence.sessions_ended(ids)
+        return ids
 
 
 class Session(models.Model):
@@ -124,6 +193,8 @@ class Session(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.CharField(max_length=64, blank=True, default="")
+
+    objects = SessionQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["user", "revoked_at"])]

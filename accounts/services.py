@@ -27,7 +27,8 @@ from rest_framework.fields import get_error_detail
 from accounts import tokens
 from accounts.audit import Action, audit_record
 from accounts.models import Role, RotatedRefreshToken, Session, User
-from accounts.selectors import session_state_key, user_get_by_login
+from accounts.selectors import deny_key, user_get_by_login
+from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 from spendsense.api.net import client_ip
 
@@ -159,10 +160,8 @@ def user_set_role(*, user: User, role: str, actor_id: uuid.UUID | None = None) -
     previous = user.role
     user.role = role
     user.is_superuser = role == Role.ADMIN
-    user.save(update_fields=["role", "is_superuser", "updated_at"])
-    _user_changed(user)
+    user.save(update_fields=["role", "is_superuser", "updated_at"])  # a new role ends sessions
     if previous != role:
-        sessions_revoke_all(user=user, reason="role_change")
         audit_record(
             action=Action.ROLE_CHANGE,
             actor_id=actor_id,
@@ -177,14 +176,13 @@ def user_update(
     *,
     user: User,
     request: HttpRequest,
-    session_id: str | None,
     current_password: str | None = None,
     email: str | None = None,
     username: str | None = None,
     new_password: str | None = None,
 ) -> User:
     """Change profile fields. Email and password changes need the current password; a new
-    password ends every other session."""
+    password ends every session, this one included (accounts.signals)."""
     changing_email = email is not None and email.strip().lower() != (user.email or "").lower()
     if (changing_email or new_password) and not (
         current_password and user.has_usable_password() and user.check_password(current_password)
@@ -218,11 +216,9 @@ def user_update(
             user.set_password(new_password)
             fields.append("password")
         user.save(update_fields=fields)
-    _user_changed(user)
     if changing_email:
         audit_record(action=Action.EMAIL_CHANGE, actor_id=user.id, request=request)
     if new_password:
-        sessions_revoke_all(user=user, reason="password_change", keep=session_id)
         audit_record(action=Action.PASSWORD_CHANGE, actor_id=user.id, request=request)
     return user
 
@@ -232,11 +228,9 @@ def user_delete(*, user: User, request: HttpRequest) -> None:
     from uploads.services import user_data_erase
 
     user_id = user.id
-    sessions_revoke_all(user=user, reason="account_deleted")
     user_data_erase(user=user)
     with transaction.atomic():
-        user.delete()
-    _user_changed(user, user_id=user_id)
+        user.delete()  # its sessions end, its cached entries go (accounts.signals)
     audit_record(
         action=Action.DELETE,
         actor_id=user_id,
@@ -244,13 +238,6 @@ def user_delete(*, user: User, request: HttpRequest) -> None:
         target_type="user",
         target_id=str(user_id),
     )
-
-
-def _user_changed(user: User, user_id: uuid.UUID | None = None) -> None:
-    """Every cached read of the user (their row, their insights) is stale now."""
-    from recommendations.cache import user_cache_bump
-
-    user_cache_bump(user_id=user_id or user.id)
 
 
 # --- sessions and tokens -----------------------------------------------------------------
@@ -268,7 +255,7 @@ def session_create(*, user: User, request: HttpRequest) -> TokenPair:
         user_agent=request.headers.get("User-Agent", "")[:256],
         ip=client_ip(request) or None,
     )
-    cache.set(session_state_key(session.id), "1", timeout=settings.SESSION_STATE_CACHE_SECONDS)
+    coherence.session_started(session.id)
     access = tokens.access_token_issue(user_id=user.id, session_id=session.id, role=user.role)
     return TokenPair(access=access, refresh=refresh)
 
@@ -323,24 +310,15 @@ def session_rotate(*, refresh_token: str, request: HttpRequest) -> TokenPair:
 
 def session_revoke(*, session: Session, reason: str) -> bool:
     """Revoke one session (idempotent); True when this call revoked it."""
-    revoked = Session.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoke_reason=reason
-    )
-    cache.set(session_state_key(session.pk), "0", timeout=settings.SESSION_STATE_CACHE_SECONDS)
-    return bool(revoked)
+    return bool(Session.objects.filter(pk=session.pk).revoke(reason=reason))
 
 
 def sessions_revoke_all(*, user: User, reason: str, keep: str | None = None) -> int:
     """Revoke every live session of ``user`` except ``keep``; returns how many."""
-    live = Session.objects.filter(user=user, revoked_at__isnull=True)
+    sessions = Session.objects.filter(user=user)
     if keep:
-        live = live.exclude(pk=keep)
-    ids = list(live.values_list("pk", flat=True))
-    Session.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoke_reason=reason)
-    cache.set_many(
-        {session_state_key(pk): "0" for pk in ids}, timeout=settings.SESSION_STATE_CACHE_SECONDS
-    )
-    return len(ids)
+        sessions = sessions.exclude(pk=keep)
+    return len(sessions.revoke(reason=reason))
 
 
 def logout(*, user: User, claims: dict[str, Any], refresh_token: str, request: HttpRequest) -> None:
@@ -355,7 +333,7 @@ def logout(*, user: User, claims: dict[str, Any], refresh_token: str, request: H
         raise DomainError("Unknown refresh token.", code="token_not_valid", attr="refresh")
     for target in {s for s in (session, named) if s is not None}:
         session_revoke(session=target, reason="logout")
-    cache.set(f"jwt:deny:{claims['jti']}", "1", timeout=tokens.seconds_left(claims))
+    cache.set(deny_key(claims["jti"]), "1", timeout=tokens.seconds_left(claims))
     audit_record(action=Action.LOGOUT, actor_id=user.id, request=request)
 
 
@@ -419,7 +397,6 @@ def phone_link(*, user: User, phone: str, code: str, request: HttpRequest) -> Us
         )
     user.phone_number = phone
     user.save(update_fields=["phone_number", "updated_at"])
-    _user_changed(user)
     audit_record(action="auth.phone.link", actor_id=user.id, request=request)
     return user
 
@@ -432,7 +409,6 @@ def phone_unlink(*, user: User, request: HttpRequest) -> User:
         raise LastSignInMethod()
     user.phone_number = None
     user.save(update_fields=["phone_number", "updated_at"])
-    _user_changed(user)
     audit_record(action="auth.phone.unlink", actor_id=user.id, request=request)
     return user
 
@@ -485,7 +461,6 @@ def oauth_sign_in(*, identity: Identity, request: HttpRequest) -> tuple[User, bo
         )
         raise InvalidCredentials()
     if linked and not created:
-        _user_changed(user)
         audit_record(
             action=Action.OAUTH_LINK,
             actor_id=user.id,
@@ -556,9 +531,6 @@ def oauth_link(*, user: User, identity: Identity, request: HttpRequest) -> User:
                 user.email = email
                 user.save(update_fields=["email", "updated_at"])
         _social_account_add(user=user, identity=identity)
-    if merged_from is not None:
-        _user_changed(user, user_id=merged_from)
-    _user_changed(user)
     audit_record(
         action=Action.OAUTH_LINK,
         actor_id=user.id,
@@ -585,7 +557,6 @@ def oauth_unlink(*, user: User, provider_id: str, request: HttpRequest) -> User:
         accounts.delete()
         user.linked_providers = others
         user.save(update_fields=["linked_providers", "updated_at"])
-    _user_changed(user)
     audit_record(
         action=Action.OAUTH_UNLINK,
         actor_id=user.id,

@@ -4,7 +4,9 @@ Starts gunicorn with production settings on 127.0.0.1, seeds users through the r
 pipeline, then drives each endpoint with ``wrk`` (a second process, Debian's package) for a
 fixed time at a fixed concurrency: cached ``GET /users/me/recommendations`` and
 ``/users/me/signals``, ``POST /auth/login``, a small upload, and ``/health`` as the framework
-floor. Prints requests/s, p50/p95/p99 and each endpoint's throughput as a share of the floor.
+floor. Prints requests/s, p50/p95/p99, each endpoint's throughput as a share of the floor, and
+the server's own CPU time per request (gunicorn's processes, from ``/proc/<pid>/stat``) with
+its ratio to the floor's: on two shared cores that ratio is far steadier than requests/s.
 Throttle rates are raised so the server, not the limiter, is measured. Each run also records
 how the generator's connections sat on gunicorn's workers halfway through (``ss``): gthread
 workers race to accept them, and that spread moves a run's throughput more than anything else
@@ -55,8 +57,8 @@ consent_grant(user=user, version=None, request=None)
 if not user.uploads.exists():
     upload_create(user=user, file_name="bench.json", content=json.dumps(synthetic_user(2, 42).body).encode(), idempotency_key="bench")
 Recommendation.objects.filter(user=user).update(status="approved")
-from recommendations.cache import user_cache_bump
-user_cache_bump(user_id=user.id)
+from spendsense import coherence
+coherence.user_changed(user.id)
 pair = session_create(user=user, request=RequestFactory().post("/"))
 # Uploads come from a second user: each one recomputes its owner's insights, which would
 # turn the reader's cached reads into misses in the rounds after.
@@ -81,6 +83,30 @@ class Result:
     non_2xx: int
     errors: str
     spread: str = "?"  # connections per worker halfway through, most first: "20/8/4"
+    cpu_ms: float = float("nan")  # the server's CPU time per response (all its processes)
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) spent so far by gunicorn: every live process of its process
+    group, plus what the master has reaped of workers that exited (a recycled worker's time
+    moves into the master's cutime and cstime)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # Fields after the command, from the state on: utime is the 14th field of the
+            # file, so index 11 here; then stime, cutime, cstime.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[2]) != group:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        if stat.parent.name == str(group):  # the master
+            total += int(fields[13]) + int(fields[14])
+    return total / TICKS
 
 
 def connection_spread(port: int) -> str:
@@ -216,12 +242,12 @@ CLIENTS = {"wrk": wrk, "hey": hey}
 @contextmanager
 def running_server(
     *, workers: int, port: int, database_url: str, redis_url: str
-) -> Iterator[tuple[str, dict[str, str], Path]]:
+) -> Iterator[tuple[str, dict[str, str], Path, int]]:
     """A seeded database, and gunicorn with production settings on 127.0.0.1:``port``.
 
     Yields (root URL, access tokens: ``reader`` of the seeded user and ``uploader`` of a
-    second one, a scratch folder); stops gunicorn
-    and removes the folder afterwards.
+    second one, a scratch folder, gunicorn's process group); stops gunicorn and removes the
+    folder afterwards.
     """
     with socket.socket() as probe:  # a server left running would answer instead of ours
         if probe.connect_ex(("127.0.0.1", port)) == 0:
@@ -307,7 +333,7 @@ def running_server(
                     time.sleep(0.2)
             else:
                 raise SystemExit(f"gunicorn did not answer {root}/health within 20 s")
-            yield root, tokens, var
+            yield root, tokens, var, server.pid
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -373,7 +399,7 @@ def main() -> int:
         port=args.port,
         database_url=args.database_url,
         redis_url=args.redis_url,
-    ) as (root, tokens, var):
+    ) as (root, tokens, var, group):
         secure = {"X-Forwarded-Proto": "https"}
         bearer = {**secure, "Authorization": f"Bearer {tokens['reader']}"}
         uploader = {**secure, "Authorization": f"Bearer {tokens['uploader']}"}
@@ -444,38 +470,51 @@ def main() -> int:
                     args.seconds / 2, lambda out=halfway: out.append(connection_spread(args.port))
                 )
                 timer.start()
+                cpu_before = server_cpu_seconds(group)
                 result = drive(
                     scenario, seconds=args.seconds, connections=args.connections, scratch=var
                 )
                 timer.cancel()
                 result.spread = halfway[0] if halfway else "?"
-                results_of_round.append(result)
                 settle(root)  # requests still in flight (bcrypt, uploads) finish first
+                cpu = server_cpu_seconds(group) - cpu_before
+                result.cpu_ms = cpu * 1000 / result.responses if result.responses else cpu
+                results_of_round.append(result)
             rounds.append(results_of_round)
     log("")
     log(
-        f"{'endpoint':<42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'of floor':>9} {'non-2xx':>8}"
+        f"{'endpoint':<42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'of floor':>9} "
+        f"{'non-2xx':>8} {'CPU ms/req':>11} {'x floor':>8}"
     )
-    results: list[tuple[str, Result, float]] = []
+    results: list[tuple[str, Result, float, float]] = []
     for index, scenario in enumerate(scenarios):
         runs = sorted((r[index] for r in rounds), key=lambda r: r.rps)
         median = runs[len(runs) // 2]  # the median run by req/s, with its latencies
         shares = sorted(r[index].rps / (r[0].rps or 1.0) for r in rounds)
         share = shares[len(shares) // 2]  # the median of each round's share of its floor
-        results.append((scenario.name, median, share))
+        cpu = sorted(r[index].cpu_ms for r in rounds)[len(rounds) // 2]
+        cpu_ratios = sorted(r[index].cpu_ms / (r[0].cpu_ms or 1.0) for r in rounds)
+        cpu_ratio = cpu_ratios[len(cpu_ratios) // 2]  # each round against its own floor
+        results.append((scenario.name, median, share, cpu_ratio))
         log(
             f"{scenario.name:<42} {median.rps:>8.0f} {median.p50_ms:>8.1f} {median.p95_ms:>8.1f} "
-            f"{median.p99_ms:>8.1f} {share:>8.0%} {median.non_2xx:>8}"
+            f"{median.p99_ms:>8.1f} {share:>8.0%} {median.non_2xx:>8} {cpu:>11.3f} "
+            f"{cpu_ratio:>8.2f}"
         )
         log(
-            "    req/s of each round (connections per worker): "
-            + ", ".join(f"{r[index].rps:.0f} ({r[index].spread})" for r in rounds)
+            "    each round: req/s (connections per worker), CPU ms/req: "
+            + ", ".join(
+                f"{r[index].rps:.0f} ({r[index].spread}) {r[index].cpu_ms:.3f}" for r in rounds
+            )
         )
         if median.errors:
             log(f"    errors: {median.errors}")
     (REPO / "var").mkdir(exist_ok=True)
     (REPO / "var" / "bench.json").write_text(
-        json.dumps({n: {**asdict(r), "share_of_floor": f} for n, r, f in results}, indent=2)
+        json.dumps(
+            {n: {**asdict(r), "share_of_floor": f, "cpu_of_floor": c} for n, r, f, c in results},
+            indent=2,
+        )
     )
     return 0
 

@@ -27,7 +27,7 @@ def main() -> int:
         port=args.port,
         database_url=args.database_url,
         redis_url=args.redis_url,
-    ) as (root, tokens, var):
+    ) as (root, tokens, var, _group):
         prefix = var / "soak"
         log(f"locust: {args.users} users, {args.seconds}s, think time 1-3 s")
         subprocess.run(

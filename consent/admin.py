@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from consent.models import ConsentRecord
+from consent.selectors import visible_to_staff
+
+
+class ConsentingUsersAdmin(admin.ModelAdmin):
+    """A console page of users' data: it lists (and opens) only rows of users who consent."""
+
+    user_field = "user"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return visible_to_staff(super().get_queryset(request), user_field=self.user_field)
 
 
 @admin.register(ConsentRecord)

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
 
 from accounts.models import ConsentStatus, User
 from consent.models import ConsentAction, ConsentRecord
 
+M = TypeVar("M", bound=Model)
+
 
 def consent_granted(*, user: User) -> bool:
     return bool(user.consent_status == ConsentStatus.GRANTED)
+
+
+def visible_to_staff(queryset: QuerySet[M], *, user_field: str | None = "user") -> QuerySet[M]:
+    """Only rows of users who consent: all that operators, admins and API keys may see of
+    anyone's data, in the API, the console, analytics and exports. ``user_field`` names the
+    row's user (None when the rows are users)."""
+    lookup = f"{user_field}__consent_status" if user_field else "consent_status"
+    return queryset.filter(**{lookup: ConsentStatus.GRANTED})
 
 
 def consent_status(*, user: User) -> dict[str, Any]:

@@ -49,7 +49,6 @@ def consent_grant(*, user: User, version: str | None, request: HttpRequest | Non
     audit_record(
         action="consent.grant", actor_id=user.id, request=request, details={"version": current}
     )
-    _invalidate(user)
     return True
 
 
@@ -75,10 +74,3 @@ def consent_revoke(*, user: User, delete_data: bool, request: HttpRequest | None
         from uploads.services import user_data_erase
 
         user_data_erase(user=user)
-    _invalidate(user)
-
-
-def _invalidate(user: User) -> None:
-    from recommendations.cache import user_cache_bump
-
-    user_cache_bump(user_id=user.id)

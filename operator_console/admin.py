@@ -19,8 +19,11 @@ from django.utils.safestring import SafeString
 from rest_framework.exceptions import APIException
 
 from accounts.models import User
+from consent.admin import ConsentingUsersAdmin
+from consent.selectors import visible_to_staff
 from operator_console import services
 from operator_console.models import RecommendationRevision
+from operator_console.selectors import review_items
 from recommendations.models import PersonaAssignment, Recommendation, SignalSnapshot
 
 
@@ -102,9 +105,12 @@ def render_signals(user_id: Any) -> SafeString:
 
 
 def render_user_insights(user: User) -> SafeString:
-    """A user's personas (current and history), signals for both windows, and uploads."""
+    """A user's personas (current and history), signals for both windows, and uploads; for a
+    user who consents (consent.selectors.visible_to_staff)."""
     from uploads.models import DataUpload
 
+    if not visible_to_staff(User.objects.filter(pk=user.pk), user_field=None).exists():
+        return format_html("<em>{}</em>", "hidden: this person has not consented")
     personas = PersonaAssignment.objects.filter(user=user).order_by("-assigned_at")[:20]
     uploads = DataUpload.objects.filter(user=user).order_by("-created_at")[:20]
     return format_html(
@@ -145,7 +151,7 @@ class PersonaFilter(admin.SimpleListFilter):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(ConsentingUsersAdmin):
     """The review queue: pending first; approve or reject (alone or in bulk), edit, flag."""
 
     form = ReviewForm
@@ -264,7 +270,7 @@ class RecommendationAdmin(admin.ModelAdmin):
             )
         if not self.has_change_permission(request):
             return HttpResponse(status=403)
-        recommendation = get_object_or_404(Recommendation, pk=pk)
+        recommendation = get_object_or_404(review_items(), pk=pk)
         actor = _actor(request)
         try:
             services.recommendation_decide(
@@ -339,7 +345,7 @@ class RecommendationAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonaAssignment)
-class PersonaAssignmentAdmin(admin.ModelAdmin):
+class PersonaAssignmentAdmin(ConsentingUsersAdmin):
     list_display = ("user", "window", "persona", "as_of", "assigned_at")
     list_filter = ("window", "persona")
     search_fields = ("user__email",)
@@ -360,7 +366,7 @@ class PersonaAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(SignalSnapshot)
-class SignalSnapshotAdmin(admin.ModelAdmin):
+class SignalSnapshotAdmin(ConsentingUsersAdmin):
     list_display = ("user", "window", "as_of", "computed_at")
     list_filter = ("window",)
     search_fields = ("user__email",)

@@ -11,7 +11,8 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import ConsentStatus, User
+from accounts.models import User
+from consent.selectors import visible_to_staff
 from operator_console.models import SyntheticDemographic
 from recommendations.cache import cache_stats
 from recommendations.models import Feedback, PersonaAssignment, Recommendation, SignalSnapshot
@@ -33,7 +34,7 @@ def _current_personas(window: str = "30d") -> dict[Any, str | None]:
     """Each user's current persona for a window (latest assignment)."""
     current: dict[Any, str | None] = {}
     for user_id, persona in (
-        PersonaAssignment.objects.filter(window=window)
+        visible_to_staff(PersonaAssignment.objects.filter(window=window))
         .order_by("user_id", "-assigned_at", "-id")
         .values_list("user_id", "persona")
     ):
@@ -45,7 +46,9 @@ def coverage(start: date, end: date) -> dict[str, Any]:
     """Users with a persona and at least three detected signals, among users with data."""
     snapshots = {
         s["user_id"]: s["data"].get("detected", [])
-        for s in SignalSnapshot.objects.filter(window="30d").values("user_id", "data")
+        for s in visible_to_staff(SignalSnapshot.objects.filter(window="30d")).values(
+            "user_id", "data"
+        )
     }
     personas = _current_personas()
     with_data = len(snapshots)
@@ -55,7 +58,7 @@ def coverage(start: date, end: date) -> dict[str, Any]:
     with_persona = sum(1 for user_id in snapshots if personas.get(user_id))
     mix = Counter(personas.get(user_id) or "none" for user_id in snapshots)
     return {
-        "users_consenting": User.objects.filter(consent_status=ConsentStatus.GRANTED).count(),
+        "users_consenting": visible_to_staff(User.objects.all(), user_field=None).count(),
         "users_with_data": with_data,
         "users_with_persona": with_persona,
         "users_covered": covered,
@@ -71,8 +74,8 @@ def persona_mix_over_time(start: date, end: date) -> list[dict[str, Any]]:
     """Persona assignments (30-day window) per week of the range, by persona."""
     low, high = _bounds(start, end)
     weeks: dict[str, Counter[str]] = defaultdict(Counter)
-    for assigned_at, persona in PersonaAssignment.objects.filter(
-        window="30d", assigned_at__gte=low, assigned_at__lt=high
+    for assigned_at, persona in visible_to_staff(
+        PersonaAssignment.objects.filter(window="30d", assigned_at__gte=low, assigned_at__lt=high)
     ).values_list("assigned_at", "persona"):
         monday = (assigned_at.date() - timedelta(days=assigned_at.weekday())).isoformat()
         weeks[monday][persona or "none"] += 1
@@ -81,7 +84,7 @@ def persona_mix_over_time(start: date, end: date) -> list[dict[str, Any]]:
 
 def overview(start: date, end: date) -> dict[str, Any]:
     low, high = _bounds(start, end)
-    recs = Recommendation.objects.filter(created_at__gte=low, created_at__lt=high)
+    recs = visible_to_staff(Recommendation.objects.filter(created_at__gte=low, created_at__lt=high))
     counts = recs.aggregate(
         total=Count("id"),
         with_rationale=Count("id", filter=~Q(rationale="")),
@@ -93,7 +96,7 @@ def overview(start: date, end: date) -> dict[str, Any]:
         edited=Count("id", filter=Q(revision__gt=0)),
     )
     decided = counts["approved"] + counts["rejected"]
-    feedback = Feedback.objects.filter(created_at__gte=low, created_at__lt=high)
+    feedback = visible_to_staff(Feedback.objects.filter(created_at__gte=low, created_at__lt=high))
     helpful = feedback.filter(rating="helpful").count()
     approved_ids = recs.filter(status="approved")
     engaged = (
@@ -126,7 +129,7 @@ def overview(start: date, end: date) -> dict[str, Any]:
 def performance(start: date, end: date) -> dict[str, Any]:
     """Per-upload processing latency (created to processed) and the insights cache."""
     low, high = _bounds(start, end)
-    uploads = DataUpload.objects.filter(created_at__gte=low, created_at__lt=high)
+    uploads = visible_to_staff(DataUpload.objects.filter(created_at__gte=low, created_at__lt=high))
     latencies = [
         (processed - created).total_seconds() * 1000
         for created, processed in uploads.filter(status=UploadStatus.PROCESSED).values_list(
@@ -158,7 +161,9 @@ def performance(start: date, end: date) -> dict[str, Any]:
 def fairness() -> dict[str, Any]:
     """Persona and offer rates across age bands (synthetic users only), with parity ratios
     (lowest group rate / highest; 1.0 is parity, under 0.8 deserves a look)."""
-    bands = dict(SyntheticDemographic.objects.values_list("user_id", "age_band"))
+    bands = dict(
+        visible_to_staff(SyntheticDemographic.objects.all()).values_list("user_id", "age_band")
+    )
     personas = _current_personas()
     offered = set(
         Recommendation.objects.filter(type="partner_offer", user_id__in=bands)

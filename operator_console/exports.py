@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
 
 from accounts.models import AuditEvent
+from consent.selectors import visible_to_staff
 from operator_console.analytics import _bounds
 from recommendations.models import PersonaAssignment, Recommendation, SignalSnapshot
 
@@ -35,7 +36,9 @@ def analytics_storage() -> Storage:
 
 def _signals(low: Any, high: Any) -> list[dict[str, Any]]:
     rows = []
-    for s in SignalSnapshot.objects.filter(computed_at__gte=low, computed_at__lt=high).iterator():
+    for s in visible_to_staff(
+        SignalSnapshot.objects.filter(computed_at__gte=low, computed_at__lt=high)
+    ).iterator():
         data = s.data
         rows.append(
             {
@@ -70,8 +73,8 @@ def _personas(low: Any, high: Any) -> list[dict[str, Any]]:
             "as_of": p["as_of"],
             "assigned_at": p["assigned_at"],
         }
-        for p in PersonaAssignment.objects.filter(
-            assigned_at__gte=low, assigned_at__lt=high
+        for p in visible_to_staff(
+            PersonaAssignment.objects.filter(assigned_at__gte=low, assigned_at__lt=high)
         ).values("user_id", "window", "persona", "matched", "as_of", "assigned_at")
     ]
 
@@ -79,7 +82,9 @@ def _personas(low: Any, high: Any) -> list[dict[str, Any]]:
 def _recommendations(low: Any, high: Any) -> list[dict[str, Any]]:
     return [
         {**r, "id": str(r["id"]), "user_id": str(r["user_id"])}
-        for r in Recommendation.objects.filter(created_at__gte=low, created_at__lt=high).values(
+        for r in visible_to_staff(
+            Recommendation.objects.filter(created_at__gte=low, created_at__lt=high)
+        ).values(
             "id",
             "user_id",
             "type",

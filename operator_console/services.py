@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
@@ -15,9 +16,10 @@ from rest_framework import exceptions
 from accounts.audit import audit_record
 from accounts.models import User
 from operator_console.models import RecommendationRevision
-from recommendations.cache import user_cache_bump
+from operator_console.selectors import review_items
 from recommendations.engine.choose import tone_problems
 from recommendations.models import Recommendation, RecommendationStatus
+from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 
 DECISIONS = {"approve": RecommendationStatus.APPROVED, "reject": RecommendationStatus.REJECTED}
@@ -26,14 +28,28 @@ EDITABLE = ("title", "content", "rationale")
 
 
 def _snapshot(recommendation: Recommendation) -> dict[str, Any]:
+    """What the audit trail keeps of an item: its state, never its text. A rationale cites the
+    person's figures, and the trail outlives the erasure of their data (the text of each
+    revision is kept in RecommendationRevision, which is erased with it)."""
     return {
         "status": recommendation.status,
-        "title": recommendation.title,
-        "content": recommendation.content,
-        "rationale": recommendation.rationale,
         "flagged": recommendation.flagged,
         "revision": recommendation.revision,
     }
+
+
+def _lockable() -> QuerySet[Recommendation]:
+    """Review items, locked for a decision (only the item's row: not its user's)."""
+    return review_items().select_for_update(of=("self",))
+
+
+def _locked(pk: uuid.UUID) -> Recommendation:
+    """One review item, locked; 404 once its user no longer consents, whatever the caller
+    loaded before (consent withdrawn while an operator had the page open)."""
+    found = _lockable().filter(pk=pk).first()
+    if found is None:
+        raise exceptions.NotFound()
+    return found
 
 
 def _decidable(recommendation: Recommendation, target: str) -> bool:
@@ -53,7 +69,7 @@ def recommendation_decide(
     """Approve or reject one recommendation (409 if it was decided the other way)."""
     target = DECISIONS[action]
     with transaction.atomic():
-        locked = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
+        locked = _locked(recommendation.pk)
         if not _decidable(locked, target):
             raise Conflict(
                 f"This recommendation was already {locked.status}; it cannot be {target} now.",
@@ -77,7 +93,7 @@ def recommendation_decide(
                 "user_id": str(locked.user_id),
             },
         )
-    user_cache_bump(user_id=locked.user_id)
+    coherence.user_changed(locked.user_id)
     return locked
 
 
@@ -110,7 +126,7 @@ def recommendations_bulk_decide(
         raise exceptions.ValidationError({"ids": [f"At most {BULK_LIMIT} ids per call."]})
     target = DECISIONS[action]
     with transaction.atomic():
-        found = {r.pk: r for r in Recommendation.objects.select_for_update().filter(pk__in=wanted)}
+        found = {r.pk: r for r in _lockable().filter(pk__in=wanted)}
         unknown = [str(pk) for pk in wanted if pk not in found]
         undecidable = [
             str(pk) for pk in wanted if pk in found and not _decidable(found[pk], target)
@@ -146,8 +162,7 @@ def recommendations_bulk_decide(
                     "bulk": True,
                 },
             )
-    for user_id in {r.user_id for r in changed}:
-        user_cache_bump(user_id=user_id)
+    coherence.users_changed(r.user_id for r in changed)
     return [found[pk] for pk in wanted]
 
 
@@ -173,7 +188,7 @@ def recommendation_edit(
                 f"Keep the tone neutral: remove {', '.join(problems)}.", code="tone", attr=name
             )
     with transaction.atomic():
-        locked = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
+        locked = _locked(recommendation.pk)
         before = _snapshot(locked)
         if all(getattr(locked, k) == v for k, v in changes.items()):
             return locked
@@ -196,9 +211,14 @@ def recommendation_edit(
             request=request,
             target_type="recommendation",
             target_id=str(locked.pk),
-            details={"before": before, "after": _snapshot(locked), "reason": reason},
+            details={
+                "before": before,
+                "after": _snapshot(locked),
+                "changed": sorted(changes),
+                "reason": reason,
+            },
         )
-    user_cache_bump(user_id=locked.user_id)
+    coherence.user_changed(locked.user_id)
     return locked
 
 
@@ -211,7 +231,8 @@ def recommendation_flag(
 ) -> Recommendation:
     """Mark (or unmark) an item for follow-up."""
     before = _snapshot(recommendation)
-    Recommendation.objects.filter(pk=recommendation.pk).update(flagged=flagged)
+    if not review_items().filter(pk=recommendation.pk).update(flagged=flagged):
+        raise exceptions.NotFound()
     recommendation.flagged = flagged
     audit_record(
         action="review.flag" if flagged else "review.unflag",

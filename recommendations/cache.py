@@ -1,4 +1,6 @@
-"""Per-user cache versions: bumping a user's version makes every cached read of theirs stale."""
+"""Cached insight bodies: what a user's profile, signals, persona and recommendations reads
+answer, stored rendered, as entries of spendsense.coherence (stale at the user's next
+version, refused if written late, erased with the user's data)."""
 
 from __future__ import annotations
 
@@ -15,35 +17,12 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from spendsense import coherence
 from spendsense.redis import Batch, count_commands, decode, redis_client, round_trip
 
 logger = logging.getLogger(__name__)
 
 STATS_TTL = 40 * 24 * 3600  # daily hit/miss counters outlive the longest analytics range
-
-
-def version_key(user_id: uuid.UUID | str) -> str:
-    return _version_key(user_id)
-
-
-def _version_key(user_id: uuid.UUID | str) -> str:
-    return f"user:{user_id}:v"
-
-
-def user_cache_version(*, user_id: uuid.UUID | str) -> int:
-    version = cache.get(_version_key(user_id))
-    if version is None:
-        cache.add(_version_key(user_id), 1, timeout=None)
-        version = cache.get(_version_key(user_id)) or 1
-    return int(version)
-
-
-def user_cache_bump(*, user_id: uuid.UUID | str) -> None:
-    """Invalidate every cached read of this user (recompute, consent change, review)."""
-    try:
-        cache.incr(_version_key(user_id))
-    except ValueError:
-        cache.add(_version_key(user_id), 2, timeout=None)
 
 
 def _stat_key(kind: str, day: date | None = None) -> str:
@@ -76,7 +55,7 @@ def _get_counted(key: str) -> Any:
 
 
 def body_key(user_id: uuid.UUID | str, name: str) -> str:
-    return f"user:{user_id}:body:{name}"
+    return coherence.entry_key(user_id, f"body:{name}")
 
 
 def body_prefetch(batch: Batch, *, user_id: uuid.UUID | str, name: str) -> None:
@@ -95,11 +74,9 @@ def recommendations_cache_name(
 
 
 def fresh_body(entry: Any, version: int | None) -> bytes | None:
-    """The rendered body of a cached ``(version, bytes)`` entry, unless it is missing, of
-    another shape, or of another version than ``version`` (then it is stale)."""
-    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
-        return bytes(entry[1])
-    return None
+    """The rendered body of a cached entry, unless it is missing or stale."""
+    body = coherence.fresh(entry, version)
+    return None if body is None else bytes(body)
 
 
 def cached_body(
@@ -111,12 +88,12 @@ def cached_body(
     batch: Batch | None = None,
 ) -> bytes:
     """``build()``'s result rendered as the API's JSON, cached for the user's current
-    version (see user_cache_bump): stored as ``(version, rendered bytes)``, so a hit costs
-    no rendering, and an entry of an older version is a miss. ``version``: the caller read
-    it in this request already (authentication does); ``batch``: authentication's round trip
-    may have read the entry already (body_prefetch), and then a hit costs no round trip."""
+    version: a hit costs no rendering, and an entry of an older version is a miss.
+    ``version``: the caller read it in this request already (authentication does), before
+    anything was read from the database; ``batch``: authentication's round trip may have read
+    the entry already (body_prefetch), and then a hit costs no round trip."""
     if version is None:
-        version = user_cache_version(user_id=user_id)
+        version = coherence.current_version(user_id)
     key = body_key(user_id, name)
     # Prefetched by authentication's round trip (which counted the lookup), or read now.
     prefetched = batch.found if batch is not None and key in batch.keys else None
@@ -126,7 +103,9 @@ def cached_body(
         return body
     _count("miss")
     body = bytes(JSONRenderer().render(build()))
-    cache.set(key, (version, body), timeout=settings.INSIGHTS_CACHE_SECONDS)
+    coherence.store(
+        user_id, f"body:{name}", body, version=version, ttl=settings.INSIGHTS_CACHE_SECONDS
+    )
     return body
 
 

@@ -12,7 +12,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ConsentStatus, User
-from recommendations.cache import user_cache_bump
 from recommendations.engine import ENGINE_VERSION, personas
 from recommendations.engine.choose import DISCLAIMER, choose
 from recommendations.engine.signals import compute_signals
@@ -24,6 +23,7 @@ from recommendations.models import (
     SignalSnapshot,
 )
 from recommendations.selectors import catalog_load, user_data_load
+from spendsense import coherence
 from spendsense.api.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
     thresholds = settings.ENGINE
     if as_of is None:
         SignalSnapshot.objects.filter(user_id=user_id).delete()
-        user_cache_bump(user_id=user_id)
+        coherence.user_changed(user_id)
         return {"as_of": None}
 
     signals = compute_signals(data, as_of, thresholds)
@@ -179,7 +179,7 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
                 for choice in choices
             ]
         )
-    user_cache_bump(user_id=user_id)
+    coherence.user_changed(user_id)
     finished = time.perf_counter()
     return {
         "as_of": signals["as_of"],
@@ -198,7 +198,7 @@ def user_derived_erase(*, user_id: uuid.UUID) -> dict[str, int]:
         "personas": PersonaAssignment.objects.filter(user_id=user_id).delete()[0],
         "recommendations": Recommendation.objects.filter(user_id=user_id).delete()[0],
     }
-    user_cache_bump(user_id=user_id)
+    coherence.user_erased(user_id)  # the cached bodies held these figures
     return counts
 
 

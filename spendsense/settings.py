@@ -88,8 +88,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "spendsense.api.middleware.RequestIdMiddleware",
     "spendsense.api.middleware.HealthCheckMiddleware",
-    # Cached reads of one's own insights, answered early (recommendations/api/fast_reads.py).
-    "recommendations.api.fast_reads.CachedReadMiddleware",
+    # Private API answers are never stored by a browser or proxy (Cache-Control: no-store).
+    "spendsense.api.middleware.PrivateResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "spendsense.api.middleware.CSPMiddleware",
@@ -104,6 +104,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # allauth.account refuses to start without it; none of allauth's own views are routed
     "allauth.account.middleware.AccountMiddleware",
+    # Last, like Django's FetchFromCacheMiddleware: cached reads of one's own insights skip
+    # only routing and DRF's dispatch (recommendations/api/fast_reads.py).
+    "recommendations.api.fast_reads.CachedReadMiddleware",
 ]
 
 ROOT_URLCONF = "spendsense.urls"
@@ -274,6 +277,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Staff (operators, admins) must set up a second factor before the console shows them data.
+# On in production; off in development, so `make run` signs in with a password alone.
+STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", default=PRODUCTION)
+
 # --- tokens ------------------------------------------------------------------------------
 # Access tokens: RS256 JWTs. Refresh tokens: opaque random strings, stored as SHA-256 hashes.
 JWT_PRIVATE_KEY = env_str("JWT_PRIVATE_KEY").replace("\\n", "\n")
@@ -425,6 +432,8 @@ THROTTLE_RATES = {
     "sms_phone": env_str("THROTTLE_SMS_PHONE", "5/hour"),
     "sms_ip": env_str("THROTTLE_SMS_IP", "20/hour"),
     "oauth": env_str("THROTTLE_OAUTH", "60/hour"),
+    # The console's sign-in, per client IP and per account (operator_console/signin.py).
+    "console_login": env_str("THROTTLE_CONSOLE_LOGIN", "5/hour"),
 }
 
 REST_FRAMEWORK = {

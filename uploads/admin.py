@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from consent.admin import ConsentingUsersAdmin
 from uploads.models import DataUpload
 
 
 @admin.register(DataUpload)
-class DataUploadAdmin(admin.ModelAdmin):
+class DataUploadAdmin(ConsentingUsersAdmin):
     list_display = (
         "file_name",
         "user",

@@ -25,6 +25,7 @@ from accounts.api.serializers import (
     TokenResponseSerializer,
 )
 from accounts.mfa import mfa_active, mfa_challenge
+from accounts.selectors import user_profile
 from spendsense.api.openapi import error_responses
 from spendsense.api.request import request_claims, request_user
 from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle, throttle_for
@@ -113,7 +114,7 @@ class MeViewSet(viewsets.ViewSet):
 
     @extend_schema(tags=["users"], responses={200: MeSerializer})
     def retrieve(self, request: Request) -> Response:
-        return Response(MeSerializer(request_user(request)).data)
+        return Response(MeSerializer(user_profile(user_id=request_user(request).pk)).data)
 
     @extend_schema(
         tags=["users"],
@@ -125,13 +126,12 @@ class MeViewSet(viewsets.ViewSet):
         user = services.user_update(
             user=request_user(request),
             request=request,
-            session_id=request_claims(request).get("sid"),
             current_password=data.get("current_password"),
             email=data.get("email"),
             username=data.get("username") if "username" in data else None,
             new_password=data.get("password"),
         )
-        return Response(MeSerializer(user).data)
+        return Response(MeSerializer(user_profile(user_id=user.pk)).data)
 
     @extend_schema(
         tags=["users"],

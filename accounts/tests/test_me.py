@@ -115,7 +115,7 @@ def test_bad_email_is_400(signed_in: SignedIn) -> None:
     assert response.json()["errors"][0]["attr"] == "email"
 
 
-def test_change_password_revokes_other_sessions_and_keeps_this_one(signed_in: SignedIn) -> None:
+def test_change_password_ends_every_session_this_one_too(signed_in: SignedIn) -> None:
     phone = sign_in(signed_in.user)
 
     response = signed_in.client.put(
@@ -123,8 +123,11 @@ def test_change_password_revokes_other_sessions_and_keeps_this_one(signed_in: Si
     )
 
     assert response.status_code == HTTPStatus.OK
-    assert signed_in.client.get(ME).status_code == HTTPStatus.OK
+    assert signed_in.client.get(ME).status_code == HTTPStatus.UNAUTHORIZED
     assert phone.client.get(ME).status_code == HTTPStatus.UNAUTHORIZED
+    assert set(
+        Session.objects.filter(user=signed_in.user).values_list("revoke_reason", flat=True)
+    ) == {"password_change"}
     signed_in.user.refresh_from_db()
     assert signed_in.user.check_password(NEW_PASSWORD)
     assert AuditEvent.objects.filter(action=Action.PASSWORD_CHANGE).count() == 1

@@ -24,7 +24,7 @@ from accounts.models import AuditEvent, User
 from accounts.tests import providers
 from accounts.tests.factories import UserFactory
 from accounts.tests.providers import Profile
-from conftest import SignedIn, sign_in
+from conftest import SignedIn, committed, sign_in
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/auth/oauth"
@@ -745,10 +745,8 @@ def test_unlink_the_last_method_is_409() -> None:
 def test_unlink_when_another_method_remains() -> None:
     signed = oauth_only_user()
     SocialAccount.objects.create(user=signed.user, provider="github", uid="gh-2")
-    User.objects.filter(pk=signed.user.pk).update(linked_providers=["github", "google"])
-    from accounts.services import _user_changed
-
-    _user_changed(signed.user)
+    with committed():
+        User.objects.filter(pk=signed.user.pk).update(linked_providers=["github", "google"])
 
     response = signed.client.delete(f"{BASE}/unlink/google")
 
@@ -780,10 +778,8 @@ def test_unlink_needs_a_signed_in_caller(api_client: APIClient) -> None:
 
 def test_phone_unlink_counts_oauth_as_a_way_to_sign_in() -> None:
     signed = oauth_only_user()
-    User.objects.filter(pk=signed.user.pk).update(phone_number="+14155550199")
-    from accounts.services import _user_changed
-
-    _user_changed(signed.user)
+    with committed():
+        User.objects.filter(pk=signed.user.pk).update(phone_number="+14155550199")
 
     response = signed.client.delete("/api/v1/auth/phone/unlink")
 

@@ -18,7 +18,7 @@ from accounts.audit import Action
 from accounts.models import AuditEvent, Session
 from accounts.services import sessions_revoke_all, user_set_role
 from accounts.tests.factories import UserFactory
-from conftest import SignedIn, sign_in
+from conftest import SignedIn, committed, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +140,7 @@ def test_logout_kills_the_access_token_and_the_session(signed_in: SignedIn) -> N
 def test_logout_denies_the_jti_even_if_the_session_state_were_stale(signed_in: SignedIn) -> None:
     from django.core.cache import cache
 
-    from accounts.selectors import session_state_key
+    from spendsense.coherence import session_state_key
 
     signed_in.client.post(LOGOUT, {"refresh": signed_in.refresh})
     session = Session.objects.get(user=signed_in.user)
@@ -187,7 +187,8 @@ def test_logout_of_another_own_session_ends_both(signed_in: SignedIn) -> None:
 def test_role_change_revokes_every_session(signed_in: SignedIn) -> None:
     second = sign_in(signed_in.user)
 
-    user_set_role(user=signed_in.user, role="operator")
+    with committed():
+        user_set_role(user=signed_in.user, role="operator")
 
     assert signed_in.client.get(ME).status_code == HTTPStatus.UNAUTHORIZED
     assert second.client.get(ME).status_code == HTTPStatus.UNAUTHORIZED
@@ -204,7 +205,10 @@ def session_id_of(signed_in: SignedIn) -> str:
 def test_revoke_all_keeps_the_named_session(signed_in: SignedIn) -> None:
     other = sign_in(signed_in.user)
 
-    revoked = sessions_revoke_all(user=signed_in.user, reason="test", keep=session_id_of(signed_in))
+    with committed():
+        revoked = sessions_revoke_all(
+            user=signed_in.user, reason="test", keep=session_id_of(signed_in)
+        )
 
     assert revoked == 1
     assert signed_in.client.get(ME).status_code == HTTPStatus.OK

@@ -20,8 +20,8 @@ from operator_console.api.serializers import (
     parse_range,
 )
 from operator_console.filters import ReviewFilterSet
+from operator_console.selectors import review_items
 from recommendations.api.serializers import OperatorRecommendationSerializer
-from recommendations.models import Recommendation
 from recommendations.selectors import signals_get
 from spendsense.api.openapi import error_responses
 from spendsense.api.permissions import IsOperatorOrReadOnlyAPIKey
@@ -36,7 +36,7 @@ RANGE = [
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The review queue. Operators and admins act; API keys may only read."""
 
-    queryset = Recommendation.objects.select_related("user", "approved_by").order_by("-created_at")
+    queryset = review_items().select_related("user", "approved_by").order_by("-created_at")
     serializer_class = OperatorRecommendationSerializer
     permission_classes = [IsOperatorOrReadOnlyAPIKey]
     filterset_class = ReviewFilterSet

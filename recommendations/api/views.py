@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,9 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from accounts.selectors import user_row
-from consent.services import consent_require
 from recommendations import selectors, services
+from recommendations.access import insights_target, reads_any_user, recommendation_for
 from recommendations.api.serializers import (
     FeedbackRequestSerializer,
     FeedbackSerializer,
@@ -34,7 +32,7 @@ from recommendations.models import Recommendation, RecommendationStatus
 from spendsense.api.idempotency import replay_or_run
 from spendsense.api.openapi import error_responses
 from spendsense.api.pagination import PageNumberPagination
-from spendsense.api.permissions import Perm, claims_have, role_has
+from spendsense.api.permissions import Perm, claims_have
 from spendsense.api.request import request_user
 from spendsense.api.responses import RenderedJSONResponse
 from spendsense.redis import Batch, request_batch
@@ -43,36 +41,14 @@ from uploads.models import Account, DataUpload, Transaction
 USER_ID = OpenApiParameter("user_id", str, OpenApiParameter.PATH, description="A user id, or `me`.")
 
 
-def _operator(user: User) -> bool:
-    return role_has(user.role, Perm.READ_ANY_USER)
-
-
 def _version(user: User) -> int | None:
     """The user's cache version when authentication already read it (the caller's own)."""
     return getattr(user, "insights_cache_version", None)
 
 
 def target_user(request: Request, user_ref: str) -> User:
-    """The user a path names: ``me``, oneself, or (operators) anyone. Someone else's id is a
-    404 to a user: they may not learn whether it exists. The target's consent is required."""
-    caller = request_user(request)
-    if user_ref == "me":
-        target: User | None = caller
-    else:
-        try:
-            user_id = uuid.UUID(user_ref)
-        except ValueError:
-            raise exceptions.NotFound() from None
-        if user_id == caller.id:
-            target = caller
-        elif _operator(caller):
-            target = user_row(user_id=user_id)  # cached like the caller's own row
-        else:
-            target = None
-    if target is None:
-        raise exceptions.NotFound()
-    consent_require(user=target)
-    return target
+    """The user a path names, if the caller may read their insights (recommendations.access)."""
+    return insights_target(caller=request_user(request), user_ref=user_ref)
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -199,7 +175,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def recommendations(self, request: Request, pk: str) -> HttpResponse:
         user = target_user(request, pk)
-        operator = _operator(request_user(request))
+        operator = reads_any_user(request_user(request))
         statuses, name = _recommendations_query(request, operator=operator)
 
         def build() -> dict[str, Any]:
@@ -220,23 +196,7 @@ class RecommendationViewSet(viewsets.GenericViewSet):
     queryset = Recommendation.objects.select_related("user")
 
     def _get(self, request: Request, pk: str) -> Recommendation:
-        caller = request_user(request)
-        try:
-            rec_id = uuid.UUID(pk)
-        except ValueError:
-            raise exceptions.NotFound() from None
-        recommendation = Recommendation.objects.select_related("user").filter(pk=rec_id).first()
-        visible = recommendation is not None and (
-            _operator(caller)
-            or (
-                recommendation.user_id == caller.id
-                and recommendation.status == RecommendationStatus.APPROVED
-            )
-        )
-        if not visible or recommendation is None:
-            raise exceptions.NotFound()
-        consent_require(user=recommendation.user)
-        return recommendation
+        return recommendation_for(caller=request_user(request), recommendation_id=pk)
 
     @extend_schema(
         tags=["recommendations"],
@@ -246,7 +206,7 @@ class RecommendationViewSet(viewsets.GenericViewSet):
         recommendation = self._get(request, pk)
         serializer = (
             OperatorRecommendationSerializer
-            if _operator(request_user(request))
+            if reads_any_user(request_user(request))
             else RecommendationSerializer
         )
         return Response(serializer(recommendation).data)

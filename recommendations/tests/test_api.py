@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from accounts.tests.factories import OperatorFactory, UserFactory
-from conftest import SignedIn, grant_consent, sign_in
+from conftest import SignedIn, committed, grant_consent, sign_in, stale
 from recommendations.engine.choose import DISCLAIMER
 from recommendations.models import Feedback, PersonaAssignment, Recommendation, SignalSnapshot
 from recommendations.services import user_recompute
@@ -29,9 +30,7 @@ def seed(user_client: SignedIn, archetype_index: int = 0) -> None:
 
 def approve_all(user_id: Any) -> None:
     Recommendation.objects.filter(user_id=user_id).update(status="approved")
-    from recommendations.cache import user_cache_bump
-
-    user_cache_bump(user_id=user_id)
+    stale(user_id)
 
 
 @pytest.fixture
@@ -153,13 +152,15 @@ def test_without_consent_403(signed_in: SignedIn, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_operators_also_need_the_users_consent(signed_in: SignedIn, path: str) -> None:
+def test_a_user_without_consent_is_invisible_to_operators(signed_in: SignedIn, path: str) -> None:
+    """404, as for an id that does not exist: an operator learns neither."""
     operator = sign_in(OperatorFactory.create())
+    unknown = operator.client.get(f"/api/v1/users/{uuid.uuid4()}/{path}")
 
-    assert (
-        operator.client.get(f"/api/v1/users/{signed_in.user.id}/{path}").status_code
-        == HTTPStatus.FORBIDDEN
-    )
+    response = operator.client.get(f"/api/v1/users/{signed_in.user.id}/{path}")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.content == unknown.content
 
 
 def test_an_operator_is_refused_at_once_when_the_user_withdraws_consent(
@@ -175,8 +176,7 @@ def test_an_operator_is_refused_at_once_when_the_user_withdraws_consent(
     assert seeded.client.delete("/api/v1/consent").status_code < HTTPStatus.BAD_REQUEST
     response = operator.client.get(url)
 
-    assert response.status_code == HTTPStatus.FORBIDDEN
-    assert response.json()["errors"][0]["code"] == "consent_required"
+    assert response.status_code == HTTPStatus.NOT_FOUND
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -244,7 +244,8 @@ def test_reads_are_cached_and_invalidated_on_recompute(
     SignalSnapshot.objects.filter(user=seeded.user).update(data={"tampered": True})
 
     cached = seeded.client.get("/api/v1/users/me/signals").json()
-    user_recompute(user_id=seeded.user.id)
+    with committed():
+        user_recompute(user_id=seeded.user.id)
     fresh = seeded.client.get("/api/v1/users/me/signals").json()
 
     assert cached["windows"]["30d"] != {"tampered": True}  # served from the cache

@@ -13,14 +13,12 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from conftest import SignedIn, sign_in
-from recommendations.api.fast_reads import CachedReadMiddleware
-from recommendations.cache import cache_stats, user_cache_bump
+from conftest import SignedIn, sign_in, stale
+from recommendations.cache import cache_stats
 from recommendations.tests.test_api import PATHS, approve_all, seed
 
 pytestmark = [
@@ -133,8 +131,6 @@ def test_a_fast_answer_costs_one_round_trip_and_no_query(
     ("case", "extra"),
     [
         ("a query string", {"QUERY_STRING": "page=1"}),
-        ("a cross-origin caller", {"HTTP_ORIGIN": "https://app.example"}),
-        ("an unknown origin", {"HTTP_ORIGIN": "https://evil.example"}),
         ("a non-JSON Accept", {"HTTP_ACCEPT": "text/html"}),
         ("an Accept with parameters", {"HTTP_ACCEPT": "application/json; indent=2"}),
         ("plain http (redirected)", {"HTTP_X_FORWARDED_PROTO": "http"}),
@@ -153,6 +149,25 @@ def test_what_it_does_not_answer_reaches_the_full_stack(
     same_answer(fast, full)
     reached_drf = fast.status_code not in (HTTPStatus.MOVED_PERMANENTLY, HTTPStatus.BAD_REQUEST)
     assert len(dispatched) == (2 if reached_drf else 0), case
+
+
+@override_settings(**SECURE)
+@pytest.mark.parametrize("origin", ["https://app.example", "https://evil.example"])
+def test_cross_origin_reads_get_cors_headers_from_cors_itself(
+    seeded: SignedIn, dispatched: list[str], origin: str
+) -> None:
+    """Every middleware runs before this one, django-cors-headers included: an allowed origin
+    gets its Access-Control headers, another gets none, exactly as through the view."""
+    url = "/api/v1/users/me/recommendations"
+    seeded.client.get(url, **HTTPS)
+    dispatched.clear()
+
+    fast, full = both_ways(seeded, url, **HTTPS, HTTP_ORIGIN=origin)
+
+    same_answer(fast, full)
+    assert dispatched == [url]
+    allowed = fast.headers.get("Access-Control-Allow-Origin")
+    assert allowed == (origin if origin == "https://app.example" else None)
 
 
 def test_an_accept_listing_json_is_answered_fast(seeded: SignedIn, dispatched: list[str]) -> None:
@@ -216,14 +231,17 @@ def test_consent_is_checked_even_with_a_body_cached(
 ) -> None:
     """Withdrawing consent bumps the cache version, so this state is not reached through the
     API; the check stands anyway: a cached row without consent is refused like the database's."""
-    from accounts.models import ConsentStatus
-    from recommendations.cache import user_cache_version
+    from accounts.models import ConsentStatus, User
+    from accounts.selectors import PRINCIPAL, PRINCIPAL_FIELDS
+    from spendsense import coherence
 
     url = "/api/v1/users/me/signals"
     assert seeded.client.get(url).status_code == HTTPStatus.OK
-    version = user_cache_version(user_id=seeded.user.id)
-    seeded.user.consent_status = ConsentStatus.REVOKED
-    cache.set(f"user:{seeded.user.id}:row", (version, seeded.user), timeout=60)
+    user_id = seeded.user.id
+    version = coherence.current_version(user_id)
+    row = User.objects.filter(pk=user_id).values(*PRINCIPAL_FIELDS).get()
+    row["consent_status"] = ConsentStatus.REVOKED
+    assert coherence.store(user_id, PRINCIPAL, row, version=version, ttl=60)
     dispatched.clear()
 
     response = seeded.client.get(url)
@@ -240,7 +258,7 @@ def test_the_throttle_counts_each_read_once(
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "4/hour", "anon": None})
     url = "/api/v1/users/me/signals"
     cache.delete_pattern("*throttle_user_*")  # type: ignore[attr-defined]  # seeding counted
-    user_cache_bump(user_id=seeded.user.id)  # the first read is a miss, handed over
+    stale(seeded.user.id)  # the first read is a miss, handed over
     dispatched.clear()
 
     codes = [seeded.client.get(url).status_code for _ in range(5)]
@@ -260,7 +278,7 @@ def test_a_miss_is_handed_over_with_its_round_trip(seeded: SignedIn, dispatched:
     url = "/api/v1/users/me/persona"
     today: list[date] = [timezone.now().date()]
     seeded.client.get(url)
-    user_cache_bump(user_id=seeded.user.id)
+    stale(seeded.user.id)
     start = cache_stats(days=today)
     dispatched.clear()
 
@@ -299,27 +317,34 @@ def test_it_can_be_turned_off(seeded: SignedIn, dispatched: list[str]) -> None:
     assert dispatched == [url]
 
 
-def test_a_middleware_it_does_not_know_stops_the_start() -> None:
+class StampMiddleware:
+    """A middleware the fast path has never heard of."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        response = self.get_response(request)
+        response["X-Stamped"] = "yes"
+        return response
+
+
+def test_every_other_middleware_runs_for_a_fast_answer(
+    seeded: SignedIn, dispatched: list[str]
+) -> None:
+    """Last in MIDDLEWARE, like FetchFromCacheMiddleware: a middleware added anywhere before it
+    runs for fast answers as for any other, with nothing to declare."""
     from django.conf import settings
 
-    path = "recommendations.api.fast_reads.CachedReadMiddleware"
-    middleware = [*settings.MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]
+    url = "/api/v1/users/me/signals"
+    seeded.client.get(url)
+    dispatched.clear()
+    middleware = [f"{__name__}.StampMiddleware", *settings.MIDDLEWARE]
 
-    with override_settings(MIDDLEWARE=middleware), pytest.raises(ImproperlyConfigured) as error:
-        CachedReadMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
+    with override_settings(MIDDLEWARE=middleware):
+        response = client_for(seeded).get(url)
 
-    assert "GZipMiddleware" in str(error.value)
-    assert path in str(error.value)
-
-
-def test_a_change_to_the_views_checks_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rest_framework.throttling import ScopedRateThrottle
-
-    from recommendations.api.views import UserInsightsViewSet
-    from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle
-
-    throttles = [UserRateThrottle, AnonRateThrottle, ScopedRateThrottle]
-    monkeypatch.setattr(UserInsightsViewSet, "throttle_classes", throttles)
-
-    with pytest.raises(ImproperlyConfigured, match="throttle_classes"):
-        CachedReadMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
+    assert settings.MIDDLEWARE[-1] == "recommendations.api.fast_reads.CachedReadMiddleware"
+    assert response.status_code == HTTPStatus.OK
+    assert dispatched == []
+    assert response["X-Stamped"] == "yes"

@@ -13,8 +13,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
-from conftest import SignedIn, sign_in
-from recommendations.cache import cache_stats, user_cache_bump
+from conftest import SignedIn, sign_in, stale
+from recommendations.cache import cache_stats
 from recommendations.tests.test_api import PATHS, approve_all, seed
 
 pytestmark = [
@@ -77,7 +77,7 @@ def test_a_stale_prefetched_body_is_rebuilt(seeded: SignedIn) -> None:
     from recommendations.models import SignalSnapshot
 
     SignalSnapshot.objects.filter(user=seeded.user).update(data={"tampered": True})
-    user_cache_bump(user_id=seeded.user.id)
+    stale(seeded.user.id)
 
     after = seeded.client.get("/api/v1/users/me/signals").json()
 

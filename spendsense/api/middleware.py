@@ -73,6 +73,21 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+class PrivateResponseMiddleware:
+    """``Cache-Control: no-store`` on every answer under ``/api/v1/``: they carry a person's
+    data, their tokens, or errors about either, and no browser or proxy may keep a copy. An
+    answer that set its own Cache-Control keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path_info.startswith(API_PREFIX) and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response
+
+
 class HealthCheckMiddleware:
     """Answers ``/health`` and ``/ready`` before the Host header is checked.
 

@@ -131,28 +131,31 @@ class UserRateThrottle(AtomicRateThrottleMixin, throttling.UserRateThrottle):
     """Everything, per signed-in user."""
 
 
-def user_throttle(user_id: str) -> tuple[UserRateThrottle, str] | None:
-    """The user throttle and the key it counts ``user_id`` under; None when it has no rate."""
-    throttle = UserRateThrottle()
-    if throttle.rate is None:
-        return None
-    return throttle, throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
-
-
-def user_throttle_window(request: Request, user_id: str) -> tuple[str, int] | None:
-    """The user-throttle counter (and its lifetime) this request will be counted under, when
-    its view applies UserRateThrottle: authentication counts it in its own round trip to
-    the cache (accounts.selectors.token_principal), and the throttle reads that count."""
-    view = (getattr(request, "parser_context", None) or {}).get("view")
-    classes = getattr(view, "throttle_classes", ())
-    if not any(issubclass(c, UserRateThrottle) for c in classes):
-        return None
-    found = user_throttle(user_id)
-    return None if found is None else found[0].window(found[1])
+def throttle_windows(throttles: list[Any], user_id: str) -> list[tuple[str, int]]:
+    """The counters (and their lifetimes) that the per-user throttles among ``throttles``
+    will count ``user_id`` under: authentication counts them in its own round trip to the
+    cache (accounts.selectors.token_principal), and the throttles read those counts."""
+    windows = []
+    for throttle in throttles:
+        if isinstance(throttle, UserRateThrottle) and throttle.rate is not None:
+            ident = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
+            windows.append(throttle.window(ident))
+    return windows
 
 
 class AnonRateThrottle(AtomicRateThrottleMixin, throttling.AnonRateThrottle):
     """Everything, per client IP, for anonymous callers."""
+
+
+def refused_credentials_allowed(request: Request) -> tuple[bool, float]:
+    """Count a request whose credentials were refused (a bad, expired, denied or revoked
+    token, an unknown API key) against its IP's anonymous budget, never a user's: (whether
+    the IP is still within it, the wait when not)."""
+    throttle = AnonRateThrottle()
+    if throttle.rate is None:
+        return True, 0.0
+    ident = throttle.cache_format % {"scope": throttle.scope, "ident": throttle.get_ident(request)}
+    return throttle.hit(ident), throttle.wait()
 
 
 class IPRateThrottle(AtomicRateThrottleMixin, throttling.SimpleRateThrottle):

@@ -1,6 +1,7 @@
-"""Ownership, enforced once: every queryset is limited to the caller's own rows unless the
-caller may read any user's data. Subclasses extend ``scope_queryset``; they never override
-``get_queryset``."""
+"""Ownership, enforced once: every queryset is limited to the caller's own rows, or, for
+callers who may read any user's data, to the rows of users who consent
+(consent.selectors.visible_to_staff). Subclasses extend ``scope_queryset``; they never
+override ``get_queryset``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
+from consent.selectors import visible_to_staff
 from spendsense.api.permissions import IsOwnerOrOperator, Perm, role_has
 from spendsense.api.request import request_user
 
@@ -22,7 +24,9 @@ class OwnedViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         queryset = super().get_queryset()
         user = request_user(self.request)
-        if not role_has(user.role, Perm.READ_ANY_USER):
+        if role_has(user.role, Perm.READ_ANY_USER):
+            queryset = visible_to_staff(queryset, user_field=self.owner_field)
+        else:
             queryset = queryset.filter(**{self.owner_field: user})
         return self.scope_queryset(queryset)
 

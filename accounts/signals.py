@@ -1,0 +1,88 @@
+"""Whatever changes a user is seen by the next request, however it was made.
+
+The API's services, the console, ``manage.py shell``, a data migration: every save of a user
+(and every queryset update, see ``models.UserQuerySet``) makes the user's cached entries stale
+once it commits, and a change of password, active flag or role ends every session of the user
+in the same transaction. Deleting a user erases their cached entries.
+
+Receivers take any model labelled ``accounts.User``, so a migration's historical model counts
+as well as the real one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+
+from accounts.models import SECURITY_FIELDS, Session, users_updated
+from spendsense import coherence
+
+# Why sessions end, by the field that changed (the first that applies).
+END_REASONS = {
+    "password": "password_change",
+    "is_active": "deactivated",
+    "role": "role_change",
+}
+
+
+def _is_user(sender: Any) -> bool:
+    return getattr(getattr(sender, "_meta", None), "label", None) == "accounts.User"
+
+
+def _security_change(sender: Any, instance: Any, update_fields: Any) -> str | None:
+    """Which security field this save changes (compared with the row as stored), if any."""
+    if instance._state.adding:
+        return None
+    fields = [f for f in SECURITY_FIELDS if update_fields is None or f in update_fields]
+    if getattr(instance, "_rehashed", False):  # a stronger hash of the same password
+        fields = [f for f in fields if f != "password"]
+    if not fields:
+        return None
+    stored = sender._base_manager.filter(pk=instance.pk).values(*fields).first()
+    if stored is None:
+        return None
+    changed = [f for f in fields if stored[f] != getattr(instance, f)]
+    return END_REASONS[changed[0]] if changed else None
+
+
+def user_pre_save(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    if _is_user(sender):
+        instance._security_change = _security_change(sender, instance, update_fields)
+
+
+def user_post_save(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if not _is_user(sender):
+        return
+    reason = instance.__dict__.pop("_security_change", None)
+    instance.__dict__.pop("_rehashed", None)
+    if reason:
+        Session.objects.filter(user_id=instance.pk).revoke(reason=reason)
+    coherence.user_changed(instance.pk)
+
+
+def users_post_update(sender: Any, user_ids: list[Any], fields: frozenset[str], **kw: Any) -> None:
+    changed = [f for f in SECURITY_FIELDS if f in fields]
+    if changed:
+        Session.objects.filter(user_id__in=user_ids).revoke(reason=END_REASONS[changed[0]])
+    coherence.users_changed(user_ids)
+
+
+def user_pre_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if _is_user(sender):
+        # The rows go with the user (CASCADE); their cached "live" state must go too.
+        Session.objects.filter(user_id=instance.pk).revoke(reason="account_deleted")
+
+
+def user_post_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if _is_user(sender):
+        coherence.user_erased(instance.pk, account_deleted=True)
+
+
+def connect() -> None:
+    """Called once, from AccountsConfig.ready. No sender filter: historical models too."""
+    pre_save.connect(user_pre_save, dispatch_uid="accounts.user_pre_save")
+    post_save.connect(user_post_save, dispatch_uid="accounts.user_post_save")
+    pre_delete.connect(user_pre_delete, dispatch_uid="accounts.user_pre_delete")
+    post_delete.connect(user_post_delete, dispatch_uid="accounts.user_post_delete")
+    users_updated.connect(users_post_update, dispatch_uid="accounts.users_post_update")
