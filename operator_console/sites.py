@@ -8,17 +8,23 @@ register on a half-built site.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 
-from operator_console import analytics, charts
+from operator_console import analytics, charts, signin
 
 
 class OperatorAdminSite(admin.AdminSite):
@@ -29,9 +35,63 @@ class OperatorAdminSite(admin.AdminSite):
 
     def get_urls(self) -> list[Any]:
         extra: list[URLPattern] = [
-            path("analytics/", self.admin_view(self.analytics_view), name="analytics")
+            path("analytics/", self.admin_view(self.analytics_view), name="analytics"),
+            path("mfa/", self.mfa_view, name="console_mfa"),
+            path("mfa/enrol/", self.admin_view(self.enrol_view), name="console_mfa_enrol"),
         ]
         return extra + super().get_urls()
+
+    # --- the door (operator_console/signin.py) -------------------------------------------
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        """Staff, and the second factor given if they have one: with the password alone a
+        staff user with MFA reaches no console page."""
+        return super().has_permission(request) and signin.second_factor_given(request)
+
+    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Any:
+        """Django's check, then: staff who must enrol a second factor see that page first."""
+        checked = super().admin_view(view, cacheable)
+        exempt = {"enrol_view", "logout"}
+
+        @wraps(view)
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if (
+                getattr(view, "__name__", "") not in exempt
+                and self.has_permission(request)
+                and signin.must_enrol(request)
+            ):
+                return HttpResponseRedirect(reverse("admin:console_mfa_enrol"))
+            return checked(request, *args, **kwargs)
+
+        return inner
+
+    @method_decorator(never_cache)
+    @method_decorator(csrf_protect)
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """Django's admin login, with signin's form and view: counted, audited, and the code
+        step for staff with a second factor."""
+        if request.method == "GET" and self.has_permission(request):
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+        context = {
+            **self.each_context(request),
+            "title": "Log in",
+            "subtitle": None,
+            "app_path": request.get_full_path(),
+            "username": request.user.get_username(),
+        }
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=self.name)
+        context.update(extra_context or {})
+        request.current_app = self.name
+        return signin.ConsoleLoginView.as_view(extra_context=context)(request)
+
+    @method_decorator(never_cache)
+    @method_decorator(csrf_protect)
+    def mfa_view(self, request: HttpRequest) -> HttpResponse:
+        return signin.mfa_step_view(request, self.each_context(request))
+
+    def enrol_view(self, request: HttpRequest) -> HttpResponse:
+        return signin.enrol_view(request, self.each_context(request))
 
     def each_context(self, request: HttpRequest) -> dict[str, Any]:
         context = super().each_context(request)
