@@ -243,8 +243,19 @@ def user_delete(*, user: User, request: HttpRequest) -> None:
 # --- sessions and tokens -----------------------------------------------------------------
 
 
+@transaction.atomic
 def session_create(*, user: User, request: HttpRequest) -> TokenPair:
-    """A new session (one sign-in on one device) and its first token pair."""
+    """A new session (one sign-in on one device) and its first token pair.
+
+    Only for the user as they were verified: their row is locked and must still have the
+    password, role and active flag the sign-in checked. A password changed while the sign-in
+    was checking the old one refuses it, and a change that comes after waits for this
+    session and then ends it with the others."""
+    unchanged = User.objects.select_for_update().filter(
+        pk=user.pk, password=user.password, role=user.role, is_active=True
+    )
+    if not list(unchanged.values_list("pk", flat=True)):
+        raise InvalidCredentials()
     refresh = _new_refresh_token()
     now = timezone.now()
     session = Session.objects.create(

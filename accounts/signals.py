@@ -31,9 +31,8 @@ def _is_user(sender: Any) -> bool:
 
 
 def _security_change(sender: Any, instance: Any, update_fields: Any) -> str | None:
-    """Which security field this save changes (compared with the row as stored), if any."""
-    if instance._state.adding:
-        return None
+    """Which security field this save changes (compared with the row as stored, if there is
+    one: a deserialised object, as ``loaddata`` saves it, looks new but may replace a row)."""
     fields = [f for f in SECURITY_FIELDS if update_fields is None or f in update_fields]
     if getattr(instance, "_rehashed", False):  # a stronger hash of the same password
         fields = [f for f in fields if f != "password"]

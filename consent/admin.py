@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin import UserAdmin
+from accounts.models import User
 from consent.models import ConsentRecord
 from consent.selectors import visible_to_staff
 
@@ -36,3 +38,20 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class ConsentScopedUserAdmin(UserAdmin):
+    """The console's users, as consent allows: admins manage every account (roles, access,
+    erasure); operators see only people who consent, here and in every user picker
+    (autocomplete searches through this queryset). Registered here, above accounts, which
+    knows nothing of consent."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if isinstance(request.user, User) and request.user.is_admin:
+            return queryset
+        return visible_to_staff(queryset, user_field=None)
+
+
+admin.site.unregister(User)
+admin.site.register(User, ConsentScopedUserAdmin)

@@ -20,10 +20,15 @@ from uploads.models import DataUpload, UploadStatus
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The range as [first moment, moment after the last day); any valid dates, the last day
+    of the calendar included."""
     tz = timezone.get_current_timezone()
-    return datetime.combine(start, time.min, tz), datetime.combine(
-        end + timedelta(days=1), time.min, tz
+    high = (
+        datetime.combine(end + timedelta(days=1), time.min, tz)
+        if end < date.max
+        else datetime.max.replace(tzinfo=tz)
     )
+    return datetime.combine(start, time.min, tz), high
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -138,7 +143,9 @@ def performance(start: date, end: date) -> dict[str, Any]:
         if processed is not None
     ]
     latencies.sort()
-    days = [start + timedelta(days=n) for n in range((end - start).days + 1)][-40:]
+    # The counters live 40 days: the last 40 days of the range at most (never a list as long
+    # as the range, which a caller chooses).
+    days = [end - timedelta(days=n) for n in range(min((end - start).days + 1, 40))]
     stats = cache_stats(days=days)
     lookups = stats["hits"] + stats["misses"]
     by_status = dict(

@@ -16,6 +16,7 @@ from django.core.files.storage import Storage, default_storage
 from accounts.models import AuditEvent
 from consent.selectors import visible_to_staff
 from operator_console.analytics import _bounds
+from operator_console.selectors import review_items
 from recommendations.models import PersonaAssignment, Recommendation, SignalSnapshot
 
 
@@ -102,6 +103,19 @@ def _recommendations(low: Any, high: Any) -> list[dict[str, Any]]:
 
 
 def _decisions(low: Any, high: Any) -> list[dict[str, Any]]:
+    """Review actions of the range, on items of users who consent (the audit trail names an
+    item by id only, so the items are looked up among those staff may see)."""
+    events = list(
+        AuditEvent.objects.filter(
+            created_at__gte=low, created_at__lt=high, action__startswith="review."
+        ).order_by("created_at")
+    )
+    visible = {
+        str(pk)
+        for pk in review_items()
+        .filter(pk__in={e.target_id for e in events})
+        .values_list("pk", flat=True)
+    }
     return [
         {
             "at": e.created_at,
@@ -110,9 +124,8 @@ def _decisions(low: Any, high: Any) -> list[dict[str, Any]]:
             "recommendation_id": e.target_id,
             "reason": (e.details or {}).get("reason", ""),
         }
-        for e in AuditEvent.objects.filter(
-            created_at__gte=low, created_at__lt=high, action__startswith="review."
-        ).order_by("created_at")
+        for e in events
+        if e.target_id in visible
     ]
 
 

@@ -234,6 +234,7 @@ def recommendation_flag(
     if not review_items().filter(pk=recommendation.pk).update(flagged=flagged):
         raise exceptions.NotFound()
     recommendation.flagged = flagged
+    coherence.user_changed(recommendation.user_id)  # operators' cached reads show the flag
     audit_record(
         action="review.flag" if flagged else "review.unflag",
         actor_id=actor.id,

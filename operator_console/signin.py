@@ -39,7 +39,7 @@ ConsoleLoginThrottle = throttle_for("console_login", fail_open=False)
 # this session has given (checked on every console page: OperatorAdminSite.has_permission).
 PENDING = "console_mfa_token"
 PENDING_NEXT = "console_mfa_next"
-VERIFIED = "console_mfa_user"
+VERIFIED = "console_mfa_device"
 BACKEND = "accounts.backends.RolePermissionBackend"
 
 
@@ -47,12 +47,17 @@ class Refused(forms.ValidationError):
     """A sign-in attempt refused before the password was checked."""
 
 
-def attempt_allowed(request: HttpRequest, email: str) -> bool:
+def attempt_allowed(request: HttpRequest, email: str, user: User | None) -> bool:
     """Count one sign-in attempt against the client IP and the account named; False once
-    either has used the rate. Raises ThrottleUnavailable when the cache cannot count."""
+    either has used the rate. Raises ThrottleUnavailable when the cache cannot count.
+
+    The account is the user the address finds (the same case-insensitive match the password
+    check makes), so no other spelling of the address opens a fresh count; an address that
+    finds nobody is counted by its case-folded form."""
     throttle = ConsoleLoginThrottle()
     by_ip = throttle.hit(throttle.get_cache_key(request, None))  # type: ignore[arg-type]
-    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    name = str(user.pk) if user is not None else email.strip().casefold()
+    account = hashlib.sha256(name.encode()).hexdigest()[:32]
     by_account = throttle.hit(f"throttle_console_login_account_{account}")
     return by_ip and by_account
 
@@ -79,17 +84,18 @@ class ConsoleAuthenticationForm(AdminAuthenticationForm):
         request = self.request
         assert request is not None  # noqa: S101 (the login view always passes it)
         email = self.cleaned_data.get("username") or ""
+        named = user_get_by_email(email=email) if email else None
         try:
-            allowed = attempt_allowed(request, email)
+            allowed = attempt_allowed(request, email, named)
         except ThrottleUnavailable:
             raise Refused(self.error_messages["unavailable"], code="unavailable") from None
         if not allowed:
-            _audit("login.throttled", request, user_get_by_email(email=email))
+            _audit("login.throttled", request, named)
             raise Refused(self.error_messages["throttled"], code="throttled")
         try:
             return super().clean()
         except forms.ValidationError:
-            _audit("login.failure", request, user_get_by_email(email=email))
+            _audit("login.failure", request, named)
             raise
 
 
@@ -157,7 +163,7 @@ def mfa_step_view(request: HttpRequest, context: dict[str, Any]) -> HttpResponse
             target = _safe_next(request, request.session.pop(PENDING_NEXT, None))
             request.session.pop(PENDING, None)
             auth_login(request, user, backend=BACKEND)
-            request.session[VERIFIED] = str(user.pk)
+            request.session[VERIFIED] = _device_stamp(user)
             _audit("login.success", request, user, second_factor=True)
             return HttpResponseRedirect(target)
     return TemplateResponse(
@@ -168,13 +174,21 @@ def mfa_step_view(request: HttpRequest, context: dict[str, Any]) -> HttpResponse
     )
 
 
+def _device_stamp(user: User) -> str | None:
+    """The user's active authenticator, as this session remembers it (None without one): a
+    device turned off and set up again is another device, and asks for its code again."""
+    device = MfaDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
+    return None if device is None else f"{user.pk}:{device.pk}:{device.confirmed_at}"
+
+
 def second_factor_given(request: HttpRequest) -> bool:
     """Whether this console session may proceed as far as the second factor goes: the user
-    has none, or gave it when this session signed in."""
+    has none, or gave this authenticator's code when this session signed in."""
     user = request.user
     if not isinstance(user, User):
         return False
-    return request.session.get(VERIFIED) == str(user.pk) or not mfa.mfa_active(user)
+    stamp = _device_stamp(user)
+    return stamp is None or request.session.get(VERIFIED) == stamp
 
 
 def must_enrol(request: HttpRequest) -> bool:
@@ -204,7 +218,7 @@ def enrol_view(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
             form.add_error("code", "The code is wrong or expired; try the next one.")
             status = 400
         else:
-            request.session[VERIFIED] = str(user.pk)
+            request.session[VERIFIED] = _device_stamp(user)
             _audit("mfa.enrolled", request, user)
             return TemplateResponse(
                 request,

@@ -51,6 +51,14 @@ def _summary(window: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _consenting_locked(user_id: uuid.UUID) -> bool:
+    """Whether the user still consents, with their row locked until the transaction ends."""
+    locked = User.objects.select_for_update().filter(
+        pk=user_id, consent_status=ConsentStatus.GRANTED
+    )
+    return bool(list(locked.values_list("pk", flat=True)))
+
+
 def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
     """Recompute signals, personas and recommendations of one user from their stored data.
 
@@ -104,6 +112,11 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
         "excluded_offers": excluded_offers,
     }
     with transaction.atomic():
+        # Consent may have been withdrawn (and the data erased) since the data was loaded:
+        # then nothing is written. The row lock makes a withdrawal wait for this write, and
+        # its erasure runs after the withdrawal commits, so it deletes what this wrote.
+        if not _consenting_locked(user_id):
+            return {"skipped": True}
         if connection.vendor == "postgresql":
             # Derived rows, recomputable at any time: waiting for the WAL flush buys nothing
             # (a crash can lose only the last few milliseconds of recomputes).

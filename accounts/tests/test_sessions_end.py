@@ -200,3 +200,22 @@ def test_a_stronger_hash_of_the_same_password_is_not_a_new_password(
     assert login.status_code == HTTPStatus.OK
     assert User.objects.get(pk=victim.user.pk).password.startswith("bcrypt_sha256$")
     assert victim.client.get(FULL).status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("field", ["password", "role", "is_active"])
+def test_a_fixture_load_that_replaces_the_row_ends_the_sessions(
+    victim: SignedIn, field: str
+) -> None:
+    """``loaddata`` saves deserialised objects raw: they look new, yet replace the row."""
+    from django.core import serializers
+
+    user = User.objects.get(pk=victim.user.pk)
+    setattr(user, field, {"password": "!changed", "role": "operator", "is_active": False}[field])
+    dumped = serializers.serialize("json", [user])
+
+    with committed():
+        for loaded in serializers.deserialize("json", dumped):
+            loaded.save()
+
+    assert victim.client.get(FULL).status_code == HTTPStatus.UNAUTHORIZED
+    assert not Session.objects.filter(user_id=victim.user.pk, revoked_at__isnull=True).exists()

@@ -56,7 +56,8 @@ class DateRangeSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         end = attrs.get("end") or timezone.now().date()
-        start = attrs.get("start") or end - timedelta(days=29)
+        month = timedelta(days=29)
+        start = attrs.get("start") or (end - month if end > date.min + month else date.min)
         if start > end:
             raise serializers.ValidationError({"start": ["start must not be after end."]})
         return {"start": start, "end": end}

@@ -393,3 +393,38 @@ def test_analytics_range_defaults_to_the_last_30_days(operator: SignedIn) -> Non
         (today - timedelta(days=29)).isoformat(),
         today.isoformat(),
     )
+
+
+def test_a_flag_is_seen_in_the_operators_next_read(owner: SignedIn, operator: SignedIn) -> None:
+    from conftest import committed
+    from operator_console.services import recommendation_flag
+
+    url = f"/api/v1/users/{owner.user.id}/recommendations"
+    item = pending(owner)[0]
+    assert operator.client.get(url).status_code == HTTPStatus.OK  # cached now
+
+    with committed():
+        recommendation_flag(recommendation=item, actor=operator.user, flagged=True)
+
+    flags = {r["id"]: r["flagged"] for r in operator.client.get(url).json()["results"]}
+    assert flags[str(item.pk)] is True
+
+
+@pytest.mark.parametrize(
+    "query", ["end=9999-12-31", "end=0001-01-05", "start=0001-01-01&end=9999-12-31"]
+)
+@pytest.mark.parametrize("path", ["", "/coverage", "/performance"])
+def test_analytics_take_any_valid_dates(operator: SignedIn, query: str, path: str) -> None:
+    """The calendar's first and last days are dates like any other: 200, never a 500."""
+    response = operator.client.get(f"/api/v1/operator/analytics{path}?{query}")
+
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_the_console_analytics_page_takes_the_last_day_too(operator: SignedIn) -> None:
+    from django.test import Client
+
+    console = Client()
+    console.force_login(operator.user)
+
+    assert console.get("/admin/analytics/?end=9999-12-31").status_code == HTTPStatus.OK

@@ -120,8 +120,10 @@ def test_they_drop_out_of_the_queue_and_its_console(
         assert str(consenting.user.email) in listing
     uploads = console.get("/admin/uploads/dataupload/").content.decode()
     assert str(withdrawn.user.email) not in uploads
-    user_page = console.get(f"/admin/accounts/user/{withdrawn.user.pk}/change/").content
-    assert b"has not consented" in user_page
+    admin = Client()
+    admin.force_login(AdminFactory.create())
+    user_page = admin.get(f"/admin/accounts/user/{withdrawn.user.pk}/change/").content
+    assert b"has not consented" in user_page  # admins manage the account, never see the data
 
 
 def test_their_uploads_are_hidden_from_operators(withdrawn: SignedIn, consenting: SignedIn) -> None:
@@ -167,3 +169,48 @@ def test_exports_leave_them_out(withdrawn: SignedIn, consenting: SignedIn, tmp_p
         users = set(pq.read_table(path).column("user_id").to_pylist())
         assert users == {str(consenting.user.id)}, table
     call_command("export_parquet", stdout=io.StringIO())  # the command runs the same code
+
+
+def test_exported_decisions_leave_them_out(
+    owner: SignedIn,  # noqa: F811 (the fixture imported above)
+    consenting: SignedIn,
+    tmp_path: Any,
+) -> None:
+    import pyarrow.parquet as pq
+    from django.core.files.storage import FileSystemStorage
+    from django.utils import timezone
+
+    from operator_console.exports import export_parquet
+
+    operator = sign_in(OperatorFactory.create())
+    theirs, kept = item_of(owner), item_of(consenting)
+    for item in (theirs, kept):
+        assert operator.client.post(f"{REVIEW}/{item.pk}/approve", {}).status_code == 200
+    assert owner.client.delete("/api/v1/consent").status_code == HTTPStatus.OK
+
+    today = timezone.now().date()
+    export_parquet(start=today, end=today, storage=FileSystemStorage(location=str(tmp_path)))
+
+    (path,) = list(tmp_path.rglob("decisions.parquet"))
+    assert pq.read_table(path).column("recommendation_id").to_pylist() == [str(kept.pk)]
+
+
+def test_operators_do_not_find_them_among_the_console_users(
+    withdrawn: SignedIn, consenting: SignedIn
+) -> None:
+    operator = Client()
+    operator.force_login(OperatorFactory.create())
+    admin = Client()
+    admin.force_login(AdminFactory.create())
+    local = str(withdrawn.user.email).split("@")[0]
+    picker = "/admin/autocomplete/?app_label=uploads&model_name=dataupload&field_name=user&term="
+
+    listing = operator.get(f"/admin/accounts/user/?q={local}").content.decode()
+    found = operator.get(picker + local)
+    opened = operator.get(f"/admin/accounts/user/{withdrawn.user.pk}/change/")
+    managed = admin.get(f"/admin/accounts/user/?q={local}").content.decode()
+
+    assert str(withdrawn.user.email) not in listing
+    assert str(withdrawn.user.id) not in found.content.decode()
+    assert opened.status_code == HTTPStatus.FOUND  # "doesn't exist", back to the list
+    assert str(withdrawn.user.email) in managed  # admins manage every account

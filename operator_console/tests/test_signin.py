@@ -207,3 +207,32 @@ def test_enrolment_is_not_required_in_development(client: Client) -> None:
     attempt(client, operator.email, DEFAULT_PASSWORD)
 
     assert client.get(QUEUE).status_code == HTTPStatus.OK
+
+
+def test_another_spelling_of_the_address_is_the_same_account(client: Client) -> None:
+    """The database matches addresses case-insensitively (PostgreSQL's UPPER folds the
+    dotless i, U+0131, to I); the count follows the account the address finds, not its spelling."""
+    operator = OperatorFactory.create(email="alice.smith@example.com")
+
+    for n in range(5):
+        attempt(client, operator.email, "wrong password", ip=f"198.51.100.{n}")
+    respelled = attempt(client, "ALICE.smith@example.com", DEFAULT_PASSWORD, ip="192.0.2.77")
+    dotless = attempt(client, "al\u0131ce.smith@example.com", DEFAULT_PASSWORD, ip="192.0.2.78")
+
+    assert respelled.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert dotless.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert not signed_in_to_console(client)
+
+
+def test_a_new_authenticator_asks_for_its_code_again(client: Client) -> None:
+    """A session that gave one device's code does not carry over to a device set up later."""
+    operator = OperatorFactory.create()
+    totp, _ = with_mfa(operator)
+    attempt(client, operator.email, DEFAULT_PASSWORD)
+    client.post("/admin/mfa/", {"code": totp.now()})
+    assert signed_in_to_console(client)
+
+    MfaDevice.objects.filter(user=operator).delete()
+    with_mfa(operator)
+
+    assert client.get(QUEUE)["Location"].startswith(LOGIN)

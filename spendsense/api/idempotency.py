@@ -6,10 +6,10 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 
 HEADER = "Idempotency-Key"
@@ -37,9 +37,13 @@ def replay_or_run(
     key = idempotency_key(request)
     if key is None:
         return run()
-    digest = hashlib.sha256(f"{request.user.pk}:{scope}:{key}".encode()).hexdigest()
-    cache_key = f"idem:{digest}"
-    stored = cache.get(cache_key)
+    caller = request.user.pk
+    if caller is None:  # only signed-in people's requests are replayed
+        return run()
+    digest = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()
+    # One of the caller's cached entries: erasing their data erases it too.
+    name = f"idem:{digest}"
+    stored = coherence.kept(caller, name)
     if stored is not None:
         if stored["fingerprint"] != fingerprint:
             raise Conflict(
@@ -50,9 +54,10 @@ def replay_or_run(
         return Response(stored["body"], status=stored["status"])
     response = run()
     if response.status_code < 500:
-        cache.set(
-            cache_key,
+        coherence.keep(
+            caller,
+            name,
             {"fingerprint": fingerprint, "status": response.status_code, "body": response.data},
-            timeout=REPLAY_SECONDS,
+            ttl=REPLAY_SECONDS,
         )
     return response

@@ -65,13 +65,33 @@ def person(consented: SignedIn) -> tuple[SignedIn, set[bytes]]:
     return consented, needles
 
 
-def test_deleting_the_data_leaves_no_copy_in_redis(person: tuple[SignedIn, set[bytes]]) -> None:
+def give_feedback(signed: SignedIn) -> bytes:
+    """Feedback with an Idempotency-Key: its answer is kept for replay, comment and all."""
+    item = Recommendation.objects.filter(user=signed.user).first()
+    assert item is not None
+    comment = "my landlord raised the rent in march"
+    response = signed.client.post(
+        f"/api/v1/recommendations/{item.pk}/feedback",
+        {"rating": "helpful", "comment": comment},
+        HTTP_IDEMPOTENCY_KEY="feedback-1",
+    )
+    assert response.status_code == HTTPStatus.CREATED
+    assert holding({comment.encode()})
+    return comment.encode()
+
+
+@pytest.mark.parametrize("erase", ["data", "account"])
+def test_erasure_leaves_no_copy_in_redis(person: tuple[SignedIn, set[bytes]], erase: str) -> None:
     signed, needles = person
+    comment = give_feedback(signed)
 
-    response = signed.client.delete("/api/v1/consent?delete_data=true")
+    if erase == "data":
+        response = signed.client.delete("/api/v1/consent?delete_data=true")
+    else:
+        response = signed.client.delete("/api/v1/users/me")
 
-    assert response.status_code == HTTPStatus.OK
-    assert holding(needles) == []
+    assert response.status_code < HTTPStatus.BAD_REQUEST
+    assert holding(needles | {comment}) == []
 
 
 def test_deleting_the_account_leaves_no_copy_in_redis(
