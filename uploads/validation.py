@@ -331,18 +331,19 @@ def _transaction(
 def _category(reader: _Reader, item: dict[str, Any], amount: Decimal | None) -> dict[str, str]:
     """``pfc_primary``, ``pfc_detailed`` and ``category_source`` of a transaction.
 
-    Plaid's ``personal_finance_category`` when present (``pfc``; a primary outside today's
-    list is kept as sent: Plaid adds primaries, and the engine reads an unknown one as
-    uncategorised), else the legacy ``category`` list mapped to PFC (``legacy``), else
+    Plaid's ``personal_finance_category`` when it names a primary (``pfc``; a primary outside
+    today's list is kept as sent: Plaid adds primaries, and the engine reads an unknown one
+    as uncategorised), else the legacy ``category`` list mapped to PFC (``legacy``), else
     uncategorised (``none``, empty primary).
     """
     category = reader.mapping("personal_finance_category")
     if category is not None:
         pfc = reader.sub("personal_finance_category", category)
-        primary = pfc.string("primary", required=True)
+        primary = pfc.string("primary")
         detailed = pfc.string("detailed")
         reader.ok = reader.ok and pfc.ok
-        return {"pfc_primary": primary, "pfc_detailed": detailed, "category_source": "pfc"}
+        if primary:
+            return {"pfc_primary": primary, "pfc_detailed": detailed, "category_source": "pfc"}
     legacy = item.get("category")
     if legacy is not None and not (
         isinstance(legacy, list) and all(isinstance(level, str) for level in legacy)

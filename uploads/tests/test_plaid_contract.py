@@ -243,6 +243,11 @@ def test_without_a_pfc_the_legacy_category_is_mapped_else_uncategorised(
             transaction("unknown", personal_finance_category=None, category=["Made", "Up"]),
             transaction("none", personal_finance_category=None),
             transaction(
+                "empty",
+                personal_finance_category={"primary": "", "detailed": ""},
+                category=["Shops"],
+            ),
+            transaction(
                 "newer", personal_finance_category={"primary": "CRYPTO", "detailed": "CRYPTO_X"}
             ),
         ],
@@ -263,6 +268,7 @@ def test_without_a_pfc_the_legacy_category_is_mapped_else_uncategorised(
         "absent": ("INCOME", "INCOME_WAGES", "legacy"),
         "unknown": ("", "", "none"),
         "none": ("", "", "none"),
+        "empty": ("GENERAL_MERCHANDISE", "GENERAL_MERCHANDISE_OTHER_GENERAL_MERCHANDISE", "legacy"),
         "newer": ("CRYPTO", "CRYPTO_X", "pfc"),
     }
 

@@ -147,11 +147,6 @@ TRANSACTION_RULES = [
         "invalid",
     ),
     (
-        {"personal_finance_category": {"primary": "", "detailed": "X"}},
-        "transactions.0.personal_finance_category.primary",
-        "required",
-    ),
-    (
         {"personal_finance_category": None, "category": "Shops"},
         "transactions.0.category",
         "invalid",
