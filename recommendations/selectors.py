@@ -51,6 +51,7 @@ def user_data_load(*, user_id: uuid.UUID) -> UserData:
             pfc_detailed=row[7],
             pending=row[8],
             currency=row[9] or row[10] or "USD",
+            category_source=row[11],
         )
         for row in Transaction.objects.filter(user_id=user_id).values_list(
             "transaction_id",
@@ -64,6 +65,7 @@ def user_data_load(*, user_id: uuid.UUID) -> UserData:
             "pending",
             "iso_currency_code",
             "unofficial_currency_code",
+            "category_source",
         )
     ]
     liabilities = []

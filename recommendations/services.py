@@ -40,12 +40,23 @@ def _summary(window: dict[str, Any]) -> dict[str, Any]:
         "recurring_merchant_count": window["subscriptions"]["recurring_merchant_count"],
         "monthly_recurring_spend": window["subscriptions"]["monthly_recurring_spend"],
         "subscription_share": window["subscriptions"]["subscription_share"],
+        "recurring_bill_count": window["bills"]["recurring_bill_count"],
+        "recurring_bills": [b["merchant"] for b in window["bills"]["recurring_bills"]],
+        "monthly_bill_spend": window["bills"]["monthly_bill_spend"],
         "savings_balance": window["savings"]["savings_balance"],
         "monthly_net_inflow": window["savings"]["monthly_net_inflow"],
+        "transfers_to_savings_elsewhere": window["savings"]["transfers_to_savings_elsewhere"],
+        "transfers_matched_with_their_deposit": window["savings"][
+            "transfers_matched_with_their_deposit"
+        ],
         "savings_growth_rate": window["savings"]["growth_rate"],
         "emergency_fund_months": window["savings"]["emergency_fund_months"],
         "monthly_income": window["income"]["monthly_income"],
+        "monthly_income_method": window["income"]["monthly_income_method"],
+        "income_regular": window["income"]["regular"],
+        "income_frequency": window["income"]["frequency"],
         "median_income_gap_days": window["income"]["median_gap_days"],
+        "longest_income_gap_days": window["income"]["longest_gap_days"],
         "cash_flow_buffer_months": window["income"]["cash_flow_buffer_months"],
         "detected": window["detected"],
     }
@@ -89,6 +100,9 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
         .values_list("slug", flat=True)
     )
     held = {a.subtype for a in data.accounts}
+    if any(window["savings"]["saves_elsewhere"] for window in signals["windows"].values()):
+        # Transfers out to a savings account not in the data: the person holds one.
+        held.add("savings")
     choices, excluded_offers = choose(catalog, signals, assigned, held, thresholds, decided)
     computed = time.perf_counter()
 

@@ -31,6 +31,13 @@ SUBSCRIPTIONS = [
     ("iCloud", "2.99", "GENERAL_SERVICES"),
     ("NYT Digital", "17.00", "GENERAL_SERVICES"),
 ]
+# Recurring bills: essentials, never subscriptions (amounts move up to 25 % month to month).
+BILLS = [
+    ("PG&E", 110, "RENT_AND_UTILITIES_GAS_AND_ELECTRICITY"),
+    ("City Water", 45, "RENT_AND_UTILITIES_WATER"),
+    ("Comcast", 70, "RENT_AND_UTILITIES_INTERNET_AND_CABLE"),
+    ("Verizon", 85, "RENT_AND_UTILITIES_TELEPHONE"),
+]
 EVERYDAY = [
     ("Whole Foods", "FOOD_AND_DRINK", 40, 140),
     ("Trader Joe's", "FOOD_AND_DRINK", 25, 90),
@@ -160,6 +167,15 @@ class _Builder:
             self.tx(account_id, day, amount, merchant, primary, detailed)
             day -= timedelta(days=30)
 
+    def bills(self, account_id: str) -> None:
+        """Monthly utility bills whose amounts move with the season."""
+        for merchant, amount, detailed in BILLS:
+            day = END - timedelta(days=self.rng.randint(0, 27))
+            while day > END - timedelta(days=DAYS):
+                charge = amount * (1 + self.rng.uniform(-0.25, 0.25))
+                self.tx(account_id, day, charge, merchant, "RENT_AND_UTILITIES", detailed)
+                day -= timedelta(days=30)
+
     def card_liability(
         self,
         account_id: str,
@@ -235,6 +251,7 @@ def synthetic_user(index: int, seed: int) -> SyntheticUser:
             "LOAN_PAYMENTS",
             "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT",
         )
+        b.bills(checking)  # utilities beside the subscriptions: bills, not subscriptions
     elif archetype == "savings_builder":
         savings = b.account(
             "sav", "depository", "savings", "High Yield Savings", 8000 + rng.randint(0, 4000)

@@ -389,6 +389,38 @@ ENGINE = {
     "utilization_flags": [0.30, 0.50, 0.80],
     "minimum_payment_tolerance": 0.05,  # a last payment within 5 % of the minimum is "minimum only"
     "income_lookback_days": 90,  # pay gaps need more than a 30-day window to be seen
+    # Essentials: recurring charges here are bills (rent, utilities, phone and internet,
+    # insurance, childcare, tuition, medical care, taxes), reported apart and never counted
+    # or named as subscriptions to review and cancel.
+    "bill_primaries": ["RENT_AND_UTILITIES", "MEDICAL"],
+    "bill_detailed": [
+        "GENERAL_SERVICES_INSURANCE",
+        "GENERAL_SERVICES_CHILDCARE",
+        "GENERAL_SERVICES_EDUCATION",
+        "GOVERNMENT_AND_NON_PROFIT_TAX_PAYMENT",
+    ],
+    # Utility bills move with the season: a bill's charges may sit within 50 % of its median
+    # (a subscription's within 20 %) and still be one recurring bill.
+    "bill_amount_tolerance": 0.50,
+    # A transfer out to savings and a deposit of the same amount into a savings account in the
+    # data within this many days are one transfer (banks take 1-3 business days, plus a weekend).
+    "savings_transfer_match_days": 5,
+    # Regular pay: median gap at most persona_variable_income_gap_days AND no gap (the time
+    # since the last deposit included, once it is longer) over 1.5 x the median: 31, 72, 35
+    # days apart is not regular. Irregular is the opposite of regular, never a second measure.
+    "income_max_gap_ratio": 1.5,
+    # Deposits a year for each named pay frequency, by median gap in days (min, max). In the
+    # biweekly band a mean gap over semimonthly_mean_gap_days is twice-monthly pay (24 a year,
+    # mean 15.2 days) rather than every two weeks (26, mean 14). Any other regular pay counts
+    # 365.25 / mean gap deposits a year.
+    "pay_frequencies": {"weekly": (5, 9, 52), "biweekly": (10, 17, 26), "monthly": (25, 35, 12)},
+    "semimonthly_mean_gap_days": 14.6,
+    # Irregular pay: monthly income is the average of this many days (or of all the history,
+    # if shorter): the longest window, so one good or lean month does not swing it.
+    "income_average_days": 180,
+    # Interest, dividends and tax refunds are left out of the pay pattern and of monthly
+    # income: small or once a year, they would break the cadence or inflate the month.
+    "income_not_pay": ["INCOME_INTEREST_EARNED", "INCOME_DIVIDENDS", "INCOME_TAX_REFUND"],
     "emergency_fund_target_months": 3,
     "persona_high_utilization": 0.50,
     "persona_variable_income_gap_days": 45,

@@ -14,10 +14,22 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from uploads.limits import ID_MAX_LENGTH, NUMBER_DIGITS, NUMBER_PLACES
+
 
 def money(**options: Any) -> models.DecimalField:
     """NUMERIC(18,4): Plaid's amounts have up to four decimals."""
-    return models.DecimalField(max_digits=18, decimal_places=4, **options)
+    return models.DecimalField(max_digits=NUMBER_DIGITS, decimal_places=NUMBER_PLACES, **options)
+
+
+def plaid_id() -> models.CharField:
+    """A Plaid id: part of a unique index, so bounded (``ID_MAX_LENGTH``)."""
+    return models.CharField(max_length=ID_MAX_LENGTH)
+
+
+def text() -> models.TextField:
+    """Free text: Plaid sets no length, so neither do we."""
+    return models.TextField(blank=True, default="")
 
 
 class UploadStatus(models.TextChoices):
@@ -73,17 +85,17 @@ class Account(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bank_accounts"
     )
-    account_id = models.CharField(max_length=128)
-    name = models.CharField(max_length=255, blank=True, default="")
-    official_name = models.CharField(max_length=255, blank=True, default="")
-    mask = models.CharField(max_length=16, blank=True, default="")
+    account_id = plaid_id()
+    name = text()
+    official_name = text()
+    mask = text()
     type = models.CharField(max_length=32)
     subtype = models.CharField(max_length=64, blank=True, default="")
     current = money(null=True, blank=True)
     available = money(null=True, blank=True)
     limit = money(null=True, blank=True)
     iso_currency_code = models.CharField(max_length=3, blank=True, default="")
-    unofficial_currency_code = models.CharField(max_length=16, blank=True, default="")
+    unofficial_currency_code = text()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -97,25 +109,36 @@ class Account(models.Model):
         return f"{self.name} …{self.mask}"
 
 
+class CategorySource(models.TextChoices):
+    PFC = "pfc", "Plaid personal finance category"
+    LEGACY = "legacy", "Mapped from the legacy category list"
+    NONE = "none", "Uncategorised"
+
+
 class Transaction(models.Model):
     """A Plaid transaction; ``amount`` keeps Plaid's sign (positive = money out)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="transactions"
     )
-    transaction_id = models.CharField(max_length=128)
-    account_id = models.CharField(max_length=128)
+    transaction_id = plaid_id()
+    account_id = plaid_id()
     date = models.DateField()
     authorized_date = models.DateField(null=True, blank=True)
     amount = money()
     iso_currency_code = models.CharField(max_length=3, blank=True, default="")
-    unofficial_currency_code = models.CharField(max_length=16, blank=True, default="")
-    name = models.CharField(max_length=512, blank=True, default="")
-    merchant_name = models.CharField(max_length=512, blank=True, default="")
+    unofficial_currency_code = text()
+    name = text()
+    merchant_name = text()
     payment_channel = models.CharField(max_length=16, blank=True, default="")
     pending = models.BooleanField(default=False)
-    pfc_primary = models.CharField(max_length=64)
-    pfc_detailed = models.CharField(max_length=128, blank=True, default="")
+    # As sent (a primary newer than our list included), mapped from the legacy ``category``
+    # list, or empty: ``category_source`` says which (uploads/categories.py).
+    pfc_primary = text()
+    pfc_detailed = text()
+    category_source = models.CharField(
+        max_length=8, choices=CategorySource.choices, default=CategorySource.PFC
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -144,16 +167,16 @@ class Liability(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="liabilities"
     )
-    account_id = models.CharField(max_length=128)
+    account_id = plaid_id()
     kind = models.CharField(max_length=16, choices=LiabilityKind.choices)
     is_overdue = models.BooleanField(null=True, blank=True)
     minimum_payment_amount = money(null=True, blank=True)
     last_payment_amount = money(null=True, blank=True)
     last_statement_balance = money(null=True, blank=True)
     next_payment_due_date = models.DateField(null=True, blank=True)
-    interest_rate_percentage = models.DecimalField(
-        max_digits=9, decimal_places=4, null=True, blank=True
-    )
+    # As wide as every other number: Plaid bounds no figure, and the validator's one range
+    # must fit every column it guards.
+    interest_rate_percentage = money(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -216,6 +216,7 @@ TRANSACTION_FIELDS = (
     "pending",
     "pfc_primary",
     "pfc_detailed",
+    "category_source",
 )
 LIABILITY_FIELDS = (
     "is_overdue",
@@ -291,9 +292,12 @@ def _ingest(user: User, parsed: ParsedUpload) -> dict[str, dict[str, int]]:
         removed, _ = Transaction.objects.filter(
             user=user, transaction_id__in=parsed.removed
         ).delete()
-    liabilities = _upsert(
-        Liability, user, parsed.liabilities, ("kind", "account_id"), LIABILITY_FIELDS
-    )
+    # Plaid allows a credit card's or student loan's account_id to be null. Such a liability
+    # has nothing to be keyed or joined by: it is counted, not stored, and the engine never
+    # sees it (the stored file keeps it as sent).
+    attached = [record for record in parsed.liabilities if record["account_id"]]
+    without_account = len(parsed.liabilities) - len(attached)
+    liabilities = _upsert(Liability, user, attached, ("kind", "account_id"), LIABILITY_FIELDS)
     return {
         "accounts": {"created": accounts[0], "updated": accounts[1], "removed": 0},
         "transactions": {
@@ -301,7 +305,12 @@ def _ingest(user: User, parsed: ParsedUpload) -> dict[str, dict[str, int]]:
             "updated": transactions[1],
             "removed": removed,
         },
-        "liabilities": {"created": liabilities[0], "updated": liabilities[1], "removed": 0},
+        "liabilities": {
+            "created": liabilities[0],
+            "updated": liabilities[1],
+            "removed": 0,
+            "without_account": without_account,
+        },
     }
 
 

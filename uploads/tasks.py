@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 
 from uploads.services import upload_fail, upload_process, uploads_requeue_stale
 
@@ -15,6 +15,10 @@ logger = logging.getLogger(__name__)
 
 # Failures worth another try: the database or the storage was briefly unreachable.
 TRANSIENT = (DatabaseError, OSError, BotoCoreError, ClientError)
+# Failures of the file's own content, which another try cannot mend: the database refused a
+# value (DataError: out of range, a NUL byte) or text could not be encoded. Validation is
+# meant to catch all of these before the 202; this is the guard if it ever misses one.
+CONTENT = (DataError, UnicodeError)
 
 
 @shared_task(
@@ -32,6 +36,10 @@ def process_upload(self: Any, upload_id: str) -> str | None:
     """Ingest one upload and recompute its user's insights. Idempotent."""
     try:
         upload = upload_process(upload_id=upload_id)
+    except CONTENT as error:
+        logger.exception("upload content refused by the database", extra={"upload_id": upload_id})
+        upload_fail(upload_id=upload_id, code="invalid_content", message=str(error)[:500])  # type: ignore[arg-type]
+        return None
     except TRANSIENT as error:
         if self.request.retries >= self.max_retries:
             logger.exception("upload failed for good", extra={"upload_id": upload_id})

@@ -16,13 +16,23 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from uploads import plaid
+from uploads.categories import from_legacy
+from uploads.limits import ID_MAX_LENGTH, NUMBER_DIGITS, NUMBER_PLACES
 
-# NUMERIC(18,4): anything at or beyond 10^14 cannot be stored.
-MAX_MONEY = Decimal(10) ** 14
+# Every number we keep fits NUMERIC(18,4) (uploads.models.NUMBER_DIGITS / NUMBER_PLACES):
+# rounded to 4 places, its size must stay below 10^14. A test reads both the columns and these.
+NUMBER_QUANTUM = Decimal(1).scaleb(-NUMBER_PLACES)
+MAX_MONEY = Decimal(10) ** (NUMBER_DIGITS - NUMBER_PLACES)
+_MAX_ADJUSTED = NUMBER_DIGITS - NUMBER_PLACES - 1
+# PostgreSQL's text cannot hold U+0000, and Plaid's text never carries it: it is removed from
+# every string we keep. A lone surrogate (a JSON escape such as "\ud800") is no character at
+# all: it cannot be encoded for the database, so it is reported instead.
+_NUL = "\x00"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_CURRENCY = re.compile(r"^[A-Z]{3}$")
 JSON_KEYS = ("accounts", "transactions", "added", "modified", "removed", "liabilities")
@@ -89,6 +99,21 @@ class _Errors:
 # --- field readers: each returns the cleaned value, or None after recording an error -----
 
 
+def clean_text(value: str) -> str:
+    """``value`` without U+0000 (see ``_NUL``)."""
+    return value.replace(_NUL, "") if _NUL in value else value
+
+
+def fit_number(number: Decimal) -> Decimal | None:
+    """``number`` rounded as the column rounds it (4 places, halves away from zero), or None
+    when it is not finite or does not fit. The size is read from the exponent, never by
+    arithmetic: ``abs(Decimal("1e999999999"))`` overflows the decimal context."""
+    if not number.is_finite() or number.adjusted() > _MAX_ADJUSTED:
+        return None
+    rounded = number.quantize(NUMBER_QUANTUM, rounding=ROUND_HALF_UP)
+    return rounded if rounded.adjusted() <= _MAX_ADJUSTED else None
+
+
 class _Reader:
     def __init__(self, obj: dict[str, Any], path: str, errors: _Errors) -> None:
         self.obj = obj
@@ -108,14 +133,23 @@ class _Reader:
             return False
         return True
 
-    def string(self, key: str, *, required: bool = False, max_length: int = 255) -> str:
+    def string(self, key: str, *, required: bool = False, max_length: int | None = None) -> str:
+        """Text as sent, less any U+0000. ``max_length`` only where a column needs one (ids
+        in a unique index, ISO codes); free text has no limit (Plaid sets none)."""
         if not self._present(key, required):
             return ""
         value = self.obj[key]
         if not isinstance(value, str):
             self.fail(key, "invalid", "Must be a string.")
             return ""
-        if len(value) > max_length:
+        value = clean_text(value)
+        if _SURROGATE.search(value):
+            self.fail(key, "invalid", "Must be valid Unicode text (it holds a lone surrogate).")
+            return ""
+        if required and not value:
+            self.fail(key, "required", "This field is required.")
+            return ""
+        if max_length is not None and len(value) > max_length:
             self.fail(key, "max_length", f"Must be at most {max_length} characters.")
             return ""
         return value
@@ -127,10 +161,9 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             self.fail(key, "invalid", "Must be a number.")
             return None
-        number = Decimal(value)
-        if not number.is_finite() or abs(number) >= MAX_MONEY:
+        number = fit_number(Decimal(value))
+        if number is None:
             self.fail(key, "out_of_range", "Must be a finite number below 10^14 in size.")
-            return None
         return number
 
     def boolean(self, key: str) -> bool | None:
@@ -180,7 +213,7 @@ class _Reader:
 
     def currency(self) -> tuple[str, str]:
         iso = self.string("iso_currency_code", max_length=3)
-        unofficial = self.string("unofficial_currency_code", max_length=16)
+        unofficial = self.string("unofficial_currency_code")
         if iso and not _ISO_CURRENCY.match(iso):
             self.fail("iso_currency_code", "invalid", "Must be a three-letter ISO 4217 code.")
         if not iso and not unofficial and self.ok:
@@ -220,7 +253,7 @@ def _object(item: Any, path: str, errors: _Errors) -> dict[str, Any] | None:
 
 def _account(item: dict[str, Any], path: str, errors: _Errors) -> dict[str, Any] | None:
     reader = _Reader(item, path, errors)
-    account_id = reader.string("account_id", required=True, max_length=128)
+    account_id = reader.string("account_id", required=True, max_length=ID_MAX_LENGTH)
     account_type = reader.choice("type", plaid.account_types(), "account type", required=True)
     subtype = item.get("subtype")
     if (
@@ -251,14 +284,15 @@ def _account(item: dict[str, Any], path: str, errors: _Errors) -> dict[str, Any]
         subtype=subtype if isinstance(subtype, str) else "",
         name=reader.string("name"),
         official_name=reader.string("official_name"),
-        mask=reader.string("mask", max_length=16),
+        mask=reader.string("mask"),
     )
     return record if reader.ok else None
 
 
-def _known_account(reader: _Reader, known: set[str]) -> str:
-    """The record's ``account_id``, reported when no valid upload declared it."""
-    account_id = reader.string("account_id", required=True, max_length=128)
+def _known_account(reader: _Reader, known: set[str], *, required: bool = True) -> str:
+    """The record's ``account_id``, reported when no valid upload declared it. Where Plaid
+    makes it nullable (``required=False``) a missing id is "" and not an error."""
+    account_id = reader.string("account_id", required=required, max_length=ID_MAX_LENGTH)
     if account_id and account_id not in known:
         reader.fail(
             "account_id",
@@ -274,13 +308,14 @@ def _transaction(
     reader = _Reader(item, path, errors)
     account_id = _known_account(reader, known)
     record = {
-        "transaction_id": reader.string("transaction_id", required=True, max_length=128),
+        "transaction_id": reader.string("transaction_id", required=True, max_length=ID_MAX_LENGTH),
         "account_id": account_id,
         "date": reader.day("date", required=True),
         "authorized_date": reader.day("authorized_date"),
         "amount": reader.number("amount", required=True),
-        "name": reader.string("name", max_length=512),
-        "merchant_name": reader.string("merchant_name", max_length=512),
+        # Both may be empty (transfers, checks): the engine then has no merchant to group by.
+        "name": reader.string("name"),
+        "merchant_name": reader.string("merchant_name"),
         "payment_channel": reader.choice(
             "payment_channel", plaid.values("payment_channel"), "payment channel"
         ),
@@ -288,17 +323,37 @@ def _transaction(
     }
     iso, unofficial = reader.currency()
     record.update(iso_currency_code=iso, unofficial_currency_code=unofficial)
-    if reader.ok and not record["name"] and not record["merchant_name"]:
-        reader.fail("merchant_name", "required", "A merchant_name or a name is required.")
-    category = reader.mapping("personal_finance_category", required=True)
+    amount = record["amount"]
+    record.update(_category(reader, item, amount if isinstance(amount, Decimal) else None))
+    return record if reader.ok else None
+
+
+def _category(reader: _Reader, item: dict[str, Any], amount: Decimal | None) -> dict[str, str]:
+    """``pfc_primary``, ``pfc_detailed`` and ``category_source`` of a transaction.
+
+    Plaid's ``personal_finance_category`` when it names a primary (``pfc``; a primary outside
+    today's list is kept as sent: Plaid adds primaries, and the engine reads an unknown one
+    as uncategorised), else the legacy ``category`` list mapped to PFC (``legacy``), else
+    uncategorised (``none``, empty primary).
+    """
+    category = reader.mapping("personal_finance_category")
     if category is not None:
         pfc = reader.sub("personal_finance_category", category)
-        record["pfc_primary"] = pfc.choice(
-            "primary", plaid.values("personal_finance_category_primary"), "category", required=True
-        )
-        record["pfc_detailed"] = pfc.string("detailed", max_length=128)
+        primary = pfc.string("primary")
+        detailed = pfc.string("detailed")
         reader.ok = reader.ok and pfc.ok
-    return record if reader.ok else None
+        if primary:
+            return {"pfc_primary": primary, "pfc_detailed": detailed, "category_source": "pfc"}
+    legacy = item.get("category")
+    if legacy is not None and not (
+        isinstance(legacy, list) and all(isinstance(level, str) for level in legacy)
+    ):
+        reader.fail("category", "invalid", "Must be a list of strings or null.")
+        legacy = None
+    mapped = from_legacy(legacy, amount) if legacy else None
+    if mapped is not None:
+        return {"pfc_primary": mapped[0], "pfc_detailed": mapped[1], "category_source": "legacy"}
+    return {"pfc_primary": "", "pfc_detailed": "", "category_source": "none"}
 
 
 _CREDIT_MONEY = ("last_payment_amount", "last_statement_balance", "minimum_payment_amount")
@@ -347,7 +402,9 @@ def _liability(
     types: dict[str, str],
 ) -> dict[str, Any] | None:
     reader = _Reader(item, path, errors)
-    account_id = _known_account(reader, known)
+    # Plaid makes a credit card's and a student loan's account_id nullable; such a liability
+    # is valid but cannot be tied to an account: it is counted and left out (see ingestion).
+    account_id = _known_account(reader, known, required=kind == "mortgage")
     if (
         account_id in known
         and account_id in types
@@ -398,7 +455,7 @@ def _liability(
         if rate is not None:
             rate_reader = reader.sub("interest_rate", rate)
             percentage = rate_reader.number("percentage")
-            details["interest_rate_type"] = rate_reader.string("type", max_length=32)
+            details["interest_rate_type"] = rate_reader.string("type")
             reader.ok = reader.ok and rate_reader.ok
         record["interest_rate_percentage"] = percentage
         for name in _MORTGAGE_MONEY:
@@ -408,7 +465,7 @@ def _liability(
         details["has_pmi"] = reader.boolean("has_pmi")
         details["has_prepayment_penalty"] = reader.boolean("has_prepayment_penalty")
         details["loan_type_description"] = reader.string("loan_type_description")
-        details["loan_term"] = reader.string("loan_term", max_length=64)
+        details["loan_term"] = reader.string("loan_term")
         # Mortgages report no minimum payment or overdue flag; the monthly payment is the minimum.
         details["minimum_payment_amount"] = details["next_monthly_payment"]
         past_due = details["past_due_amount"]
@@ -516,7 +573,7 @@ def _validate_document(
         if item is None:
             continue
         transaction_id = _Reader(item, path, errors).string(
-            "transaction_id", required=True, max_length=128
+            "transaction_id", required=True, max_length=ID_MAX_LENGTH
         )
         if transaction_id:
             parsed.removed.append(transaction_id)
@@ -544,6 +601,9 @@ def _validate_document(
                     )
                     if record is None:
                         continue
+                    if not record["account_id"]:
+                        parsed.liabilities.append(record)  # counted, never stored
+                        continue
                     if record["account_id"] in seen_liabilities and not (
                         credit_rows and kind == "credit"
                     ):
@@ -568,7 +628,11 @@ def _reject_constant(name: str) -> Any:
 
 def _parse_json(text: str) -> dict[str, Any]:
     try:
-        data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        # Integers as Decimal too: Python's int() refuses more than 4,300 digits, and a number
+        # of any size must reach the validator, which reports it where it stands.
+        data = json.loads(
+            text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant
+        )
     except json.JSONDecodeError as error:
         raise _reject(
             "parse_error",
@@ -576,7 +640,7 @@ def _parse_json(text: str) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise _reject("too_deep", "The JSON is nested too deeply.") from None
-    except ValueError as error:  # NaN/Infinity, or an integer with too many digits
+    except ValueError as error:  # NaN/Infinity
         raise _reject("parse_error", f"Invalid JSON: {str(error)[:120]}.") from None
     if not isinstance(data, dict):
         raise _reject("invalid", "The JSON must be an object (a Plaid response body).")
@@ -746,7 +810,11 @@ def _row_of(attr: str | None, prefix: str) -> int:
 
 def _merge_credit_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
+    unattached: list[dict[str, Any]] = []
     for row in rows:
+        if not row["account_id"]:
+            unattached.append(row)  # no account to merge its APRs by: one row, one liability
+            continue
         existing = merged.get(row["account_id"])
         if existing is None:
             merged[row["account_id"]] = row
@@ -754,7 +822,7 @@ def _merge_credit_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             existing["details"]["aprs"].extend(row["details"]["aprs"])
             if existing["interest_rate_percentage"] is None:
                 existing["interest_rate_percentage"] = row["interest_rate_percentage"]
-    return list(merged.values())
+    return [*merged.values(), *unattached]
 
 
 # --- entry point -------------------------------------------------------------------------

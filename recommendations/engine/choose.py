@@ -52,6 +52,9 @@ RATIONALE_FIELDS = frozenset(
         "subscription_merchants",
         "monthly_recurring_spend",
         "subscription_share_pct",
+        "bill_count",
+        "bill_merchants",
+        "monthly_bill_spend",
         "savings_balance",
         "monthly_net_inflow",
         "emergency_fund_months",
@@ -75,6 +78,7 @@ KNOWN_TAGS = frozenset(
         "no_card",
         "subscriptions",
         "many_subscriptions",
+        "bills",
         "has_savings",
         "no_savings_account",
         "saving",
@@ -159,9 +163,12 @@ def tags_for(window: dict[str, Any], t: dict[str, Any]) -> set[str]:
         tags.add("subscriptions")
     if subs["recurring_merchant_count"] >= t["persona_subscription_min_merchants"]:
         tags.add("many_subscriptions")
+    if window["bills"]["recurring_bill_count"] >= 1:
+        tags.add("bills")
     if savings["has_savings_account"]:
         tags.add("has_savings")
-    else:
+    elif not savings["saves_elsewhere"]:
+        # Transfers out to a savings account we do not see mean the person has one.
         tags.add("no_savings_account")
     if Decimal(savings["net_inflow"]) > 0:
         tags.add("saving")
@@ -171,8 +178,7 @@ def tags_for(window: dict[str, Any], t: dict[str, Any]) -> set[str]:
     buffer = income["cash_flow_buffer_months"]
     if buffer is not None and buffer < 1:
         tags.add("low_buffer")
-    gap = income["median_gap_days"]
-    if gap is not None and gap > t["persona_variable_income_gap_days"]:
+    if income["regular"] is False:
         tags.add("irregular_income")
     if income["deposit_count"] > 0:
         tags.add("has_income")
@@ -209,11 +215,18 @@ def rationale_context(window: dict[str, Any]) -> dict[str, str]:
             monthly_recurring_spend=_amount(subs["monthly_recurring_spend"]),
             subscription_share_pct=str(round(subs["subscription_share"] * 100)),
         )
-    if savings["has_savings_account"]:
+    bills = window["bills"]
+    if bills["recurring_bill_count"]:
+        names = [b["merchant"] for b in bills["recurring_bills"]]
         context.update(
-            savings_balance=_amount(savings["savings_balance"]),
-            monthly_net_inflow=_amount(savings["monthly_net_inflow"]),
+            bill_count=str(bills["recurring_bill_count"]),
+            bill_merchants=_names(names[:3]) + (" and others" if len(names) > 3 else ""),
+            monthly_bill_spend=_amount(bills["monthly_bill_spend"]),
         )
+    if savings["has_savings_account"] or Decimal(savings["net_inflow"]) > 0:
+        context["monthly_net_inflow"] = _amount(savings["monthly_net_inflow"])
+    if savings["has_savings_account"]:
+        context["savings_balance"] = _amount(savings["savings_balance"])
         if savings["emergency_fund_months"] is not None:
             context["emergency_fund_months"] = f"{savings['emergency_fund_months']:.1f}"
         if savings["growth_rate"] is not None:
@@ -347,6 +360,7 @@ def choose(
     education: list[Choice] = []
     general: list[Choice] = []
     offers: list[Choice] = []
+    general_offers: list[Choice] = []  # eligible, but matching no persona or signal
     excluded: list[dict[str, Any]] = []
     for item in catalog:
         if item.slug in exclude_slugs:
@@ -358,18 +372,15 @@ def choose(
         if item.kind == "partner_offer":
             rules = _offer_rules(item, signals, held_subtypes)
             failed = [r["rule"] for r in rules if not r["passed"]]
-            if not reasons:
-                failed.append("not_relevant_to_signals")
             if rationale is None:
                 failed.append("rationale_facts_or_figures_missing")
             if failed or rationale is None:
                 excluded.append({"slug": item.slug, "reasons": failed, "rules": rules})
                 continue
-            offers.append(
-                Choice(
-                    item, window, persona_by_window.get(window), score, reasons, rationale, rules
-                )
+            offer = Choice(
+                item, window, persona_by_window.get(window), score, reasons, rationale, rules
             )
+            (offers if reasons else general_offers).append(offer)
             continue
         if rationale is None:
             continue
@@ -382,12 +393,21 @@ def choose(
     picked = rank(education)[: t["education_max"]]
     if len(picked) < t["education_min"]:
         picked += rank(general)[: t["education_min"] - len(picked)]
-    chosen_offers = rank(offers)[: t["offers_max"]]
-    for left_out in rank(offers)[t["offers_max"] :]:
+    # Offers: relevant eligible ones, best first; a person none of them fits still gets the
+    # best eligible general one (persona or not): at least one whenever any is eligible.
+    chosen_offers = rank(offers)[: t["offers_max"]] or rank(general_offers)[:1]
+    chosen = {c.item.slug for c in chosen_offers}
+    for left_out in rank(offers) + rank(general_offers):
+        if left_out.item.slug in chosen:
+            continue
         excluded.append(
             {
                 "slug": left_out.item.slug,
-                "reasons": ["ranked below the top offers"],
+                "reasons": [
+                    "ranked below the top offers"
+                    if left_out.reasons
+                    else "not_relevant_to_signals: a better-matched offer was chosen"
+                ],
                 "score": left_out.score,
             }
         )

@@ -32,6 +32,7 @@ class TransactionData:
     pfc_detailed: str = ""
     pending: bool = False
     currency: str = "USD"
+    category_source: str = "pfc"  # pfc | legacy (mapped from Plaid's old list) | none
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Personas (DESIGN §7): evaluated in priority order, first match wins, every match traced.
 
+Both income personas read one measure, ``income.regular`` (signals.income): variable income
+is irregular pay, ``cash_flow_stretched`` needs regular pay, so they can never disagree.
+
 The fifth persona, ``cash_flow_stretched``, is ours: regular income, but spending takes
 (nearly) all of it or the cash buffer is under half a month. It ranks last because it is
 the broadest: the four before it name a more specific pattern with a more specific remedy
@@ -50,6 +53,7 @@ def evaluate(window: dict[str, Any], t: dict[str, Any]) -> list[dict[str, Any]]:
     max_util = credit["max_utilization"]
     buffer = income["cash_flow_buffer_months"]
     gap = income["median_gap_days"]
+    regular = income["regular"]
     monthly_income = _d(income["monthly_income"])
     monthly_expenses = _d(window["monthly_expenses"])
 
@@ -67,8 +71,11 @@ def evaluate(window: dict[str, Any], t: dict[str, Any]) -> list[dict[str, Any]]:
         "overdue": credit["overdue"],
     }
     variable = {
+        "income_regular": regular,
         "median_gap_days": gap,
-        "gap_over_days": t["persona_variable_income_gap_days"],
+        "longest_gap_days": income["longest_gap_days"],
+        "regular_needs_median_gap_at_most_days": t["persona_variable_income_gap_days"],
+        "regular_needs_longest_gap_at_most_times_median": t["income_max_gap_ratio"],
         "cash_flow_buffer_months": buffer,
         "buffer_under_months": t["persona_variable_income_buffer_months"],
     }
@@ -84,9 +91,14 @@ def evaluate(window: dict[str, Any], t: dict[str, Any]) -> list[dict[str, Any]]:
     }
     spend_ratio = ratio(monthly_expenses / monthly_income) if monthly_income > 0 else None
     stretched = {
-        "median_gap_days": gap,
+        "income_regular": regular,
+        "monthly_income": income["monthly_income"],
+        "monthly_income_method": income["monthly_income_method"],
+        "monthly_expenses": window["monthly_expenses"],
         "spend_to_income": spend_ratio,
+        "spend_to_income_at_least": t["persona_stretched_spend_ratio"],
         "cash_flow_buffer_months": buffer,
+        "buffer_under_months": t["persona_stretched_buffer_months"],
     }
 
     results = [
@@ -100,8 +112,7 @@ def evaluate(window: dict[str, Any], t: dict[str, Any]) -> list[dict[str, Any]]:
         },
         {
             "persona": "variable_income_budgeter",
-            "matched": gap is not None
-            and gap > t["persona_variable_income_gap_days"]
+            "matched": regular is False
             and buffer is not None
             and buffer < t["persona_variable_income_buffer_months"],
             "criteria": variable,
@@ -134,8 +145,7 @@ def evaluate(window: dict[str, Any], t: dict[str, Any]) -> list[dict[str, Any]]:
         },
         {
             "persona": "cash_flow_stretched",
-            "matched": gap is not None
-            and gap <= t["persona_variable_income_gap_days"]
+            "matched": regular is True
             and (
                 (spend_ratio is not None and spend_ratio >= t["persona_stretched_spend_ratio"])
                 or (buffer is not None and buffer < t["persona_stretched_buffer_months"])

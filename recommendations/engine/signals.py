@@ -2,7 +2,9 @@
 
 Money is Decimal, in the user's main currency (the currency most of their posted transactions
 use); other currencies are counted in ``inputs`` and left out. Pending transactions are left
-out (Plaid replaces them when they post).
+out (Plaid replaces them when they post). A transaction whose primary category is empty or
+not one of Plaid's is uncategorised: it counts as spending when money goes out, never as
+income, a transfer, a bill or a subscription, and ``inputs`` counts it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -22,36 +24,68 @@ SAVINGS_SUBTYPES = frozenset({"savings", "money market", "cash management", "hsa
 LIQUID_SUBTYPES = frozenset(
     {"checking", "savings", "money market", "cash management", "prepaid", "paypal"}
 )
-NOT_SUBSCRIPTIONS = frozenset(
-    {"INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_PAYMENTS", "BANK_FEES"}
+# Plaid's personal finance category primaries (v1 and v2). Any other primary, or none, is
+# uncategorised.
+PRIMARIES = frozenset(
+    {
+        "INCOME",
+        "TRANSFER_IN",
+        "TRANSFER_OUT",
+        "LOAN_PAYMENTS",
+        "BANK_FEES",
+        "ENTERTAINMENT",
+        "FOOD_AND_DRINK",
+        "GENERAL_MERCHANDISE",
+        "HOME_IMPROVEMENT",
+        "MEDICAL",
+        "PERSONAL_CARE",
+        "GENERAL_SERVICES",
+        "GOVERNMENT_AND_NON_PROFIT",
+        "TRANSPORTATION",
+        "TRAVEL",
+        "RENT_AND_UTILITIES",
+        "LOAN_DISBURSEMENTS",
+        "OTHER",
+    }
 )
-NOT_SPENDING = frozenset({"INCOME", "TRANSFER_IN", "TRANSFER_OUT"})
+NOT_RECURRING = frozenset(
+    {"INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_PAYMENTS", "LOAN_DISBURSEMENTS", "BANK_FEES"}
+)
+NOT_SPENDING = frozenset({"INCOME", "TRANSFER_IN", "TRANSFER_OUT", "LOAN_DISBURSEMENTS"})
 CARD_PAYMENT = "LOAN_PAYMENTS_CREDIT_CARD_PAYMENT"
 INTEREST_FEE = "BANK_FEES_INTEREST_CHARGE"
+TO_SAVINGS = "TRANSFER_OUT_SAVINGS"
 _MERCHANT_NOISE = re.compile(r"[#*\d]+|\s+")
+# Rounding figures of any size Plaid may send (up to 10^14 each, summed and divided) needs
+# more digits than the default context's 28.
+_WIDE = Context(prec=60)
 
 
 def money(value: Decimal | float | int) -> str:
     """Money as a string with cents, for JSON (Decimal keeps its exactness)."""
-    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP, context=_WIDE))
 
 
 def ratio(value: Decimal | float, places: str = "0.0001") -> float:
     """A ratio rounded *down*: compared with a threshold of no more decimals, the rounded
     figure crosses it exactly when the real one does (0.49999 never shows as 0.5)."""
-    return float(Decimal(value).quantize(Decimal(places), rounding=ROUND_FLOOR))
+    return float(Decimal(value).quantize(Decimal(places), rounding=ROUND_FLOOR, context=_WIDE))
 
 
 def merchant_key(name: str) -> str:
     return _MERCHANT_NOISE.sub(" ", name.lower()).strip()
 
 
-def is_rent(transaction: TransactionData) -> bool:
-    if transaction.pfc_primary != "RENT_AND_UTILITIES":
-        return False
+def days_back(as_of: date, days: int) -> date:
+    """The first day of a span of ``days`` days ending at ``as_of`` (never before year 1)."""
+    return as_of - timedelta(days=min(days - 1, (as_of - date.min).days))
+
+
+def is_bill(transaction: TransactionData, t: dict[str, Any]) -> bool:
+    """Rent, utilities and the other essentials of ``bill_primaries`` / ``bill_detailed``."""
     return (
-        transaction.pfc_detailed in ("", "RENT_AND_UTILITIES_RENT")
-        or "rent" in transaction.merchant.lower()
+        transaction.pfc_primary in t["bill_primaries"]
+        or transaction.pfc_detailed in t["bill_detailed"]
     )
 
 
@@ -87,12 +121,14 @@ def prepare(data: UserData, as_of: date) -> Prepared:
             ),
             "accounts": len(data.accounts),
             "liabilities": len(data.liabilities),
+            "categorised_from_legacy": sum(1 for t in main if t.category_source == "legacy"),
+            "uncategorised": sum(1 for t in main if t.pfc_primary not in PRIMARIES),
         },
     )
 
 
 def _since(prepared: Prepared, days: int) -> list[TransactionData]:
-    start = prepared.as_of - timedelta(days=days - 1)
+    start = days_back(prepared.as_of, days)
     return [t for t in prepared.transactions if t.date >= start]
 
 
@@ -107,19 +143,10 @@ def _spending(transactions: list[TransactionData]) -> Decimal:
     )
 
 
-def _months(days: int) -> Decimal:
-    return Decimal(days) / Decimal(30)
-
-
-def subscriptions(prepared: Prepared, window: int, t: dict[str, Any]) -> dict[str, Any]:
-    lookback = max(window, t["recurring_lookback_days"])
-    start = prepared.as_of - timedelta(days=lookback - 1)
-    by_merchant: dict[str, list[TransactionData]] = defaultdict(list)
-    for tx in prepared.transactions:
-        if tx.date < start or tx.amount <= 0 or tx.pfc_primary in NOT_SUBSCRIPTIONS or is_rent(tx):
-            continue
-        by_merchant[merchant_key(tx.merchant)].append(tx)
-
+def _recurring(
+    by_merchant: dict[str, list[TransactionData]], tolerance: Decimal, t: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The merchants whose charges keep a cadence and an amount (DESIGN §7), with evidence."""
     recurring = []
     for charges in by_merchant.values():
         if len(charges) < t["recurring_min_charges"]:
@@ -127,23 +154,21 @@ def subscriptions(prepared: Prepared, window: int, t: dict[str, Any]) -> dict[st
         dates = [c.date for c in charges]
         gaps = [(b - a).days for a, b in pairwise(dates)]
         cadence = None
-        for name, (period, tolerance) in t["recurring_cadences"].items():
-            if gaps and all(abs(gap - period) <= tolerance for gap in gaps):
+        for name, (period, slack) in t["recurring_cadences"].items():
+            if gaps and all(abs(gap - period) <= slack for gap in gaps):
                 cadence = name
                 break
         if cadence is None:
             continue
         amounts = [c.amount for c in charges]
         median = Decimal(statistics.median(amounts))
-        if median <= 0 or any(
-            abs(a - median) > median * Decimal(str(t["recurring_amount_tolerance"]))
-            for a in amounts
-        ):
+        if median <= 0 or any(abs(a - median) > median * tolerance for a in amounts):
             continue
         per_month = median * Decimal(52) / Decimal(12) if cadence == "weekly" else median
         recurring.append(
             {
                 "merchant": charges[-1].merchant,
+                "category": charges[-1].pfc_detailed or charges[-1].pfc_primary,
                 "cadence": cadence,
                 "charges": len(charges),
                 "median_amount": money(median),
@@ -154,58 +179,167 @@ def subscriptions(prepared: Prepared, window: int, t: dict[str, Any]) -> dict[st
             }
         )
     recurring.sort(key=lambda r: (-Decimal(r["monthly_amount"]), r["merchant"]))
-    keys = {merchant_key(r["merchant"]) for r in recurring}
-    in_window = _since(prepared, window)
-    recurring_spend = sum(
-        (
-            tx.amount
-            for tx in in_window
-            if tx.amount > 0
-            and merchant_key(tx.merchant) in keys
-            and tx.pfc_primary not in NOT_SUBSCRIPTIONS
-        ),
-        Decimal(0),
+    return recurring
+
+
+def _months(days: int) -> Decimal:
+    return Decimal(days) / Decimal(30)
+
+
+def recurring_charges(
+    prepared: Prepared, window: int, t: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(subscriptions, bills): recurring charges, split by what they pay for.
+
+    Recurring detection always looks back ``recurring_lookback_days`` (or the window, if
+    longer); the window decides the spend figures. Bills (``is_bill``) are essentials: they
+    are reported on their own and never counted, summed or named as subscriptions. Charges
+    without a merchant name or a known category are neither.
+    """
+    lookback = max(window, t["recurring_lookback_days"])
+    start = days_back(prepared.as_of, lookback)
+    subscription_charges: dict[str, list[TransactionData]] = defaultdict(list)
+    bill_charges: dict[str, list[TransactionData]] = defaultdict(list)
+    for tx in prepared.transactions:
+        if (
+            tx.date < start
+            or tx.amount <= 0
+            or tx.pfc_primary not in PRIMARIES
+            or tx.pfc_primary in NOT_RECURRING
+        ):
+            continue
+        key = merchant_key(tx.merchant)
+        if not key:
+            continue
+        (bill_charges if is_bill(tx, t) else subscription_charges)[key].append(tx)
+
+    subscriptions = _recurring(
+        subscription_charges, Decimal(str(t["recurring_amount_tolerance"])), t
     )
+    bills = _recurring(bill_charges, Decimal(str(t["bill_amount_tolerance"])), t)
+    in_window = _since(prepared, window)
     total_spend = _spending(in_window)
-    monthly = recurring_spend / _months(window)
-    return {
-        "recurring_merchant_count": len(recurring),
-        "recurring_merchants": recurring,
-        "recurring_spend": money(recurring_spend),
-        "monthly_recurring_spend": money(monthly),
-        "total_spend": money(total_spend),
-        "subscription_share": ratio(recurring_spend / total_spend) if total_spend > 0 else 0.0,
-        "lookback_days": lookback,
-    }
+
+    def spend(keys: set[str], bill: bool) -> Decimal:
+        return sum(
+            (
+                tx.amount
+                for tx in in_window
+                if tx.amount > 0
+                and tx.pfc_primary in PRIMARIES
+                and tx.pfc_primary not in NOT_RECURRING
+                and is_bill(tx, t) == bill
+                and merchant_key(tx.merchant) in keys
+            ),
+            Decimal(0),
+        )
+
+    subscription_spend = spend({merchant_key(r["merchant"]) for r in subscriptions}, False)
+    bill_spend = spend({merchant_key(r["merchant"]) for r in bills}, True)
+    months = _months(window)
+    return (
+        {
+            "recurring_merchant_count": len(subscriptions),
+            "recurring_merchants": subscriptions,
+            "recurring_spend": money(subscription_spend),
+            "monthly_recurring_spend": money(subscription_spend / months),
+            "total_spend": money(total_spend),
+            "subscription_share": ratio(subscription_spend / total_spend)
+            if total_spend > 0
+            else 0.0,
+            "lookback_days": lookback,
+        },
+        {
+            "recurring_bill_count": len(bills),
+            "recurring_bills": bills,
+            "bill_spend": money(bill_spend),
+            "monthly_bill_spend": money(bill_spend / months),
+            "bill_share": ratio(bill_spend / total_spend) if total_spend > 0 else 0.0,
+            "categories": {"primaries": t["bill_primaries"], "detailed": t["bill_detailed"]},
+            "lookback_days": lookback,
+        },
+    )
 
 
-def savings(prepared: Prepared, window: int, expenses_monthly: Decimal) -> dict[str, Any]:
+def savings(
+    prepared: Prepared, window: int, expenses_monthly: Decimal, t: dict[str, Any]
+) -> dict[str, Any]:
+    """Net inflow to savings-like accounts, one-legged transfers to savings included.
+
+    A ``TRANSFER_OUT_SAVINGS`` from an account that is not savings-like is saving too: its
+    other leg lands in a savings account that may not be in the upload. When that leg is in
+    the data (a deposit of the same amount into a savings-like account within
+    ``savings_transfer_match_days``), the pair counts once, as the deposit.
+    """
     accounts = [
         a
         for a in prepared.accounts.values()
         if a.type == "depository" and a.subtype in SAVINGS_SUBTYPES
     ]
     ids = {a.account_id for a in accounts}
-    flows = [t for t in _since(prepared, window) if t.account_id in ids]
-    inflow = -sum((t.amount for t in flows), Decimal(0))  # Plaid: negative = money in
+    in_window = _since(prepared, window)
+    flows = [t for t in in_window if t.account_id in ids]
+    # Deposits into savings that could be the other leg of a transfer out, each used once.
+    deposits = [t for t in prepared.transactions if t.account_id in ids and t.amount < 0]
+    used: set[str] = set()
+    slack = timedelta(days=t["savings_transfer_match_days"])
+    external = []
+    matched = 0
+    for tx in in_window:
+        if tx.pfc_detailed != TO_SAVINGS or tx.amount <= 0 or tx.account_id in ids:
+            continue
+        leg = next(
+            (
+                d
+                for d in deposits
+                if d.transaction_id not in used
+                and -d.amount == tx.amount
+                and abs((d.date - tx.date).days) <= slack.days
+            ),
+            None,
+        )
+        if leg is None:
+            external.append(tx)
+        else:
+            used.add(leg.transaction_id)
+            matched += 1
+    inflow_in_accounts = -sum((t.amount for t in flows), Decimal(0))  # negative = money in
+    external_inflow = sum((t.amount for t in external), Decimal(0))
+    inflow = inflow_in_accounts + external_inflow
     balance = sum((a.current or Decimal(0) for a in accounts), Decimal(0))
-    start_balance = balance - inflow
+    start_balance = balance - inflow_in_accounts
     return {
         "has_savings_account": bool(accounts),
+        # Transfers out to savings whose other leg is not in the data: the person saves in an
+        # account we do not see.
+        "saves_elsewhere": bool(external),
         "accounts": [
             {"name": a.name, "mask": a.mask, "subtype": a.subtype, "balance": money(a.current or 0)}
             for a in accounts
         ],
         "savings_balance": money(balance),
         "net_inflow": money(inflow),
+        "inflow_to_savings_accounts": money(inflow_in_accounts),
+        "transfers_to_savings_elsewhere": money(external_inflow),
+        "transfers_to_savings_elsewhere_count": len(external),
+        "transfers_matched_with_their_deposit": matched,
         "monthly_net_inflow": money(inflow / _months(window)),
-        "growth_rate": ratio(inflow / start_balance) if start_balance > 0 else None,
+        "growth_rate": ratio(inflow_in_accounts / start_balance) if start_balance > 0 else None,
         "emergency_fund_months": ratio(balance / expenses_monthly, "0.01")
         if expenses_monthly > 0
         else None,
         "flows": [
             {"date": t.date.isoformat(), "amount": money(-t.amount), "merchant": t.merchant}
             for t in flows
+        ][-20:]
+        + [
+            {
+                "date": t.date.isoformat(),
+                "amount": money(t.amount),
+                "merchant": t.merchant,
+                "leg": "transfer out to a savings account not in the data",
+            }
+            for t in external
         ][-20:],
     }
 
@@ -278,18 +412,70 @@ def _mask(prepared: Prepared, account_id: str) -> str:
 def income(
     prepared: Prepared, window: int, expenses_monthly: Decimal, t: dict[str, Any]
 ) -> dict[str, Any]:
+    """Pay deposits, whether they are regular, and monthly income as a rate.
+
+    Pay is money in categorised ``INCOME`` (less ``income_not_pay``), summed per day.
+    Regular: at least two pay days, the median gap within ``persona_variable_income_gap_days``
+    and no gap over ``income_max_gap_ratio`` x the median (the time since the last pay day
+    counts once it is longer than that). Irregular is every other case with two pay days or
+    more; with fewer, regularity is unknown (None).
+
+    Monthly income: regular pay is the median pay day's amount x pay days a year / 12 (a
+    biweekly $1,850 is $4,008.33 whichever days the window catches); anything else is the
+    average of the last ``income_average_days`` (or all the history, if shorter).
+    """
     lookback = max(window, t["income_lookback_days"])
-    start = prepared.as_of - timedelta(days=lookback - 1)
+    start = days_back(prepared.as_of, lookback)
     deposits = [
         tx
         for tx in prepared.transactions
         if tx.date >= start and tx.pfc_primary == "INCOME" and tx.amount < 0
     ]
-    dates = sorted({d.date for d in deposits})
+    pay = [tx for tx in deposits if tx.pfc_detailed not in t["income_not_pay"]]
+    by_day: dict[date, Decimal] = defaultdict(Decimal)
+    for tx in pay:
+        by_day[tx.date] -= tx.amount
+    dates = sorted(by_day)
     gaps = [(b - a).days for a, b in pairwise(dates)]
     median_gap = float(statistics.median(gaps)) if gaps else None
-    in_window = [tx for tx in deposits if tx.date >= prepared.as_of - timedelta(days=window - 1)]
-    amounts = [-tx.amount for tx in deposits]
+    open_gap = (prepared.as_of - dates[-1]).days if dates else None
+    longest = None
+    regular: bool | None = None
+    if median_gap is not None and open_gap is not None:
+        longest = max(*gaps, open_gap) if open_gap > median_gap else max(gaps)
+        regular = (
+            median_gap <= t["persona_variable_income_gap_days"]
+            and longest <= t["income_max_gap_ratio"] * median_gap
+        )
+    mean_gap = (dates[-1] - dates[0]).days / len(gaps) if gaps else None
+    frequency, per_year = _pay_frequency(median_gap, mean_gap, regular, t)
+
+    if regular and per_year is not None:
+        per_deposit = Decimal(statistics.median(by_day.values()))
+        monthly_income = per_deposit * Decimal(str(per_year)) / Decimal(12)
+        method = f"{money(per_deposit)} per pay day x {per_year:g} a year / 12"
+        average_days = None
+    else:
+        per_deposit = None
+        first = prepared.transactions[0].date if prepared.transactions else prepared.as_of
+        average_days = min(t["income_average_days"], (prepared.as_of - first).days + 1)
+        since = days_back(prepared.as_of, average_days)
+        total = -sum(
+            (
+                tx.amount
+                for tx in prepared.transactions
+                if tx.date >= since
+                and tx.pfc_primary == "INCOME"
+                and tx.amount < 0
+                and tx.pfc_detailed not in t["income_not_pay"]
+            ),
+            Decimal(0),
+        )
+        monthly_income = total / _months(average_days)
+        method = f"average of the last {average_days} days"
+
+    in_window = [tx for tx in pay if tx.date >= days_back(prepared.as_of, window)]
+    amounts = list(by_day.values())
     variability = None
     if len(amounts) >= 2 and statistics.mean(amounts) > 0:
         variability = ratio(Decimal(statistics.pstdev(amounts)) / Decimal(statistics.mean(amounts)))
@@ -301,18 +487,27 @@ def income(
         ),
         Decimal(0),
     )
-    window_income = -sum((tx.amount for tx in in_window), Decimal(0))
     return {
         "deposit_count": len(in_window),
         "deposits": [
             {"date": tx.date.isoformat(), "amount": money(-tx.amount), "source": tx.merchant}
-            for tx in deposits
+            for tx in pay
         ][-24:],
+        "other_income_excluded": len(deposits) - len(pay),
         "gaps_days": gaps,
         "median_gap_days": median_gap,
-        "frequency": _frequency(median_gap),
+        "mean_gap_days": round(mean_gap, 2) if mean_gap is not None else None,
+        "days_since_last_deposit": open_gap,
+        "longest_gap_days": longest,
+        "max_gap_ratio": t["income_max_gap_ratio"],
+        "regular": regular,
+        "frequency": frequency,
+        "deposits_per_year": round(per_year, 2) if per_year is not None else None,
+        "amount_per_deposit": money(per_deposit) if per_deposit is not None else None,
+        "monthly_income": money(monthly_income),
+        "monthly_income_method": method,
+        "average_days": average_days,
         "variability": variability,
-        "monthly_income": money(window_income / _months(window)),
         "liquid_balance": money(liquid),
         "cash_flow_buffer_months": ratio(liquid / expenses_monthly, "0.01")
         if expenses_monthly > 0
@@ -321,16 +516,20 @@ def income(
     }
 
 
-def _frequency(median_gap: float | None) -> str | None:
-    if median_gap is None:
-        return None
-    if median_gap <= 9:
-        return "weekly"
-    if median_gap <= 17:
-        return "biweekly"
-    if 25 <= median_gap <= 35:
-        return "monthly"
-    return "irregular"
+def _pay_frequency(
+    median_gap: float | None, mean_gap: float | None, regular: bool | None, t: dict[str, Any]
+) -> tuple[str | None, float | None]:
+    """(frequency, pay days a year) of regular pay; ("irregular", None) otherwise."""
+    if median_gap is None or mean_gap is None:
+        return None, None
+    if not regular:
+        return "irregular", None
+    for name, (low, high, per_year) in t["pay_frequencies"].items():
+        if low <= median_gap <= high:
+            if name == "biweekly" and mean_gap > t["semimonthly_mean_gap_days"]:
+                return "semimonthly", 24
+            return name, per_year
+    return "regular", 365.25 / mean_gap if mean_gap > 0 else None
 
 
 def window_signals(
@@ -338,14 +537,16 @@ def window_signals(
 ) -> dict[str, Any]:
     """All four signal groups for one window ending at ``prepared.as_of``."""
     expenses_monthly = _spending(_since(prepared, window)) / _months(window)
+    subscriptions, bills = recurring_charges(prepared, window, thresholds)
     result = {
-        "subscriptions": subscriptions(prepared, window, thresholds),
-        "savings": savings(prepared, window, expenses_monthly),
+        "subscriptions": subscriptions,
+        "bills": bills,
+        "savings": savings(prepared, window, expenses_monthly, thresholds),
         "credit": credit(prepared, data, window, thresholds),
         "income": income(prepared, window, expenses_monthly, thresholds),
         "monthly_expenses": money(expenses_monthly),
         "window_days": window,
-        "start": (prepared.as_of - timedelta(days=window - 1)).isoformat(),
+        "start": days_back(prepared.as_of, window).isoformat(),
         "end": prepared.as_of.isoformat(),
     }
     result["detected"] = detected(result)

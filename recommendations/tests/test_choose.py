@@ -105,11 +105,17 @@ def test_predatory_offers_are_never_chosen() -> None:
     assert "not_predatory" in excluded[0]["reasons"]
 
 
-def test_an_irrelevant_offer_is_left_out_with_its_reason() -> None:
-    chosen, excluded = run(data(Tx().add(1, 10)), [offer("x", personas=(), tags=("overdue",))])
+def test_an_irrelevant_offer_gives_way_to_a_relevant_one_with_its_reason() -> None:
+    # Issue #20: relevance ranks offers, it no longer bars them (see test_engine_rules.py).
+    user = data(Tx().add(1, 10), [checking(), card("4000", "5000")])
+    relevant = offer("relevant", personas=("high_utilization",))
+    irrelevant = offer("x", personas=(), tags=("overdue",))
 
-    assert chosen == []
-    assert "not_relevant_to_signals" in excluded[0]["reasons"]
+    chosen, excluded = run(user, [relevant, irrelevant])
+
+    assert [c.item.slug for c in chosen] == ["relevant"]
+    assert excluded[0]["slug"] == "x"
+    assert excluded[0]["reasons"][0].startswith("not_relevant_to_signals")
 
 
 def test_a_rationale_never_claims_a_fact_that_does_not_hold() -> None:

@@ -113,9 +113,11 @@ def test_the_fifth_persona_cash_flow_stretched() -> None:
 
     assert result["persona"] == "cash_flow_stretched"
     criteria = result["evaluations"][4]["criteria"]
-    assert criteria["spend_to_income"] == 0.9833  # 2,950 of 3,000 (three paydays) this month
+    # 2,950 of 2,166.67 a month (1,000 x 26 paydays / 12: a rate, not three paydays' sum)
+    assert criteria["spend_to_income"] == 1.3615
+    assert criteria["monthly_income"] == "2166.67"
     assert criteria["cash_flow_buffer_months"] == 1.05  # not low: the spending ratio decided
-    assert criteria["median_gap_days"] == 14
+    assert criteria["income_regular"] is True
 
 
 def test_nothing_matches() -> None:

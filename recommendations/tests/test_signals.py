@@ -266,7 +266,9 @@ def test_income_frequency_gap_variability_and_buffer() -> None:
     assert income["frequency"] == "biweekly"
     assert income["variability"] == 0.0
     assert income["deposit_count"] == 3  # days 0, 14, 28 are in the 30-day window
-    assert income["monthly_income"] == "6000.00"
+    # A rate, not the window's three paydays (6,000): 2,000 x 26 a year / 12.
+    assert income["monthly_income"] == "4333.33"
+    assert income["deposits_per_year"] == 26
     assert income["liquid_balance"] == "1200.00"  # available, when Plaid gives it
     assert income["cash_flow_buffer_months"] == 0.4  # 1,200 / 3,000 a month
 

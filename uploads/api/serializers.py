@@ -21,10 +21,18 @@ class CountSerializer(serializers.Serializer):
     removed = serializers.IntegerField()
 
 
+class LiabilityCountSerializer(CountSerializer):
+    without_account = serializers.IntegerField(
+        required=False,
+        help_text="Liabilities whose account_id was null (Plaid allows it for credit cards and "
+        "student loans): accepted, counted, not stored and not used by the engine.",
+    )
+
+
 class CountsSerializer(serializers.Serializer):
     accounts = CountSerializer()
     transactions = CountSerializer()
-    liabilities = CountSerializer()
+    liabilities = LiabilityCountSerializer()
 
 
 class UploadErrorSerializer(serializers.Serializer):

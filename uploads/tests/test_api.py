@@ -104,7 +104,7 @@ def test_the_same_file_again_is_a_new_upload_that_changes_nothing(consented: Sig
     assert detail["counts"] == {
         "accounts": {"created": 0, "updated": 0, "removed": 0},
         "transactions": {"created": 0, "updated": 0, "removed": 0},
-        "liabilities": {"created": 0, "updated": 0, "removed": 0},
+        "liabilities": {"created": 0, "updated": 0, "removed": 0, "without_account": 0},
     }
     after = list(
         Transaction.objects.filter(user=consented.user).values(

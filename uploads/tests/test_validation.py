@@ -88,7 +88,8 @@ ACCOUNT_RULES = [
         "accounts.0.balances.iso_currency_code",
         "invalid",
     ),
-    ({"mask": "x" * 17}, "accounts.0.mask", "max_length"),
+    ({"account_id": "x" * 256}, "accounts.0.account_id", "max_length"),
+    ({"name": "\ud800"}, "accounts.0.name", "invalid"),
 ]
 
 
@@ -133,15 +134,24 @@ TRANSACTION_RULES = [
     ({"authorized_date": "yesterday"}, "transactions.0.authorized_date", "invalid"),
     ({"amount": "12.50"}, "transactions.0.amount", "invalid"),
     ({"amount": None}, "transactions.0.amount", "required"),
-    ({"name": None, "merchant_name": None}, "transactions.0.merchant_name", "required"),
     ({"payment_channel": "telepathy"}, "transactions.0.payment_channel", "invalid_choice"),
     ({"pending": "no"}, "transactions.0.pending", "invalid"),
-    ({"personal_finance_category": None}, "transactions.0.personal_finance_category", "required"),
     (
-        {"personal_finance_category": {"primary": "SHOPPING"}},
-        "transactions.0.personal_finance_category.primary",
-        "invalid_choice",
+        {"personal_finance_category": "FOOD"},
+        "transactions.0.personal_finance_category",
+        "invalid",
     ),
+    (
+        {"personal_finance_category": {"primary": 5, "detailed": "X"}},
+        "transactions.0.personal_finance_category.primary",
+        "invalid",
+    ),
+    (
+        {"personal_finance_category": None, "category": "Shops"},
+        "transactions.0.category",
+        "invalid",
+    ),
+    ({"transaction_id": "\u0000"}, "transactions.0.transaction_id", "required"),
     (
         {"iso_currency_code": None, "unofficial_currency_code": None},
         "transactions.0.iso_currency_code",
@@ -310,7 +320,6 @@ def test_every_error_is_reported_capped_with_a_total() -> None:
         (b'{"accounts": [{"balances": {"current": NaN}}]}', 400, "parse_error"),
         (b'{"accounts": [{"balances": {"current": Infinity}}]}', 400, "parse_error"),
         (b'{"accounts": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "too_deep"),
-        (b'{"accounts": [{"x": ' + b"9" * 5000 + b"}]}", 400, "parse_error"),
         (b'{"accounts": {"not": "a list"}}', 400, "invalid"),
         (b'{"liabilities": []}', 400, "invalid"),
     ],
@@ -327,7 +336,6 @@ def test_every_error_is_reported_capped_with_a_total() -> None:
         "nan",
         "infinity",
         "deep-nesting",
-        "huge-integer",
         "accounts-not-a-list",
         "liabilities-not-an-object",
     ],
@@ -386,7 +394,7 @@ def test_csv_bad_rows_are_named_with_their_line() -> None:
         "",
         "acc-1,tx-2,2026-10-02,twelve,USD,X,,online,false,ENTERTAINMENT,",
         "acc-1,tx-3,2026-10-02",
-        "acc-9,tx-4,2026-10-40,1,USD,X,,online,maybe,GAMBLING,",
+        "acc-9,tx-4,2026-10-40,1e999999999,USD,X,,online,maybe,GAMBLING,",
     )
 
     rejected = reject(content, known={"acc-1"})
@@ -404,12 +412,12 @@ def test_csv_bad_rows_are_named_with_their_line() -> None:
             "invalid",
             "Must be a date in ISO 8601 form (YYYY-MM-DD). (line 6)",
         ),
-        ("transactions.3.pending", "invalid", "Must be true, false or null. (line 6)"),
         (
-            "transactions.3.personal_finance_category.primary",
-            "invalid_choice",
-            '"GAMBLING" is not a valid category. (line 6)',
+            "transactions.3.amount",
+            "out_of_range",
+            "Must be a finite number below 10^14 in size. (line 6)",
         ),
+        ("transactions.3.pending", "invalid", "Must be true, false or null. (line 6)"),
     ]
 
 

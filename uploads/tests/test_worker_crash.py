@@ -26,7 +26,8 @@ from uploads.models import DataUpload, Transaction
 from uploads.services import upload_create
 
 REPO = Path(__file__).resolve().parents[2]
-BROKER = "redis://127.0.0.1:6379/14"
+# The test flushes this database: CELERY_TEST_BROKER_URL keeps concurrent runs apart.
+BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/14")
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
