@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,11 +62,24 @@ def _clean_cache() -> None:
     tokens._verified.clear()
 
 
-def committed() -> AbstractContextManager[Any]:
+_capturing = threading.local()
+
+
+@contextmanager
+def committed() -> Iterator[None]:
     """What runs inside commits as in production: the callbacks it registers on commit (cache
     bumps, the processing task) run at its end. Tests run in a transaction that never commits,
-    so without this those callbacks would never run."""
-    return TestCase.captureOnCommitCallbacks(execute=True)
+    so without this those callbacks would never run. Nested, only the outermost runs them:
+    Django's capture leaves them registered, and an inner one would run them twice."""
+    if getattr(_capturing, "active", False):
+        yield
+        return
+    _capturing.active = True
+    try:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            yield
+    finally:
+        _capturing.active = False
 
 
 @pytest.fixture(autouse=True)

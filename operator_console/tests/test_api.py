@@ -13,7 +13,7 @@ from rest_framework_api_key.models import APIKey
 
 from accounts.models import AuditEvent
 from accounts.tests.factories import AdminFactory, OperatorFactory, UserFactory
-from conftest import SignedIn, sign_in
+from conftest import SignedIn, committed, sign_in
 from operator_console.models import RecommendationRevision, SyntheticDemographic
 from recommendations.models import Feedback, Recommendation
 from recommendations.synthetic import synthetic_user
@@ -329,9 +329,8 @@ def test_bulk_bad_input(operator: SignedIn, body: dict, attr: str) -> None:
 
 def test_analytics_on_a_known_dataset(operator: SignedIn) -> None:
     from django.core.management import call_command
-    from django.test import TestCase
 
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    with committed():
         call_command("seed_demo", "--users", "6", "--seed", "2", stdout=__import__("io").StringIO())
     recs = list(Recommendation.objects.all())
     Recommendation.objects.filter(pk__in=[r.pk for r in recs[:4]]).update(status="approved")

@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.test import TestCase
 from django.utils import timezone
 
+from conftest import committed
 from recommendations.models import Recommendation
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def read(key: str) -> list[dict]:
 
 
 def test_export_parquet_writes_each_table(s3_default_storage: str) -> None:
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    with committed():
         call_command("seed_demo", "--users", "3", "--seed", "21", stdout=StringIO())
     rec = Recommendation.objects.first()
     assert rec is not None

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.core.management import CommandError
 from django.core.management import call_command as django_call_command
-from django.test import TestCase
 
 from accounts.models import User
+from conftest import committed
 from operator_console.models import SyntheticDemographic
 from recommendations.models import PersonaAssignment, Recommendation
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def call_command(*args: Any, **kwargs: Any) -> None:
     """Run a command; what it enqueues on commit runs as after a real commit."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    with committed():
         django_call_command(*args, **kwargs)
 
 

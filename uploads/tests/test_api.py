@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import TestCase
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import OperatorFactory, UserFactory
-from conftest import SignedIn, grant_consent, sign_in
+from conftest import SignedIn, committed, grant_consent, sign_in
 from uploads.models import Account, DataUpload, Liability, Transaction
 from uploads.tests.plaid_data import EXAMPLES, account, body, example, example_bytes, transaction
 
@@ -31,7 +30,7 @@ EXPECTED_COUNTS = {
 def upload(client: APIClient, content: bytes, name: str = "data.json", **headers: Any) -> Any:
     """POST a file; callbacks registered on commit (the processing task) run as after a real
     commit, since the test wraps the request in a transaction that never commits."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    with committed():
         return client.post(
             UPLOAD, {"file": SimpleUploadedFile(name, content)}, format="multipart", **headers
         )
