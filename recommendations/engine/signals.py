@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -72,7 +73,10 @@ def ratio(value: Decimal | float, places: str = "0.0001") -> float:
     return float(Decimal(value).quantize(Decimal(places), rounding=ROUND_FLOOR, context=_WIDE))
 
 
+@lru_cache(maxsize=8192)
 def merchant_key(name: str) -> str:
+    """A merchant's name without store numbers and noise. Memoised: the same few names recur
+    on every charge, and this ran once per transaction per window."""
     return _MERCHANT_NOISE.sub(" ", name.lower()).strip()
 
 
@@ -220,22 +224,17 @@ def recurring_charges(
     in_window = _since(prepared, window)
     total_spend = _spending(in_window)
 
-    def spend(keys: set[str], bill: bool) -> Decimal:
-        return sum(
-            (
-                tx.amount
-                for tx in in_window
-                if tx.amount > 0
-                and tx.pfc_primary in PRIMARIES
-                and tx.pfc_primary not in NOT_RECURRING
-                and is_bill(tx, t) == bill
-                and merchant_key(tx.merchant) in keys
-            ),
-            Decimal(0),
-        )
-
-    subscription_spend = spend({merchant_key(r["merchant"]) for r in subscriptions}, False)
-    bill_spend = spend({merchant_key(r["merchant"]) for r in bills}, True)
+    subscription_keys = {merchant_key(r["merchant"]) for r in subscriptions}
+    bill_keys = {merchant_key(r["merchant"]) for r in bills}
+    subscription_spend = bill_spend = Decimal(0)
+    for tx in in_window:
+        if tx.amount <= 0 or tx.pfc_primary not in PRIMARIES or tx.pfc_primary in NOT_RECURRING:
+            continue
+        if is_bill(tx, t):
+            if merchant_key(tx.merchant) in bill_keys:
+                bill_spend += tx.amount
+        elif merchant_key(tx.merchant) in subscription_keys:
+            subscription_spend += tx.amount
     months = _months(window)
     return (
         {
