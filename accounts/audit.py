@@ -25,6 +25,7 @@ class Action:
     REFRESH_REUSE = "auth.refresh.reuse"
     PASSWORD_CHANGE = "user.password.change"  # noqa: S105 (an action name)
     EMAIL_CHANGE = "user.email.change"
+    EMAIL_VERIFY = "user.email.verify"
     ROLE_CHANGE = "user.role.change"
     DELETE = "user.delete"
     API_KEY_USE = "api_key.use"

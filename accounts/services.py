@@ -26,7 +26,9 @@ from rest_framework.fields import get_error_detail
 
 from accounts import tokens
 from accounts.audit import Action, audit_record
-from accounts.models import Role, RotatedRefreshToken, Session, User
+from accounts.keys import InvalidKey, email_key_issue, email_key_take, email_keys_retire
+from accounts.mail import frontend_link, mail_send
+from accounts.models import KeyPurpose, Role, RotatedRefreshToken, Session, User
 from accounts.selectors import deny_key, user_get_by_login
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
@@ -127,6 +129,7 @@ def user_register(
             "An account with this email already exists.", code="email_taken", attr="email"
         ) from None
     audit_record(action=Action.REGISTER, actor_id=user.id, request=request)
+    _verification_mail(user=user)
     return user, session_create(user=user, request=request)
 
 
@@ -192,6 +195,7 @@ def user_update(
             code="current_password_invalid",
             attr="current_password",
         )
+    old_email = user.email
     with transaction.atomic():
         fields = ["updated_at"]
         if changing_email and email is not None:
@@ -200,8 +204,14 @@ def user_update(
                 raise Conflict(
                     "An account with this email already exists.", code="email_taken", attr="email"
                 )
+            # Unproven until a key mailed to it comes back; keys sent to the old one are dead.
             user.email = normalized
-            fields.append("email")
+            user.email_verified_at = None
+            fields += ["email", "email_verified_at"]
+            email_keys_retire(user=user, purpose=KeyPurpose.VERIFY_EMAIL)
+            _verification_mail(user=user)
+            if old_email:
+                mail_send(to=old_email, template="email_changed", context={"old_email": old_email})
         if username is not None:
             cleaned = username.strip() or None
             if (
@@ -220,6 +230,51 @@ def user_update(
         audit_record(action=Action.EMAIL_CHANGE, actor_id=user.id, request=request)
     if new_password:
         audit_record(action=Action.PASSWORD_CHANGE, actor_id=user.id, request=request)
+    return user
+
+
+def _verification_mail(*, user: User) -> None:
+    """Mail a verification link to the user's current email (after commit)."""
+    assert user.email  # noqa: S101 (callers check)
+    key = email_key_issue(
+        user=user,
+        purpose=KeyPurpose.VERIFY_EMAIL,
+        email=user.email,
+        lifetime_seconds=settings.EMAIL_VERIFICATION_KEY_SECONDS,
+    )
+    mail_send(
+        to=user.email,
+        template="verify_email",
+        context={"email": user.email, "link": frontend_link("verify-email", key=key)},
+    )
+
+
+@transaction.atomic
+def email_verification_resend(*, user: User, request: HttpRequest) -> None:
+    """Mail a new verification link: 400 without an email, 409 when it is verified already.
+    Earlier links keep working until they expire."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.email:
+        raise DomainError("Your account has no email address.", code="no_email", attr="email")
+    if user.email_verified:
+        raise Conflict("Your email address is verified already.", code="email_already_verified")
+    _verification_mail(user=user)
+
+
+@transaction.atomic
+def email_verify(*, key: str, request: HttpRequest) -> User:
+    """Mark the email a verification key was mailed to as verified (InvalidKey, 400 on
+    ``key``, when the key is forged, used, expired, or that address is no longer the
+    account's)."""
+    taken = email_key_take(purpose=KeyPurpose.VERIFY_EMAIL, key=key)
+    user = User.objects.select_for_update().get(pk=taken.user_id)
+    if (user.email or "").lower() != taken.email.lower():
+        raise InvalidKey()  # rolls the take back; the key stays useless all the same
+    email_keys_retire(user=user, purpose=KeyPurpose.VERIFY_EMAIL)
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at", "updated_at"])
+    audit_record(action=Action.EMAIL_VERIFY, actor_id=user.id, request=request)
     return user
 
 
@@ -441,7 +496,10 @@ def _user_for_identity(identity: Identity) -> tuple[User, bool, bool]:
     user = User.objects.filter(email__iexact=identity.email).first() if identity.email else None
     created = user is None
     if user is None:
-        user = User.objects.create_user(email=identity.email)
+        # The provider verified the email (Identity.email is set only then).
+        user = User.objects.create_user(
+            email=identity.email, email_verified_at=timezone.now() if identity.email else None
+        )
     _social_account_add(user=user, identity=identity)
     return user, created, True
 

@@ -313,6 +313,40 @@ REFRESH_TOKEN_LIFETIME_DAYS = env_int("REFRESH_TOKEN_LIFETIME_DAYS", default=30,
 # How long the API remembers whether a session is live; revocation writes through at once.
 SESSION_STATE_CACHE_SECONDS = 300
 
+# --- mail (accounts/mail.py: rendered on request, sent after commit by a Celery task) --------
+# Development prints mail to the console; production sends through Amazon SES (boto3, the
+# task role's credentials). ``file`` writes one file per message, for tests of a deployment.
+EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "ses": "django_ses.SESBackend",
+}
+_email_backend = env_str("EMAIL_BACKEND") or ("ses" if PRODUCTION else "console")
+if _email_backend not in EMAIL_BACKENDS:
+    raise ImproperlyConfigured(f"EMAIL_BACKEND must be one of {', '.join(EMAIL_BACKENDS)}")
+EMAIL_BACKEND = EMAIL_BACKENDS[_email_backend]
+EMAIL_FILE_PATH = str(Path(env_str("EMAIL_FILE_PATH") or VAR_DIR / "mail"))
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", default=587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)  # credentials never travel in clear
+EMAIL_TIMEOUT = 10  # a stuck SMTP server must not hold a worker; the task retries
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SpendSense <no-reply@spendsense.local>")
+# SES region (and an endpoint only for a local fake such as moto's server).
+AWS_SES_REGION_NAME = env_str("AWS_SES_REGION_NAME") or env_str("AWS_DEFAULT_REGION", "us-east-1")
+if env_str("AWS_SES_ENDPOINT_URL"):
+    AWS_SES_REGION_ENDPOINT_URL = env_str("AWS_SES_ENDPOINT_URL")
+# The web client's address: links in mail point there (it posts the key back to the API).
+FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
+# How long a mailed key works: verification waits for a person to open their mail (3 days);
+# a password reset key is a sign-in credential, so it lives one hour.
+EMAIL_VERIFICATION_KEY_SECONDS = 3 * 24 * 3600
+PASSWORD_RESET_KEY_SECONDS = 3600
+# Mail delivery retries (exponential backoff, capped) before the task gives up and logs.
+EMAIL_SEND_MAX_RETRIES = 5
+
 # --- SMS sign-in codes ----------------------------------------------------------------------
 SMS_BACKEND = env_str("SMS_BACKEND", "console")  # console | file | sns
 SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH") or VAR_DIR / "sms")
@@ -434,6 +468,9 @@ THROTTLE_RATES = {
     "oauth": env_str("THROTTLE_OAUTH", "60/hour"),
     # The console's sign-in, per client IP and per account (operator_console/signin.py).
     "console_login": env_str("THROTTLE_CONSOLE_LOGIN", "5/hour"),
+    # Verification mail on request, per signed-in user: enough for a lost message, not a
+    # mail cannon aimed at someone else's inbox.
+    "email_resend": env_str("THROTTLE_EMAIL_RESEND", "5/hour"),
 }
 
 REST_FRAMEWORK = {

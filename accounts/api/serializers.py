@@ -67,12 +67,16 @@ class MeSerializer(serializers.ModelSerializer):
 
     roles = serializers.SerializerMethodField()
     sign_in_methods = serializers.SerializerMethodField()
+    email_verified = serializers.BooleanField(
+        read_only=True, help_text="We proved the owner reads this email (a mailed link came back)."
+    )
 
     class Meta:
         model = User
         fields = [
             "id",
             "email",
+            "email_verified",
             "username",
             "phone_number",
             "role",
@@ -116,6 +120,18 @@ class MeUpdateSerializer(serializers.Serializer):
     current_password = serializers.CharField(
         max_length=128, required=False, trim_whitespace=False, write_only=True
     )
+
+
+class EmailKeySerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=128, help_text="The `key` of the mailed link.")
+
+
+class EmailVerifiedSerializer(serializers.Serializer):
+    email_verified = serializers.BooleanField()
+
+
+class AcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
 
 
 class JWKSerializer(serializers.Serializer):

@@ -8,11 +8,12 @@ from rest_framework.routers import SimpleRouter
 from accounts.api.mfa import MfaViewSet
 from accounts.api.oauth import OAuthCallbackView, OAuthViewSet
 from accounts.api.phone import PhoneViewSet
-from accounts.api.views import AuthViewSet, MeViewSet
+from accounts.api.views import AuthViewSet, EmailViewSet, MeViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("auth/phone", PhoneViewSet, basename="auth-phone")
 router.register("auth/mfa", MfaViewSet, basename="auth-mfa")
+router.register("auth/email", EmailViewSet, basename="auth-email")
 router.register("auth", AuthViewSet, basename="auth")
 
 me = MeViewSet.as_view(

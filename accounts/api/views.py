@@ -14,6 +14,9 @@ from rest_framework.views import APIView
 
 from accounts import services, tokens
 from accounts.api.serializers import (
+    AcceptedSerializer,
+    EmailKeySerializer,
+    EmailVerifiedSerializer,
     JWKSetSerializer,
     LoginSerializer,
     MeSerializer,
@@ -28,7 +31,12 @@ from accounts.mfa import mfa_active, mfa_challenge
 from accounts.selectors import user_profile
 from spendsense.api.openapi import error_responses
 from spendsense.api.request import request_claims, request_user
-from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle, throttle_for
+from spendsense.api.throttles import (
+    AnonRateThrottle,
+    ScopedRateThrottle,
+    UserRateThrottle,
+    throttle_for,
+)
 
 # Sign-in limits fail closed: while Redis is down, no unlimited password guessing.
 LoginThrottle = throttle_for("login", fail_open=False)
@@ -104,6 +112,45 @@ class AuthViewSet(viewsets.ViewSet):
             request=request,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailViewSet(viewsets.ViewSet):
+    """Proving the account's email address: the mailed key comes back, or a new one is sent."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+    throttle_scope = "email_resend"  # ScopedRateThrottle's rate; only resend uses it
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Verify an email address with the key from the mailed link",
+        auth=[],
+        request=EmailKeySerializer,
+        responses={200: EmailVerifiedSerializer, **error_responses(400)},
+    )
+    @action(detail=False, methods=["post"], authentication_classes=[])
+    def verify(self, request: Request) -> Response:
+        data = validated(EmailKeySerializer, request.data)
+        services.email_verify(key=data["key"], request=request)
+        return Response({"email_verified": True})
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Mail a new verification link to the signed-in user's email",
+        request=None,
+        responses={202: AcceptedSerializer, **error_responses(400, 409)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        throttle_classes=[ScopedRateThrottle],
+    )
+    def resend(self, request: Request) -> Response:
+        services.email_verification_resend(user=request_user(request), request=request)
+        return Response(
+            {"detail": "A verification link is on its way."}, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class MeViewSet(viewsets.ViewSet):

@@ -27,6 +27,7 @@ def test_get(signed_in: SignedIn) -> None:
     assert response.json() == {
         "id": str(user.id),
         "email": user.email,
+        "email_verified": False,
         "username": None,
         "phone_number": None,
         "role": "user",
