@@ -31,6 +31,7 @@ class Action:
     API_KEY_USE = "api_key.use"
     OAUTH_LINK = "auth.oauth.link"
     OAUTH_UNLINK = "auth.oauth.unlink"
+    OAUTH_REFUSED = "auth.oauth.refused"
 
 
 def _ip(value: str) -> str | None:

@@ -48,6 +48,21 @@ class LastSignInMethod(Conflict):
     default_detail = "This is your only way to sign in; add a password or another method first."
 
 
+class UnverifiedEmailAccount(Conflict):
+    """An account holds the provider-verified email, but we never verified it there: whoever
+    registered it may not own it, so the identity is not attached (docs/decisions.md)."""
+
+    default_code = "email_unverified_account"
+    default_detail = (
+        "An account with this email exists but its email is not verified. Sign in with its "
+        "password and link this provider, or reset the password."
+    )
+
+    def __init__(self, user_id: uuid.UUID) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+
 class InvalidCredentials(exceptions.AuthenticationFailed):
     """One answer for every failed sign-in, so it cannot tell which part was wrong."""
 
@@ -494,6 +509,8 @@ def _user_for_identity(identity: Identity) -> tuple[User, bool, bool]:
     if account is not None:
         return account.user, False, False
     user = User.objects.filter(email__iexact=identity.email).first() if identity.email else None
+    if user is not None and not user.email_verified:
+        raise UnverifiedEmailAccount(user.id)
     created = user is None
     if user is None:
         # The provider verified the email (Identity.email is set only then).
@@ -506,13 +523,24 @@ def _user_for_identity(identity: Identity) -> tuple[User, bool, bool]:
 
 def oauth_sign_in(*, identity: Identity, request: HttpRequest) -> tuple[User, bool]:
     """Sign in (or sign up) with a provider-confirmed identity; (user, created)."""
-    try:
-        with transaction.atomic():
-            user, created, linked = _user_for_identity(identity)
-    except IntegrityError:  # a concurrent callback created the same identity or email first
-        with transaction.atomic():
-            user, created, linked = _user_for_identity(identity)
     details = {"method": "oauth", "provider": identity.provider}
+    try:
+        try:
+            with transaction.atomic():
+                user, created, linked = _user_for_identity(identity)
+        except IntegrityError:  # a concurrent callback created the same identity or email
+            with transaction.atomic():
+                user, created, linked = _user_for_identity(identity)
+    except UnverifiedEmailAccount as refused:
+        audit_record(
+            action=Action.OAUTH_REFUSED,
+            actor_id=None,
+            request=request,
+            target_type="user",
+            target_id=str(refused.user_id),
+            details={**details, "reason": "email_unverified_account"},
+        )
+        raise
     if not user.is_active:
         audit_record(
             action=Action.LOGIN_FAILURE, actor_id=user.id, request=request, details=details
@@ -587,7 +615,8 @@ def oauth_link(*, user: User, identity: Identity, request: HttpRequest) -> User:
             other.delete()  # its SocialAccount goes with it
             if email and not user.email:
                 user.email = email
-                user.save(update_fields=["email", "updated_at"])
+                user.email_verified_at = other.email_verified_at  # proven there, still true
+                user.save(update_fields=["email", "email_verified_at", "updated_at"])
         _social_account_add(user=user, identity=identity)
     audit_record(
         action=Action.OAUTH_LINK,

@@ -10,6 +10,7 @@ state to the client, which posts them to ``/auth/oauth/link`` with its Bearer to
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
@@ -68,9 +69,22 @@ class AuthorizeQuerySerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["purpose"] == oauth.Purpose.LINK and not attrs.get("redirect_uri"):
+        redirect_uri = attrs.get("redirect_uri", "")
+        if attrs["purpose"] == oauth.Purpose.LINK and not redirect_uri:
             raise serializers.ValidationError(
                 {"redirect_uri": ["A link flow needs a redirect_uri to return the code to."]},
+                code="required",
+            )
+        if (
+            attrs["purpose"] == oauth.Purpose.LOGIN
+            and redirect_uri
+            and urlsplit(redirect_uri).scheme != "https"
+            and not attrs.get("code_challenge")
+        ):
+            # A custom scheme or a localhost port can be claimed by another app on the device:
+            # the one-time code it receives must be useless without the client's verifier.
+            raise serializers.ValidationError(
+                {"code_challenge": ["A redirect_uri that is not https needs a code_challenge."]},
                 code="required",
             )
         return attrs
@@ -242,7 +256,7 @@ class OAuthCallbackView(APIView):
         responses={
             200: SignInResponseSerializer,
             302: OpenApiResponse(description="To the client's redirect_uri with a one-time code."),
-            **error_responses(404, 503),
+            **error_responses(404, 409, 503),
         },
     )
     def get(self, request: Request, provider: str) -> HttpResponse:
@@ -289,7 +303,7 @@ class OAuthCallbackView(APIView):
         responses={
             200: SignInResponseSerializer,
             302: OpenApiResponse(description="To the client's redirect_uri with a one-time code."),
-            **error_responses(404, 503),
+            **error_responses(404, 409, 503),
         },
     )
     def post(self, request: Request, provider: str) -> HttpResponse:
