@@ -22,8 +22,11 @@ class Action:
     LOGIN_SUCCESS = "auth.login.success"
     LOGIN_FAILURE = "auth.login.failure"
     LOGOUT = "auth.logout"
+    SESSION_END = "auth.session.end"
     REFRESH_REUSE = "auth.refresh.reuse"
     PASSWORD_CHANGE = "user.password.change"  # noqa: S105 (an action name)
+    PASSWORD_RESET_REQUEST = "user.password.reset_request"  # noqa: S105 (an action name)
+    PASSWORD_RESET = "user.password.reset"  # noqa: S105 (an action name)
     EMAIL_CHANGE = "user.email.change"
     EMAIL_VERIFY = "user.email.verify"
     ROLE_CHANGE = "user.role.change"

@@ -19,12 +19,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Least
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
 
-from accounts import tokens
+from accounts import selectors, tokens
 from accounts.audit import Action, audit_record
 from accounts.keys import InvalidKey, email_key_issue, email_key_take, email_keys_retire
 from accounts.mail import frontend_link, mail_send
@@ -102,6 +104,16 @@ def _refresh_expiry() -> Any:
     return timezone.now() + timedelta(days=settings.REFRESH_TOKEN_LIFETIME_DAYS)
 
 
+def _session_end_of_life() -> Any:
+    """A refresh extends a session to the sliding expiry, never past its absolute end
+    (``SESSION_MAX_DAYS`` after it began): computed in the one UPDATE that rotates it."""
+    return Least(
+        Value(_refresh_expiry(), output_field=DateTimeField()),
+        F("created_at") + timedelta(days=settings.SESSION_MAX_DAYS),
+        output_field=DateTimeField(),
+    )
+
+
 @lru_cache(maxsize=1)
 def _dummy_password_hash() -> str:
     # Verified against when the user does not exist, so unknown and known emails cost the same.
@@ -111,7 +123,8 @@ def _dummy_password_hash() -> str:
 # --- users -------------------------------------------------------------------------------
 
 
-def _check_new_password(password: str, user: User) -> None:
+def password_validate(password: str, user: User) -> None:
+    """Django's password validators for ``user``'s new password; 400 on ``password``."""
     try:
         validate_password(password, user)
     except DjangoValidationError as error:
@@ -133,7 +146,7 @@ def user_register(
     if username and User.objects.filter(username__iexact=username).exists():
         raise Conflict("This username is taken.", code="username_taken", attr="username")
     user = User(email=email, username=username)
-    _check_new_password(password, user)
+    password_validate(password, user)
     user.set_password(password)
     try:
         with transaction.atomic():
@@ -237,7 +250,7 @@ def user_update(
             user.username = cleaned
             fields.append("username")
         if new_password:
-            _check_new_password(new_password, user)
+            password_validate(new_password, user)
             user.set_password(new_password)
             fields.append("password")
         user.save(update_fields=fields)
@@ -320,7 +333,7 @@ def session_create(*, user: User, request: HttpRequest) -> TokenPair:
     session = Session.objects.create(
         user=user,
         refresh_token_hash=_hash(refresh),
-        expires_at=_refresh_expiry(),
+        expires_at=min(_refresh_expiry(), now + timedelta(days=settings.SESSION_MAX_DAYS)),
         last_used_at=now,
         user_agent=request.headers.get("User-Agent", "")[:256],
         ip=client_ip(request) or None,
@@ -345,7 +358,7 @@ def session_rotate(*, refresh_token: str, request: HttpRequest) -> TokenPair:
             refresh_token_hash=old_hash, revoked_at__isnull=True, expires_at__gt=now
         ).update(
             refresh_token_hash=_hash(new_token),
-            expires_at=_refresh_expiry(),
+            expires_at=_session_end_of_life(),
             last_used_at=now,
             ip=client_ip(request) or None,
         )
@@ -381,6 +394,34 @@ def session_rotate(*, refresh_token: str, request: HttpRequest) -> TokenPair:
 def session_revoke(*, session: Session, reason: str) -> bool:
     """Revoke one session (idempotent); True when this call revoked it."""
     return bool(Session.objects.filter(pk=session.pk).revoke(reason=reason))
+
+
+def session_end(*, user: User, session_id: str, request: HttpRequest) -> None:
+    """End one of the user's own live sessions: its refresh token is refused and its access
+    tokens with it, from the next request. 404 for any other id (another user's included)."""
+    session = selectors.sessions_live_for_user(user=user).filter(pk=session_id).first()
+    if session is None:
+        raise exceptions.NotFound("No such session.", code="session_not_found")
+    session_revoke(session=session, reason="ended_by_user")
+    audit_record(
+        action=Action.SESSION_END,
+        actor_id=user.id,
+        request=request,
+        target_type="session",
+        target_id=str(session.id),
+    )
+
+
+def sessions_end_others(*, user: User, current_session_id: str, request: HttpRequest) -> int:
+    """End every live session of the user but the one making the request; how many."""
+    ended = sessions_revoke_all(user=user, reason="ended_by_user", keep=current_session_id)
+    audit_record(
+        action=Action.SESSION_END,
+        actor_id=user.id,
+        request=request,
+        details={"others": ended},
+    )
+    return ended
 
 
 def sessions_revoke_all(*, user: User, reason: str, keep: str | None = None) -> int:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.mail import send_email
+from accounts.recovery import password_reset_mail
 from accounts.services import sessions_purge_expired
 
-__all__ = ["purge_expired", "send_email"]  # send_email lives with the mail it sends
+# send_email and password_reset_mail live with what they send; listed here for Celery.
+__all__ = ["password_reset_mail", "purge_expired", "send_email"]
 
 
 @shared_task(name="accounts.tasks.purge_expired", ignore_result=True)

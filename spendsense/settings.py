@@ -310,6 +310,9 @@ JWT_LEEWAY_SECONDS = 10
 ACCESS_TOKEN_LIFETIME_SECONDS = env_int("ACCESS_TOKEN_LIFETIME_SECONDS", default=3600, minimum=60)
 # Sliding: each refresh issues a token valid this long from then.
 REFRESH_TOKEN_LIFETIME_DAYS = env_int("REFRESH_TOKEN_LIFETIME_DAYS", default=30, minimum=1)
+# A session's absolute lifetime: refreshing slides its expiry, but never past this many days
+# after the sign-in, so a stolen refresh token cannot be kept alive forever.
+SESSION_MAX_DAYS = env_int("SESSION_MAX_DAYS", default=90, minimum=1)
 # How long the API remembers whether a session is live; revocation writes through at once.
 SESSION_STATE_CACHE_SECONDS = 300
 
@@ -471,6 +474,10 @@ THROTTLE_RATES = {
     # Verification mail on request, per signed-in user: enough for a lost message, not a
     # mail cannon aimed at someone else's inbox.
     "email_resend": env_str("THROTTLE_EMAIL_RESEND", "5/hour"),
+    # Password reset requests: per client IP (429), and reset mails per address (past it
+    # the answer stays 202 and nothing is mailed, so it tells nothing and floods nobody).
+    "password_reset_ip": env_str("THROTTLE_PASSWORD_RESET_IP", "20/hour"),
+    "password_reset_email": env_str("THROTTLE_PASSWORD_RESET_EMAIL", "5/hour"),
 }
 
 REST_FRAMEWORK = {
