@@ -31,6 +31,7 @@ from accounts.audit import Action, audit_record
 from accounts.keys import InvalidKey, email_key_issue, email_key_take, email_keys_retire
 from accounts.mail import frontend_link, mail_send
 from accounts.models import KeyPurpose, Role, RotatedRefreshToken, Session, User
+from accounts.reauth import reauthentication_check
 from accounts.selectors import deny_key, user_get_by_login
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
@@ -212,10 +213,13 @@ def user_update(
     username: str | None = None,
     new_password: str | None = None,
 ) -> User:
-    """Change profile fields. Email and password changes need the current password; a new
-    password ends every session, this one included (accounts.signals)."""
+    """Change profile fields. A new email needs re-authentication (accounts.reauth), a new
+    password the current one; a new password ends every session, this one included
+    (accounts.signals)."""
     changing_email = email is not None and email.strip().lower() != (user.email or "").lower()
-    if (changing_email or new_password) and not (
+    if changing_email:
+        reauthentication_check(user=user, request=request, password=current_password)
+    if new_password and not (
         current_password and user.has_usable_password() and user.check_password(current_password)
     ):
         raise DomainError(
@@ -307,7 +311,8 @@ def email_verify(*, key: str, request: HttpRequest) -> User:
 
 
 def user_delete(*, user: User, request: HttpRequest) -> None:
-    """Erase the account, every upload (stored files too) and every row derived from them."""
+    """Erase the account, every upload (stored files too) and every row derived from them.
+    The API has the owner re-authenticate first (accounts.reauth); the console need not."""
     from uploads.services import user_data_erase
 
     user_id = user.id
@@ -512,8 +517,10 @@ def phone_link(*, user: User, phone: str, code: str, request: HttpRequest) -> Us
     return user
 
 
-def phone_unlink(*, user: User, request: HttpRequest) -> User:
-    """Remove the phone number, unless it is the last way to sign in (409)."""
+def phone_unlink(*, user: User, request: HttpRequest, current_password: str | None = None) -> User:
+    """Remove the phone number, unless it is the last way to sign in (409); the caller
+    re-authenticates first (accounts.reauth)."""
+    reauthentication_check(user=user, request=request, password=current_password)
     if not user.phone_number:
         raise DomainError("No phone number is linked.", code="no_phone", attr="phone_number")
     if not user.has_usable_password() and not user.linked_providers:
@@ -668,8 +675,12 @@ def oauth_link(*, user: User, identity: Identity, request: HttpRequest) -> User:
     return user
 
 
-def oauth_unlink(*, user: User, provider_id: str, request: HttpRequest) -> User:
-    """Remove a linked provider, unless it is the last way to sign in (409)."""
+def oauth_unlink(
+    *, user: User, provider_id: str, request: HttpRequest, current_password: str | None = None
+) -> User:
+    """Remove a linked provider, unless it is the last way to sign in (409); the caller
+    re-authenticates first (accounts.reauth)."""
+    reauthentication_check(user=user, request=request, password=current_password)
     from allauth.socialaccount.models import SocialAccount
 
     with transaction.atomic():

@@ -313,6 +313,8 @@ REFRESH_TOKEN_LIFETIME_DAYS = env_int("REFRESH_TOKEN_LIFETIME_DAYS", default=30,
 # A session's absolute lifetime: refreshing slides its expiry, but never past this many days
 # after the sign-in, so a stolen refresh token cannot be kept alive forever.
 SESSION_MAX_DAYS = env_int("SESSION_MAX_DAYS", default=90, minimum=1)
+# Destructive actions (accounts/reauth.py) accept a sign-in this recent instead of the password.
+REAUTHENTICATION_SECONDS = 600
 # How long the API remembers whether a session is live; revocation writes through at once.
 SESSION_STATE_CACHE_SECONDS = 300
 

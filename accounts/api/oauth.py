@@ -24,7 +24,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import oauth, services
-from accounts.api.serializers import MeSerializer, SignInResponseSerializer
+from accounts.api.serializers import (
+    MeSerializer,
+    ReauthenticationSerializer,
+    SignInResponseSerializer,
+)
 from accounts.api.views import validated
 from accounts.mfa import mfa_active, mfa_challenge
 from accounts.models import User
@@ -220,14 +224,18 @@ class OAuthViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["auth"],
         parameters=[PROVIDER_PARAMETER],
-        request=None,
-        responses={200: MeSerializer, **error_responses(404, 409)},
+        request=ReauthenticationSerializer,
+        responses={200: MeSerializer, **error_responses(403, 404, 409)},
     )
     def unlink(self, request: Request, provider: str) -> Response:
         if provider not in settings.OAUTH_PROVIDERS:  # unlinking needs no credentials
             raise oauth.UnknownProvider()
+        data = validated(ReauthenticationSerializer, request.data)
         user = services.oauth_unlink(
-            user=request_user(request), provider_id=provider, request=request
+            user=request_user(request),
+            provider_id=provider,
+            request=request,
+            current_password=data.get("current_password"),
         )
         return Response(MeSerializer(user).data)
 

@@ -157,6 +157,18 @@ class SessionSerializer(serializers.ModelSerializer):
         return str(session.id) == self.context.get("current_session_id")
 
 
+class ReauthenticationSerializer(serializers.Serializer):
+    """The body of an action that cannot be undone (accounts.reauth)."""
+
+    current_password = serializers.CharField(
+        max_length=128,
+        required=False,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="The current password; without it, a sign-in within 10 minutes is needed.",
+    )
+
+
 class JWKSerializer(serializers.Serializer):
     kty = serializers.CharField()
     kid = serializers.CharField()

@@ -24,6 +24,7 @@ from accounts.api.serializers import (
     MeUpdateSerializer,
     PasswordResetRequestSerializer,
     PasswordResetSerializer,
+    ReauthenticationSerializer,
     RefreshSerializer,
     RegisterResponseSerializer,
     RegisterSerializer,
@@ -33,6 +34,7 @@ from accounts.api.serializers import (
 )
 from accounts.mfa import mfa_active, mfa_challenge
 from accounts.models import Session
+from accounts.reauth import reauthentication_check
 from accounts.selectors import sessions_live_for_user, user_profile
 from spendsense.api.openapi import error_responses
 from spendsense.api.request import request_claims, request_user
@@ -287,7 +289,7 @@ class MeViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["users"],
         request=MeUpdateSerializer,
-        responses={200: MeSerializer, **error_responses(409)},
+        responses={200: MeSerializer, **error_responses(403, 409)},
     )
     def update(self, request: Request) -> Response:
         data = validated(MeUpdateSerializer, request.data)
@@ -304,16 +306,21 @@ class MeViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["users"],
         request=MeUpdateSerializer,
-        responses={200: MeSerializer, **error_responses(409)},
+        responses={200: MeSerializer, **error_responses(403, 409)},
     )
     def partial_update(self, request: Request) -> Response:
         return self.update(request)
 
     @extend_schema(
-        tags=["users"], request=None, responses={204: OpenApiResponse(description="Erased.")}
+        tags=["users"],
+        request=ReauthenticationSerializer,
+        responses={204: OpenApiResponse(description="Erased."), **error_responses(403)},
     )
     def destroy(self, request: Request) -> Response:
-        services.user_delete(user=request_user(request), request=request)
+        data = validated(ReauthenticationSerializer, request.data)
+        user = request_user(request)
+        reauthentication_check(user=user, request=request, password=data.get("current_password"))
+        services.user_delete(user=user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
