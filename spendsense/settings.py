@@ -270,12 +270,22 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# New passwords only (validators never run at sign-in: existing shorter ones still work).
+PASSWORD_MIN_LENGTH = 12  # NIST SP 800-63B lets length, not composition rules, carry strength
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.BreachedPasswordValidator"},
 ]
+# Refuse passwords found in Have I Been Pwned (k-anonymity range API; fails open with a
+# log line). On in production; off in development, so offline work needs no network.
+PASSWORD_BREACH_CHECK = env_bool("PASSWORD_BREACH_CHECK", default=PRODUCTION)
+PASSWORD_BREACH_CHECK_TIMEOUT_SECONDS = 2  # a slow lookup must not hold a sign-up for long
 
 # Staff (operators, admins) must set up a second factor before the console shows them data.
 # On in production; off in development, so `make run` signs in with a password alone.
