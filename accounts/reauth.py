@@ -14,9 +14,12 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Session, User
 from spendsense.api.errors import DomainError
+from spendsense.api.throttles import AtomicRateThrottleMixin
 
 
 class ReauthenticationRequired(DomainError):
@@ -28,10 +31,28 @@ class ReauthenticationRequired(DomainError):
     )
 
 
+class ReauthenticationThrottle(AtomicRateThrottleMixin, SimpleRateThrottle):
+    """Password attempts per user on these actions: a stolen access token must not become a
+    password-guessing oracle (10 an hour, then 429; fails closed)."""
+
+    scope = "reauthentication"
+    fail_open = False
+
+    def get_cache_key(self, request: object, view: object) -> str | None:  # pragma: no cover
+        return None  # counted explicitly, per user
+
+
+def _count_password_attempt(user: User) -> None:
+    throttle = ReauthenticationThrottle()
+    if not throttle.hit(f"throttle_reauthentication_{user.pk}"):
+        raise exceptions.Throttled(wait=throttle.wait())
+
+
 def reauthentication_check(*, user: User, request: Any, password: str | None) -> None:
     """Pass, or ReauthenticationRequired (403). ``request`` carries the access token's claims
     (``request.auth``): its session's sign-in time is what "recently" is measured on."""
     if password:
+        _count_password_attempt(user)
         if user.has_usable_password() and user.check_password(password):
             return
         raise ReauthenticationRequired()

@@ -486,6 +486,8 @@ THROTTLE_RATES = {
     # Verification mail on request, per signed-in user: enough for a lost message, not a
     # mail cannon aimed at someone else's inbox.
     "email_resend": env_str("THROTTLE_EMAIL_RESEND", "5/hour"),
+    # Current-password attempts per user on destructive actions (accounts/reauth.py).
+    "reauthentication": env_str("THROTTLE_REAUTHENTICATION", "10/hour"),
     # Password reset requests: per client IP (429), and reset mails per address (past it
     # the answer stays 202 and nothing is mailed, so it tells nothing and floods nobody).
     "password_reset_ip": env_str("THROTTLE_PASSWORD_RESET_IP", "20/hour"),

@@ -179,3 +179,20 @@ def test_consent_revoke_without_erasure_needs_no_reauthentication() -> None:
         response = signed.client.delete("/api/v1/consent")
 
     assert response.status_code == HTTPStatus.OK
+
+
+def test_password_attempts_are_throttled_per_user() -> None:
+    """A stolen access token is no password-guessing oracle: 10 attempts an hour, then 429
+    even for the right password."""
+    signed = sign_in(_full_user(password=True))
+    delete, _ = ACTIONS["delete_account"]
+
+    statuses = [
+        delete(signed.client, {"current_password": f"guess number {i}"}).status_code
+        for i in range(10)
+    ]
+    right = delete(signed.client, {"current_password": DEFAULT_PASSWORD})
+
+    assert statuses == [HTTPStatus.FORBIDDEN] * 10
+    assert right.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert User.objects.filter(pk=signed.user.pk).exists()
