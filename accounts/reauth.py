@@ -42,18 +42,20 @@ class ReauthenticationThrottle(AtomicRateThrottleMixin, SimpleRateThrottle):
         return None  # counted explicitly, per user
 
 
-def _count_password_attempt(user: User) -> None:
+def current_password_confirmed(*, user: User, password: str) -> bool:
+    """Whether ``password`` is the user's current one; every attempt is counted (429 past
+    the limit, right or wrong), for every action that asks for it."""
     throttle = ReauthenticationThrottle()
     if not throttle.hit(f"throttle_reauthentication_{user.pk}"):
         raise exceptions.Throttled(wait=throttle.wait())
+    return user.has_usable_password() and user.check_password(password)
 
 
 def reauthentication_check(*, user: User, request: Any, password: str | None) -> None:
     """Pass, or ReauthenticationRequired (403). ``request`` carries the access token's claims
     (``request.auth``): its session's sign-in time is what "recently" is measured on."""
     if password:
-        _count_password_attempt(user)
-        if user.has_usable_password() and user.check_password(password):
+        if current_password_confirmed(user=user, password=password):
             return
         raise ReauthenticationRequired()
     claims = getattr(request, "auth", None)

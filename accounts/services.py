@@ -31,7 +31,7 @@ from accounts.audit import Action, audit_record
 from accounts.keys import InvalidKey, email_key_issue, email_key_take, email_keys_retire
 from accounts.mail import frontend_link, mail_send
 from accounts.models import KeyPurpose, Role, RotatedRefreshToken, Session, User
-from accounts.reauth import reauthentication_check
+from accounts.reauth import current_password_confirmed, reauthentication_check
 from accounts.selectors import deny_key, user_get_by_login
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
@@ -220,7 +220,7 @@ def user_update(
     if changing_email:
         reauthentication_check(user=user, request=request, password=current_password)
     if new_password and not (
-        current_password and user.has_usable_password() and user.check_password(current_password)
+        current_password and current_password_confirmed(user=user, password=current_password)
     ):
         raise DomainError(
             "The current password is required and must be correct.",

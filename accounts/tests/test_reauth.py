@@ -196,3 +196,21 @@ def test_password_attempts_are_throttled_per_user() -> None:
     assert statuses == [HTTPStatus.FORBIDDEN] * 10
     assert right.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert User.objects.filter(pk=signed.user.pk).exists()
+
+
+def test_a_password_change_counts_against_the_same_limit() -> None:
+    signed = sign_in(_full_user(password=True))
+    for i in range(10):
+        signed.client.patch(
+            "/api/v1/users/me",
+            {"password": "a brand new passphrase 9", "current_password": f"guess {i}"},
+            format="json",
+        )
+
+    response = signed.client.patch(
+        "/api/v1/users/me",
+        {"password": "a brand new passphrase 9", "current_password": DEFAULT_PASSWORD},
+        format="json",
+    )
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
