@@ -351,6 +351,9 @@ EMAIL_TIMEOUT = 10  # a stuck SMTP server must not hold a worker; the task retri
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SpendSense <no-reply@spendsense.local>")
 # SES region (and an endpoint only for a local fake such as moto's server).
 AWS_SES_REGION_NAME = env_str("AWS_SES_REGION_NAME") or env_str("AWS_DEFAULT_REGION", "us-east-1")
+# django-ses's own rate limiter asks SES for the quota (ses:GetSendQuota, which the task role
+# lacks) and sleeps in the worker; our volume is low and the task retries with backoff.
+AWS_SES_AUTO_THROTTLE = None
 if env_str("AWS_SES_ENDPOINT_URL"):
     AWS_SES_REGION_ENDPOINT_URL = env_str("AWS_SES_ENDPOINT_URL")
 # The web client's address: links in mail point there (it posts the key back to the API).

@@ -114,7 +114,6 @@ def test_ses_backend_sends_through_boto3(settings: Any, aws_endpoint: str) -> No
     settings.EMAIL_BACKEND = "django_ses.SESBackend"
     settings.AWS_SES_REGION_NAME = "us-east-1"
     settings.AWS_SES_REGION_ENDPOINT_URL = aws_endpoint
-    settings.AWS_SES_AUTO_THROTTLE = None
     settings.DEFAULT_FROM_EMAIL = "no-reply@spendsense.example"
     ses = boto3.client("ses", endpoint_url=aws_endpoint, region_name="us-east-1")
     ses.verify_email_identity(EmailAddress="no-reply@spendsense.example")
