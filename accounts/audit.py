@@ -22,14 +22,19 @@ class Action:
     LOGIN_SUCCESS = "auth.login.success"
     LOGIN_FAILURE = "auth.login.failure"
     LOGOUT = "auth.logout"
+    SESSION_END = "auth.session.end"
     REFRESH_REUSE = "auth.refresh.reuse"
     PASSWORD_CHANGE = "user.password.change"  # noqa: S105 (an action name)
+    PASSWORD_RESET_REQUEST = "user.password.reset_request"  # noqa: S105 (an action name)
+    PASSWORD_RESET = "user.password.reset"  # noqa: S105 (an action name)
     EMAIL_CHANGE = "user.email.change"
+    EMAIL_VERIFY = "user.email.verify"
     ROLE_CHANGE = "user.role.change"
     DELETE = "user.delete"
     API_KEY_USE = "api_key.use"
     OAUTH_LINK = "auth.oauth.link"
     OAUTH_UNLINK = "auth.oauth.unlink"
+    OAUTH_REFUSED = "auth.oauth.refused"
 
 
 def _ip(value: str) -> str | None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import MfaDevice, User
+from accounts.reauth import reauthentication_check
 from spendsense.api.errors import Conflict, DomainError
 
 ISSUER = "SpendSense"
@@ -97,13 +98,9 @@ def mfa_activate(*, user: User, code: str, request: HttpRequest) -> list[str]:
     return codes
 
 
-def mfa_deactivate(*, user: User, password: str, request: HttpRequest) -> None:
-    if not (user.has_usable_password() and user.check_password(password)):
-        raise DomainError(
-            "The password is required and must be correct.",
-            code="current_password_invalid",
-            attr="password",
-        )
+def mfa_deactivate(*, user: User, password: str | None, request: HttpRequest) -> None:
+    """Turn the second factor off; the caller re-authenticates first (accounts.reauth)."""
+    reauthentication_check(user=user, request=request, password=password)
     MfaDevice.objects.filter(user=user).delete()
     audit_record(action="auth.mfa.deactivate", actor_id=user.id, request=request)
 

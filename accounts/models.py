@@ -100,6 +100,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The OAuth providers linked (DESIGN's "linked OAuth providers"), kept in step with
     # allauth's SocialAccount rows by accounts/oauth.py, so users/me needs no extra query.
     linked_providers = models.JSONField(default=list, blank=True)
+    # When we last proved the owner reads ``email`` (a key we mailed there came back); NULL
+    # while unproven. A new email starts unproven. OAuth matches only proven emails.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -145,6 +148,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             self.save(update_fields=["password"])
 
         return hashers.check_password(raw_password, self.password, upgrade)
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.email) and self.email_verified_at is not None
 
     @property
     def is_staff(self) -> bool:
@@ -261,3 +268,33 @@ class MfaDevice(models.Model):
     @property
     def active(self) -> bool:
         return self.confirmed_at is not None
+
+
+class KeyPurpose(models.TextChoices):
+    VERIFY_EMAIL = "verify_email", "Verify an email address"
+    RESET_PASSWORD = "reset_password", "Reset a password"
+
+
+class EmailKey(models.Model):
+    """A single-use key we mailed to ``email``: its return proves the reader owns that address.
+
+    Only a SHA-256 hash of the key is stored. A key counts for the address it was sent to,
+    so a key mailed before an email change cannot verify the new address. It is taken by one
+    conditional UPDATE (``accounts.keys.email_key_take``): of any number of concurrent uses,
+    one wins.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_keys")
+    purpose = models.CharField(max_length=32, choices=KeyPurpose.choices)
+    key_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} key of {self.user_id}"

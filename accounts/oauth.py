@@ -167,11 +167,18 @@ class AppleFlow(_ApiFlow, AppleOAuth2Adapter):
         pkce_code_verifier: str | None = None,
     ) -> dict[str, Any]:
         data = super().get_access_token_data(request, app, client, pkce_code_verifier)
+        # The form field comes through the browser, so anyone can write it: it may give a
+        # name and nothing else. Identity and email come only from the id_token Apple's token
+        # endpoint returned (a ``user`` with an email would fill in one the token lacks).
         try:
             user = json.loads(self.user_json) if self.user_json else {}
         except json.JSONDecodeError:
             user = {}
-        return {**data, **(user if isinstance(user, dict) else {})}
+        name = user.get("name") if isinstance(user, dict) else None
+        if not isinstance(name, dict):
+            return data
+        parts = {k: v for k, v in name.items() if k in ("firstName", "lastName")}
+        return {**data, "name": {k: v[:150] for k, v in parts.items() if isinstance(v, str)}}
 
     def complete_login(
         self, request: HttpRequest, app: SocialApp, token: Any, **kwargs: Any

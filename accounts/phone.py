@@ -2,6 +2,8 @@
 
 Codes are 6 digits from ``secrets``, kept only as an HMAC in the cache for 10 minutes, single
 use, void after 5 wrong tries, compared in constant time; a new code replaces the old.
+Single use holds under concurrency: a right code is *taken* by one atomic compare-and-delete
+in Redis (a Lua script), so of any number of simultaneous verifies one succeeds.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from typing import Any
 
 import phonenumbers
 from django.conf import settings
@@ -18,6 +21,7 @@ from django.utils import timezone
 
 from accounts.sms import sms_backend
 from spendsense.api.errors import DomainError, ServiceUnavailable
+from spendsense.redis import redis_client
 
 # Digits with the usual separators; letters (vanity numbers) are refused, not translated.
 _PHONE_CHARS = re.compile(r"^\+[0-9 ()\-.]{6,24}$")
@@ -99,6 +103,32 @@ def code_send(*, phone: str) -> None:
     )
 
 
+# Delete KEYS[1] only if it still holds ARGV[1]: 1 for the one caller that took it, else 0.
+# Not GETDEL: that would burn the code on a wrong guess; not GET then DEL: two callers
+# could both read it, and a code sent in between could be deleted for an old one.
+_TAKE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+_take_script: Any = None
+
+
+def _code_take(key: str, digest: str) -> bool:
+    """Take the stored code if it is ``digest``: True for exactly one caller."""
+    global _take_script
+    redis = redis_client()
+    if redis is None:
+        # The local-memory cache (embedded mode, one process): delete reports, under the
+        # cache's lock, whether this caller removed the entry.
+        return cache.get(key) == digest and bool(cache.delete(key))
+    if _take_script is None:
+        _take_script = redis.register_script(_TAKE_SCRIPT)
+    expected = cache.client.encode(digest)  # type: ignore[attr-defined]
+    return bool(_take_script(keys=[cache.make_key(key)], args=[expected], client=redis))
+
+
 def code_check(*, phone: str, code: str) -> None:
     """Accept the code once, or raise InvalidCode (also after 5 wrong tries, even if right)."""
     if not re.fullmatch(r"\d{6}", code or ""):
@@ -113,6 +143,9 @@ def code_check(*, phone: str, code: str) -> None:
     if stored is None or tries is None or tries > settings.SMS_MAX_ATTEMPTS:
         cache.delete(_key(phone, "code"))
         raise InvalidCode(attr="code")
-    if not hmac.compare_digest(stored, _digest(phone, code)):
+    digest = _digest(phone, code)
+    if not hmac.compare_digest(stored, digest):
         raise InvalidCode(attr="code")
-    cache.delete_many([_key(phone, "code"), tries_key])  # single use
+    if not _code_take(_key(phone, "code"), digest):  # another verify took it first
+        raise InvalidCode(attr="code")
+    cache.delete(tries_key)

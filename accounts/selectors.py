@@ -155,3 +155,9 @@ def user_profile(*, user_id: uuid.UUID | str) -> User:
 
 def sessions_for_user(*, user: User) -> QuerySet[Session]:
     return Session.objects.filter(user=user).order_by("-created_at")
+
+
+def sessions_live_for_user(*, user: User) -> QuerySet[Session]:
+    """The user's own sessions that still work, most recently used first. The only way the
+    API reaches sessions: another user's cannot be named through it."""
+    return Session.objects.filter(user=user).live().order_by("-last_used_at", "-created_at")

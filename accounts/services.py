@@ -19,14 +19,19 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Least
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
 
-from accounts import tokens
+from accounts import selectors, tokens
 from accounts.audit import Action, audit_record
-from accounts.models import Role, RotatedRefreshToken, Session, User
+from accounts.keys import InvalidKey, email_key_issue, email_key_take, email_keys_retire
+from accounts.mail import frontend_link, mail_send
+from accounts.models import KeyPurpose, Role, RotatedRefreshToken, Session, User
+from accounts.reauth import current_password_confirmed, reauthentication_check
 from accounts.selectors import deny_key, user_get_by_login
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
@@ -44,6 +49,21 @@ class UnknownRole(DomainError):
 class LastSignInMethod(Conflict):
     default_code = "last_sign_in_method"
     default_detail = "This is your only way to sign in; add a password or another method first."
+
+
+class UnverifiedEmailAccount(Conflict):
+    """An account holds the provider-verified email, but we never verified it there: whoever
+    registered it may not own it, so the identity is not attached (docs/decisions.md)."""
+
+    default_code = "email_unverified_account"
+    default_detail = (
+        "An account with this email exists but its email is not verified. Sign in with its "
+        "password and link this provider, or reset the password."
+    )
+
+    def __init__(self, user_id: uuid.UUID) -> None:
+        super().__init__()
+        self.user_id = user_id
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):
@@ -85,6 +105,16 @@ def _refresh_expiry() -> Any:
     return timezone.now() + timedelta(days=settings.REFRESH_TOKEN_LIFETIME_DAYS)
 
 
+def _session_end_of_life() -> Any:
+    """A refresh extends a session to the sliding expiry, never past its absolute end
+    (``SESSION_MAX_DAYS`` after it began): computed in the one UPDATE that rotates it."""
+    return Least(
+        Value(_refresh_expiry(), output_field=DateTimeField()),
+        F("created_at") + timedelta(days=settings.SESSION_MAX_DAYS),
+        output_field=DateTimeField(),
+    )
+
+
 @lru_cache(maxsize=1)
 def _dummy_password_hash() -> str:
     # Verified against when the user does not exist, so unknown and known emails cost the same.
@@ -94,7 +124,8 @@ def _dummy_password_hash() -> str:
 # --- users -------------------------------------------------------------------------------
 
 
-def _check_new_password(password: str, user: User) -> None:
+def password_validate(password: str, user: User) -> None:
+    """Django's password validators for ``user``'s new password; 400 on ``password``."""
     try:
         validate_password(password, user)
     except DjangoValidationError as error:
@@ -116,7 +147,7 @@ def user_register(
     if username and User.objects.filter(username__iexact=username).exists():
         raise Conflict("This username is taken.", code="username_taken", attr="username")
     user = User(email=email, username=username)
-    _check_new_password(password, user)
+    password_validate(password, user)
     user.set_password(password)
     try:
         with transaction.atomic():
@@ -127,6 +158,7 @@ def user_register(
             "An account with this email already exists.", code="email_taken", attr="email"
         ) from None
     audit_record(action=Action.REGISTER, actor_id=user.id, request=request)
+    _verification_mail(user=user)
     return user, session_create(user=user, request=request)
 
 
@@ -181,17 +213,21 @@ def user_update(
     username: str | None = None,
     new_password: str | None = None,
 ) -> User:
-    """Change profile fields. Email and password changes need the current password; a new
-    password ends every session, this one included (accounts.signals)."""
+    """Change profile fields. A new email needs re-authentication (accounts.reauth), a new
+    password the current one; a new password ends every session, this one included
+    (accounts.signals)."""
     changing_email = email is not None and email.strip().lower() != (user.email or "").lower()
-    if (changing_email or new_password) and not (
-        current_password and user.has_usable_password() and user.check_password(current_password)
+    if changing_email:
+        reauthentication_check(user=user, request=request, password=current_password)
+    if new_password and not (
+        current_password and current_password_confirmed(user=user, password=current_password)
     ):
         raise DomainError(
             "The current password is required and must be correct.",
             code="current_password_invalid",
             attr="current_password",
         )
+    old_email = user.email
     with transaction.atomic():
         fields = ["updated_at"]
         if changing_email and email is not None:
@@ -200,8 +236,14 @@ def user_update(
                 raise Conflict(
                     "An account with this email already exists.", code="email_taken", attr="email"
                 )
+            # Unproven until a key mailed to it comes back; keys sent to the old one are dead.
             user.email = normalized
-            fields.append("email")
+            user.email_verified_at = None
+            fields += ["email", "email_verified_at"]
+            email_keys_retire(user=user, purpose=KeyPurpose.VERIFY_EMAIL)
+            _verification_mail(user=user)
+            if old_email:
+                mail_send(to=old_email, template="email_changed", context={"old_email": old_email})
         if username is not None:
             cleaned = username.strip() or None
             if (
@@ -212,7 +254,7 @@ def user_update(
             user.username = cleaned
             fields.append("username")
         if new_password:
-            _check_new_password(new_password, user)
+            password_validate(new_password, user)
             user.set_password(new_password)
             fields.append("password")
         user.save(update_fields=fields)
@@ -223,8 +265,54 @@ def user_update(
     return user
 
 
+def _verification_mail(*, user: User) -> None:
+    """Mail a verification link to the user's current email (after commit)."""
+    assert user.email  # noqa: S101 (callers check)
+    key = email_key_issue(
+        user=user,
+        purpose=KeyPurpose.VERIFY_EMAIL,
+        email=user.email,
+        lifetime_seconds=settings.EMAIL_VERIFICATION_KEY_SECONDS,
+    )
+    mail_send(
+        to=user.email,
+        template="verify_email",
+        context={"email": user.email, "link": frontend_link("verify-email", key=key)},
+    )
+
+
+@transaction.atomic
+def email_verification_resend(*, user: User, request: HttpRequest) -> None:
+    """Mail a new verification link: 400 without an email, 409 when it is verified already.
+    Earlier links keep working until they expire."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.email:
+        raise DomainError("Your account has no email address.", code="no_email", attr="email")
+    if user.email_verified:
+        raise Conflict("Your email address is verified already.", code="email_already_verified")
+    _verification_mail(user=user)
+
+
+@transaction.atomic
+def email_verify(*, key: str, request: HttpRequest) -> User:
+    """Mark the email a verification key was mailed to as verified (InvalidKey, 400 on
+    ``key``, when the key is forged, used, expired, or that address is no longer the
+    account's)."""
+    taken = email_key_take(purpose=KeyPurpose.VERIFY_EMAIL, key=key)
+    user = User.objects.select_for_update().get(pk=taken.user_id)
+    if (user.email or "").lower() != taken.email.lower():
+        raise InvalidKey()  # rolls the take back; the key stays useless all the same
+    email_keys_retire(user=user, purpose=KeyPurpose.VERIFY_EMAIL)
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at", "updated_at"])
+    audit_record(action=Action.EMAIL_VERIFY, actor_id=user.id, request=request)
+    return user
+
+
 def user_delete(*, user: User, request: HttpRequest) -> None:
-    """Erase the account, every upload (stored files too) and every row derived from them."""
+    """Erase the account, every upload (stored files too) and every row derived from them.
+    The API has the owner re-authenticate first (accounts.reauth); the console need not."""
     from uploads.services import user_data_erase
 
     user_id = user.id
@@ -261,7 +349,7 @@ def session_create(*, user: User, request: HttpRequest) -> TokenPair:
     session = Session.objects.create(
         user=user,
         refresh_token_hash=_hash(refresh),
-        expires_at=_refresh_expiry(),
+        expires_at=min(_refresh_expiry(), now + timedelta(days=settings.SESSION_MAX_DAYS)),
         last_used_at=now,
         user_agent=request.headers.get("User-Agent", "")[:256],
         ip=client_ip(request) or None,
@@ -286,7 +374,7 @@ def session_rotate(*, refresh_token: str, request: HttpRequest) -> TokenPair:
             refresh_token_hash=old_hash, revoked_at__isnull=True, expires_at__gt=now
         ).update(
             refresh_token_hash=_hash(new_token),
-            expires_at=_refresh_expiry(),
+            expires_at=_session_end_of_life(),
             last_used_at=now,
             ip=client_ip(request) or None,
         )
@@ -322,6 +410,34 @@ def session_rotate(*, refresh_token: str, request: HttpRequest) -> TokenPair:
 def session_revoke(*, session: Session, reason: str) -> bool:
     """Revoke one session (idempotent); True when this call revoked it."""
     return bool(Session.objects.filter(pk=session.pk).revoke(reason=reason))
+
+
+def session_end(*, user: User, session_id: str, request: HttpRequest) -> None:
+    """End one of the user's own live sessions: its refresh token is refused and its access
+    tokens with it, from the next request. 404 for any other id (another user's included)."""
+    session = selectors.sessions_live_for_user(user=user).filter(pk=session_id).first()
+    if session is None:
+        raise exceptions.NotFound("No such session.", code="session_not_found")
+    session_revoke(session=session, reason="ended_by_user")
+    audit_record(
+        action=Action.SESSION_END,
+        actor_id=user.id,
+        request=request,
+        target_type="session",
+        target_id=str(session.id),
+    )
+
+
+def sessions_end_others(*, user: User, current_session_id: str, request: HttpRequest) -> int:
+    """End every live session of the user but the one making the request; how many."""
+    ended = sessions_revoke_all(user=user, reason="ended_by_user", keep=current_session_id)
+    audit_record(
+        action=Action.SESSION_END,
+        actor_id=user.id,
+        request=request,
+        details={"others": ended},
+    )
+    return ended
 
 
 def sessions_revoke_all(*, user: User, reason: str, keep: str | None = None) -> int:
@@ -412,8 +528,10 @@ def phone_link(*, user: User, phone: str, code: str, request: HttpRequest) -> Us
     return user
 
 
-def phone_unlink(*, user: User, request: HttpRequest) -> User:
-    """Remove the phone number, unless it is the last way to sign in (409)."""
+def phone_unlink(*, user: User, request: HttpRequest, current_password: str | None = None) -> User:
+    """Remove the phone number, unless it is the last way to sign in (409); the caller
+    re-authenticates first (accounts.reauth)."""
+    reauthentication_check(user=user, request=request, password=current_password)
     if not user.phone_number:
         raise DomainError("No phone number is linked.", code="no_phone", attr="phone_number")
     if not user.has_usable_password() and not user.linked_providers:
@@ -450,22 +568,38 @@ def _user_for_identity(identity: Identity) -> tuple[User, bool, bool]:
     if account is not None:
         return account.user, False, False
     user = User.objects.filter(email__iexact=identity.email).first() if identity.email else None
+    if user is not None and not user.email_verified:
+        raise UnverifiedEmailAccount(user.id)
     created = user is None
     if user is None:
-        user = User.objects.create_user(email=identity.email)
+        # The provider verified the email (Identity.email is set only then).
+        user = User.objects.create_user(
+            email=identity.email, email_verified_at=timezone.now() if identity.email else None
+        )
     _social_account_add(user=user, identity=identity)
     return user, created, True
 
 
 def oauth_sign_in(*, identity: Identity, request: HttpRequest) -> tuple[User, bool]:
     """Sign in (or sign up) with a provider-confirmed identity; (user, created)."""
-    try:
-        with transaction.atomic():
-            user, created, linked = _user_for_identity(identity)
-    except IntegrityError:  # a concurrent callback created the same identity or email first
-        with transaction.atomic():
-            user, created, linked = _user_for_identity(identity)
     details = {"method": "oauth", "provider": identity.provider}
+    try:
+        try:
+            with transaction.atomic():
+                user, created, linked = _user_for_identity(identity)
+        except IntegrityError:  # a concurrent callback created the same identity or email
+            with transaction.atomic():
+                user, created, linked = _user_for_identity(identity)
+    except UnverifiedEmailAccount as refused:
+        audit_record(
+            action=Action.OAUTH_REFUSED,
+            actor_id=None,
+            request=request,
+            target_type="user",
+            target_id=str(refused.user_id),
+            details={**details, "reason": "email_unverified_account"},
+        )
+        raise
     if not user.is_active:
         audit_record(
             action=Action.LOGIN_FAILURE, actor_id=user.id, request=request, details=details
@@ -540,7 +674,8 @@ def oauth_link(*, user: User, identity: Identity, request: HttpRequest) -> User:
             other.delete()  # its SocialAccount goes with it
             if email and not user.email:
                 user.email = email
-                user.save(update_fields=["email", "updated_at"])
+                user.email_verified_at = other.email_verified_at  # proven there, still true
+                user.save(update_fields=["email", "email_verified_at", "updated_at"])
         _social_account_add(user=user, identity=identity)
     audit_record(
         action=Action.OAUTH_LINK,
@@ -551,8 +686,12 @@ def oauth_link(*, user: User, identity: Identity, request: HttpRequest) -> User:
     return user
 
 
-def oauth_unlink(*, user: User, provider_id: str, request: HttpRequest) -> User:
-    """Remove a linked provider, unless it is the last way to sign in (409)."""
+def oauth_unlink(
+    *, user: User, provider_id: str, request: HttpRequest, current_password: str | None = None
+) -> User:
+    """Remove a linked provider, unless it is the last way to sign in (409); the caller
+    re-authenticates first (accounts.reauth)."""
+    reauthentication_check(user=user, request=request, password=current_password)
     from allauth.socialaccount.models import SocialAccount
 
     with transaction.atomic():

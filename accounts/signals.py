@@ -3,7 +3,8 @@
 The API's services, the console, ``manage.py shell``, a data migration: every save of a user
 (and every queryset update, see ``models.UserQuerySet``) makes the user's cached entries stale
 once it commits, and a change of password, active flag or role ends every session of the user
-in the same transaction. Deleting a user erases their cached entries.
+in the same transaction (a new password is also mailed to the owner, after commit). Deleting a
+user erases their cached entries.
 
 Receivers take any model labelled ``accounts.User``, so a migration's historical model counts
 as well as the real one.
@@ -15,7 +16,8 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from accounts.models import SECURITY_FIELDS, Session, users_updated
+from accounts.mail import mail_send
+from accounts.models import SECURITY_FIELDS, Session, User, users_updated
 from spendsense import coherence
 
 # Why sessions end, by the field that changed (the first that applies).
@@ -24,6 +26,12 @@ END_REASONS = {
     "is_active": "deactivated",
     "role": "role_change",
 }
+
+
+def _tell_password_changed(emails: list[str]) -> None:
+    """The owner hears of every new password, however it was set (after commit)."""
+    for email in emails:
+        mail_send(to=email, template="password_changed", context={})
 
 
 def _is_user(sender: Any) -> bool:
@@ -57,6 +65,8 @@ def user_post_save(sender: Any, instance: Any, **kwargs: Any) -> None:
     instance.__dict__.pop("_rehashed", None)
     if reason:
         Session.objects.filter(user_id=instance.pk).revoke(reason=reason)
+    if reason == "password_change" and instance.email:
+        _tell_password_changed([instance.email])
     coherence.user_changed(instance.pk)
 
 
@@ -64,6 +74,9 @@ def users_post_update(sender: Any, user_ids: list[Any], fields: frozenset[str], 
     changed = [f for f in SECURITY_FIELDS if f in fields]
     if changed:
         Session.objects.filter(user_id__in=user_ids).revoke(reason=END_REASONS[changed[0]])
+    if "password" in fields:
+        emails = User._base_manager.filter(pk__in=user_ids, email__isnull=False)
+        _tell_password_changed([e for e in emails.values_list("email", flat=True) if e])
     coherence.users_changed(user_ids)
 
 

@@ -1,5 +1,11 @@
 """Access tokens: RS256 JWTs with a ``kid``, verified against the current and retired keys.
 
+Built with djangorestframework-simplejwt (DESIGN §1): its ``AccessToken`` makes and checks
+the claims (``exp``, ``iat``, ``jti``, ``token_type``) and its ``TokenBackend`` verifies,
+with our issuer, audience and leeway. Two things it cannot do are ours, in a subclass of its
+backend: its ``encode`` sends no ``kid`` header, and it takes one verifying key, so the key
+is picked by ``kid`` through its ``get_verifying_key`` hook (docs/dependencies.md).
+
 The signing key is ``settings.JWT_PRIVATE_KEY``; ``JWT_PREVIOUS_PUBLIC_KEYS`` lists retired
 keys whose tokens are still accepted until they expire. A key's id is its RFC 7638 JWK
 thumbprint, so the same key always has the same ``kid`` on every server.
@@ -13,7 +19,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +29,15 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPubl
 from django.conf import settings
 from django.utils import timezone
 from jwt.algorithms import RSAAlgorithm
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import (
+    ExpiredTokenError,
+    TokenBackendError,
+)
+from rest_framework_simplejwt.exceptions import (
+    TokenError as SimpleJWTTokenError,
+)
+from rest_framework_simplejwt.tokens import AccessToken as SimpleJWTAccessToken
 
 ALGORITHM = "RS256"
 _PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
@@ -80,23 +95,66 @@ def keys() -> KeySet:
     return _load(settings.JWT_PRIVATE_KEY, settings.JWT_PREVIOUS_PUBLIC_KEYS)
 
 
+class KeyedTokenBackend(TokenBackend):
+    """simplejwt's backend over one key set: signs with the current key under its ``kid``,
+    verifies with the key the token's ``kid`` names (the current one or a retired one)."""
+
+    def __init__(self, key_set: KeySet) -> None:
+        super().__init__(
+            ALGORITHM,
+            audience=settings.JWT_AUDIENCE,
+            issuer=settings.JWT_ISSUER,
+            leeway=settings.JWT_LEEWAY_SECONDS,
+        )
+        self.key_set = key_set
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        # simplejwt's encode takes no headers: the kid is why this method is ours.
+        claims = {**payload, "aud": self.audience, "iss": self.issuer}
+        return jwt.encode(
+            claims, self.key_set.private_key, algorithm=ALGORITHM, headers={"kid": self.key_set.kid}
+        )
+
+    def get_verifying_key(self, token: Any) -> Any:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as error:
+            raise TokenBackendError("Token is invalid") from error
+        public_key = self.key_set.verifying.get(str(header.get("kid")))
+        if header.get("alg") != ALGORITHM or public_key is None:
+            raise TokenBackendError("Token is invalid")
+        return public_key
+
+
+_backend_memo: list[KeyedTokenBackend] = []
+
+
+def _backend(key_set: KeySet) -> KeyedTokenBackend:
+    """The backend of ``key_set``, made once per key set (a rotation makes a new one)."""
+    if not _backend_memo or _backend_memo[0].key_set is not key_set:
+        _backend_memo[:] = [KeyedTokenBackend(key_set)]
+    return _backend_memo[0]
+
+
+class AccessToken(SimpleJWTAccessToken):
+    """simplejwt's access token on our backend and lifetime, carrying ``sub``, ``sid`` and
+    ``roles`` besides its own ``exp``, ``iat``, ``jti`` and ``token_type``."""
+
+    def __init__(self, token: Any = None, verify: bool = True) -> None:
+        self.lifetime = timedelta(seconds=settings.ACCESS_TOKEN_LIFETIME_SECONDS)
+        super().__init__(token, verify=verify)
+
+    def get_token_backend(self) -> TokenBackend:
+        return _backend(keys())
+
+
 def access_token_issue(*, user_id: uuid.UUID, session_id: uuid.UUID, role: str) -> str:
     """A signed access token for this user and session, valid ``ACCESS_TOKEN_LIFETIME_SECONDS``."""
-    now = int(timezone.now().timestamp())
-    key_set = keys()
-    claims = {
-        "iss": settings.JWT_ISSUER,
-        "aud": settings.JWT_AUDIENCE,
-        "sub": str(user_id),
-        "sid": str(session_id),
-        "jti": uuid.uuid4().hex,
-        "roles": [role],
-        "iat": now,
-        "exp": now + settings.ACCESS_TOKEN_LIFETIME_SECONDS,
-    }
-    return jwt.encode(
-        claims, key_set.private_key, algorithm=ALGORITHM, headers={"kid": key_set.kid}
-    )
+    token = AccessToken()
+    token["sub"] = str(user_id)
+    token["sid"] = str(session_id)
+    token["roles"] = [role]
+    return str(token)
 
 
 _verified: dict[str, tuple[KeySet, dict[str, Any]]] = {}
@@ -124,34 +182,20 @@ def access_token_decode(token: str) -> dict[str, Any]:
 
 
 def _verify(token: str) -> dict[str, Any]:
-    """Verify ``token`` from scratch.
+    """Verify ``token`` from scratch, through simplejwt.
 
     Only RS256 is accepted, the key is chosen by ``kid`` among the accepted keys, and ``iss``,
-    ``aud``, ``exp``, ``iat`` and our own claims must all be present and right.
+    ``aud``, ``exp``, ``jti``, ``token_type`` (simplejwt) and ``iat``, ``sub``, ``sid`` (ours)
+    must all be present and right.
     """
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
-        raise TokenError("token_not_valid") from None
-    if header.get("alg") != ALGORITHM:
-        raise TokenError("token_not_valid")
-    public_key = keys().verifying.get(str(header.get("kid")))
-    if public_key is None:
-        raise TokenError("token_not_valid")
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            public_key,
-            algorithms=[ALGORITHM],
-            audience=settings.JWT_AUDIENCE,
-            issuer=settings.JWT_ISSUER,
-            leeway=settings.JWT_LEEWAY_SECONDS,
-            options={"require": ["exp", "iat", "iss", "aud", "sub", "sid", "jti"]},
-        )
-    except jwt.ExpiredSignatureError:
+        claims = dict(AccessToken(token).payload)
+    except ExpiredTokenError:
         raise TokenError("token_expired") from None
-    except jwt.InvalidTokenError:
+    except SimpleJWTTokenError:
         raise TokenError("token_not_valid") from None
+    if not all(name in claims for name in ("iat", "iss", "aud", "sub", "sid")):
+        raise TokenError("token_not_valid")
     try:
         uuid.UUID(claims["sub"])
         uuid.UUID(claims["sid"])

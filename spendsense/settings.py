@@ -270,12 +270,22 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# New passwords only (validators never run at sign-in: existing shorter ones still work).
+PASSWORD_MIN_LENGTH = 12  # NIST SP 800-63B lets length, not composition rules, carry strength
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.passwords.BreachedPasswordValidator"},
 ]
+# Refuse passwords found in Have I Been Pwned (k-anonymity range API; fails open with a
+# log line). On in production; off in development, so offline work needs no network.
+PASSWORD_BREACH_CHECK = env_bool("PASSWORD_BREACH_CHECK", default=PRODUCTION)
+PASSWORD_BREACH_CHECK_TIMEOUT_SECONDS = 2  # a slow lookup must not hold a sign-up for long
 
 # Staff (operators, admins) must set up a second factor before the console shows them data.
 # On in production; off in development, so `make run` signs in with a password alone.
@@ -310,8 +320,50 @@ JWT_LEEWAY_SECONDS = 10
 ACCESS_TOKEN_LIFETIME_SECONDS = env_int("ACCESS_TOKEN_LIFETIME_SECONDS", default=3600, minimum=60)
 # Sliding: each refresh issues a token valid this long from then.
 REFRESH_TOKEN_LIFETIME_DAYS = env_int("REFRESH_TOKEN_LIFETIME_DAYS", default=30, minimum=1)
+# A session's absolute lifetime: refreshing slides its expiry, but never past this many days
+# after the sign-in, so a stolen refresh token cannot be kept alive forever.
+SESSION_MAX_DAYS = env_int("SESSION_MAX_DAYS", default=90, minimum=1)
+# Destructive actions (accounts/reauth.py) accept a sign-in this recent instead of the password.
+REAUTHENTICATION_SECONDS = 600
 # How long the API remembers whether a session is live; revocation writes through at once.
 SESSION_STATE_CACHE_SECONDS = 300
+
+# --- mail (accounts/mail.py: rendered on request, sent after commit by a Celery task) --------
+# Development prints mail to the console; production sends through Amazon SES (boto3, the
+# task role's credentials). ``file`` writes one file per message, for tests of a deployment.
+EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "ses": "django_ses.SESBackend",
+}
+_email_backend = env_str("EMAIL_BACKEND") or ("ses" if PRODUCTION else "console")
+if _email_backend not in EMAIL_BACKENDS:
+    raise ImproperlyConfigured(f"EMAIL_BACKEND must be one of {', '.join(EMAIL_BACKENDS)}")
+EMAIL_BACKEND = EMAIL_BACKENDS[_email_backend]
+EMAIL_FILE_PATH = str(Path(env_str("EMAIL_FILE_PATH") or VAR_DIR / "mail"))
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", default=587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)  # credentials never travel in clear
+EMAIL_TIMEOUT = 10  # a stuck SMTP server must not hold a worker; the task retries
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SpendSense <no-reply@spendsense.local>")
+# SES region (and an endpoint only for a local fake such as moto's server).
+AWS_SES_REGION_NAME = env_str("AWS_SES_REGION_NAME") or env_str("AWS_DEFAULT_REGION", "us-east-1")
+# django-ses's own rate limiter asks SES for the quota (ses:GetSendQuota, which the task role
+# lacks) and sleeps in the worker; our volume is low and the task retries with backoff.
+AWS_SES_AUTO_THROTTLE = None
+if env_str("AWS_SES_ENDPOINT_URL"):
+    AWS_SES_REGION_ENDPOINT_URL = env_str("AWS_SES_ENDPOINT_URL")
+# The web client's address: links in mail point there (it posts the key back to the API).
+FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
+# How long a mailed key works: verification waits for a person to open their mail (3 days);
+# a password reset key is a sign-in credential, so it lives one hour.
+EMAIL_VERIFICATION_KEY_SECONDS = 3 * 24 * 3600
+PASSWORD_RESET_KEY_SECONDS = 3600
+# Mail delivery retries (exponential backoff, capped) before the task gives up and logs.
+EMAIL_SEND_MAX_RETRIES = 5
 
 # --- SMS sign-in codes ----------------------------------------------------------------------
 SMS_BACKEND = env_str("SMS_BACKEND", "console")  # console | file | sns
@@ -466,6 +518,15 @@ THROTTLE_RATES = {
     "oauth": env_str("THROTTLE_OAUTH", "60/hour"),
     # The console's sign-in, per client IP and per account (operator_console/signin.py).
     "console_login": env_str("THROTTLE_CONSOLE_LOGIN", "5/hour"),
+    # Verification mail on request, per signed-in user: enough for a lost message, not a
+    # mail cannon aimed at someone else's inbox.
+    "email_resend": env_str("THROTTLE_EMAIL_RESEND", "5/hour"),
+    # Current-password attempts per user on destructive actions (accounts/reauth.py).
+    "reauthentication": env_str("THROTTLE_REAUTHENTICATION", "10/hour"),
+    # Password reset requests: per client IP (429), and reset mails per address (past it
+    # the answer stays 202 and nothing is mailed, so it tells nothing and floods nobody).
+    "password_reset_ip": env_str("THROTTLE_PASSWORD_RESET_IP", "20/hour"),
+    "password_reset_email": env_str("THROTTLE_PASSWORD_RESET_EMAIL", "5/hour"),
 }
 
 REST_FRAMEWORK = {

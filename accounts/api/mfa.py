@@ -30,7 +30,12 @@ class RecoveryCodesSerializer(serializers.Serializer):
 
 
 class PasswordSerializer(serializers.Serializer):
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = serializers.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        required=False,
+        help_text="The current password; without it, a sign-in within 10 minutes is needed.",
+    )
 
 
 class VerifySerializer(serializers.Serializer):
@@ -63,14 +68,16 @@ class MfaViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["auth"],
         request=PasswordSerializer,
-        responses={204: OpenApiResponse(description="Off.")},
+        responses={204: OpenApiResponse(description="Off."), **error_responses(403)},
     )
     @action(detail=False, methods=["post"])
     def deactivate(self, request: Request) -> Response:
         data = PasswordSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         mfa.mfa_deactivate(
-            user=request_user(request), password=data.validated_data["password"], request=request
+            user=request_user(request),
+            password=data.validated_data.get("password"),
+            request=request,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -10,6 +10,7 @@ state to the client, which posts them to ``/auth/oauth/link`` with its Bearer to
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
@@ -23,7 +24,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import oauth, services
-from accounts.api.serializers import MeSerializer, SignInResponseSerializer
+from accounts.api.serializers import (
+    MeSerializer,
+    ReauthenticationSerializer,
+    SignInResponseSerializer,
+)
 from accounts.api.views import validated
 from accounts.mfa import mfa_active, mfa_challenge
 from accounts.models import User
@@ -68,9 +73,22 @@ class AuthorizeQuerySerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["purpose"] == oauth.Purpose.LINK and not attrs.get("redirect_uri"):
+        redirect_uri = attrs.get("redirect_uri", "")
+        if attrs["purpose"] == oauth.Purpose.LINK and not redirect_uri:
             raise serializers.ValidationError(
                 {"redirect_uri": ["A link flow needs a redirect_uri to return the code to."]},
+                code="required",
+            )
+        if (
+            attrs["purpose"] == oauth.Purpose.LOGIN
+            and redirect_uri
+            and urlsplit(redirect_uri).scheme != "https"
+            and not attrs.get("code_challenge")
+        ):
+            # A custom scheme or a localhost port can be claimed by another app on the device:
+            # the one-time code it receives must be useless without the client's verifier.
+            raise serializers.ValidationError(
+                {"code_challenge": ["A redirect_uri that is not https needs a code_challenge."]},
                 code="required",
             )
         return attrs
@@ -206,14 +224,18 @@ class OAuthViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["auth"],
         parameters=[PROVIDER_PARAMETER],
-        request=None,
-        responses={200: MeSerializer, **error_responses(404, 409)},
+        request=ReauthenticationSerializer,
+        responses={200: MeSerializer, **error_responses(403, 404, 409)},
     )
     def unlink(self, request: Request, provider: str) -> Response:
         if provider not in settings.OAUTH_PROVIDERS:  # unlinking needs no credentials
             raise oauth.UnknownProvider()
+        data = validated(ReauthenticationSerializer, request.data)
         user = services.oauth_unlink(
-            user=request_user(request), provider_id=provider, request=request
+            user=request_user(request),
+            provider_id=provider,
+            request=request,
+            current_password=data.get("current_password"),
         )
         return Response(MeSerializer(user).data)
 
@@ -242,7 +264,7 @@ class OAuthCallbackView(APIView):
         responses={
             200: SignInResponseSerializer,
             302: OpenApiResponse(description="To the client's redirect_uri with a one-time code."),
-            **error_responses(404, 503),
+            **error_responses(404, 409, 503),
         },
     )
     def get(self, request: Request, provider: str) -> HttpResponse:
@@ -289,7 +311,7 @@ class OAuthCallbackView(APIView):
         responses={
             200: SignInResponseSerializer,
             302: OpenApiResponse(description="To the client's redirect_uri with a one-time code."),
-            **error_responses(404, 503),
+            **error_responses(404, 409, 503),
         },
     )
     def post(self, request: Request, provider: str) -> HttpResponse:

@@ -13,7 +13,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import services
-from accounts.api.serializers import MeSerializer, SignInResponseSerializer
+from accounts.api.serializers import (
+    MeSerializer,
+    ReauthenticationSerializer,
+    SignInResponseSerializer,
+)
 from accounts.audit import audit_record
 from accounts.mfa import mfa_challenge
 from accounts.phone import code_send, phone_normalize
@@ -119,10 +123,20 @@ class PhoneViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
-        request=None,
-        responses={200: MeSerializer, 409: OpenApiResponse(description="Last method.")},
+        request=ReauthenticationSerializer,
+        responses={
+            200: MeSerializer,
+            409: OpenApiResponse(description="Last method."),
+            **error_responses(403),
+        },
     )
     @action(detail=False, methods=["delete"], permission_classes=[IsAuthenticated])
     def unlink(self, request: Request) -> Response:
-        user = services.phone_unlink(user=request_user(request), request=request)
+        data = ReauthenticationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.phone_unlink(
+            user=request_user(request),
+            request=request,
+            current_password=data.validated_data.get("current_password"),
+        )
         return Response(MeSerializer(user).data)

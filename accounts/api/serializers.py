@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import Session, User
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -67,12 +67,16 @@ class MeSerializer(serializers.ModelSerializer):
 
     roles = serializers.SerializerMethodField()
     sign_in_methods = serializers.SerializerMethodField()
+    email_verified = serializers.BooleanField(
+        read_only=True, help_text="We proved the owner reads this email (a mailed link came back)."
+    )
 
     class Meta:
         model = User
         fields = [
             "id",
             "email",
+            "email_verified",
             "username",
             "phone_number",
             "role",
@@ -115,6 +119,53 @@ class MeUpdateSerializer(serializers.Serializer):
     )
     current_password = serializers.CharField(
         max_length=128, required=False, trim_whitespace=False, write_only=True
+    )
+
+
+class EmailKeySerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=128, help_text="The `key` of the mailed link.")
+
+
+class EmailVerifiedSerializer(serializers.Serializer):
+    email_verified = serializers.BooleanField()
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=128, help_text="The `key` of the mailed link.")
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class AcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    """One of the caller's sign-ins; ``current`` is the one this request comes from."""
+
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Session
+        fields = ["id", "created_at", "last_used_at", "expires_at", "ip", "user_agent", "current"]
+        read_only_fields = fields
+
+    def get_current(self, session: Session) -> bool:
+        return str(session.id) == self.context.get("current_session_id")
+
+
+class ReauthenticationSerializer(serializers.Serializer):
+    """The body of an action that cannot be undone (accounts.reauth)."""
+
+    current_password = serializers.CharField(
+        max_length=128,
+        required=False,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="The current password; without it, a sign-in within 10 minutes is needed.",
     )
 
 

@@ -8,11 +8,19 @@ from rest_framework.routers import SimpleRouter
 from accounts.api.mfa import MfaViewSet
 from accounts.api.oauth import OAuthCallbackView, OAuthViewSet
 from accounts.api.phone import PhoneViewSet
-from accounts.api.views import AuthViewSet, MeViewSet
+from accounts.api.views import (
+    AuthViewSet,
+    EmailViewSet,
+    MeViewSet,
+    PasswordViewSet,
+    SessionViewSet,
+)
 
 router = SimpleRouter(trailing_slash=False)
 router.register("auth/phone", PhoneViewSet, basename="auth-phone")
 router.register("auth/mfa", MfaViewSet, basename="auth-mfa")
+router.register("auth/email", EmailViewSet, basename="auth-email")
+router.register("auth/password", PasswordViewSet, basename="auth-password")
 router.register("auth", AuthViewSet, basename="auth")
 
 me = MeViewSet.as_view(
@@ -35,4 +43,22 @@ oauth_urls = [
     path("auth/oauth/<str:provider>/callback", OAuthCallbackView.as_view(), name="oauth-callback"),
 ]
 
-urlpatterns = [*oauth_urls, *router.urls, path("users/me", me, name="users-me")]
+session_urls = [
+    path(
+        "auth/sessions",
+        SessionViewSet.as_view({"get": "list", "delete": "destroy_others"}),
+        name="auth-sessions",
+    ),
+    path(
+        "auth/sessions/<str:pk>",
+        SessionViewSet.as_view({"delete": "destroy"}),
+        name="auth-session",
+    ),
+]
+
+urlpatterns = [
+    *oauth_urls,
+    *session_urls,
+    *router.urls,
+    path("users/me", me, name="users-me"),
+]

@@ -2,37 +2,53 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services, tokens
+from accounts import recovery, services, tokens
 from accounts.api.serializers import (
+    AcceptedSerializer,
+    EmailKeySerializer,
+    EmailVerifiedSerializer,
     JWKSetSerializer,
     LoginSerializer,
     MeSerializer,
     MeUpdateSerializer,
+    PasswordResetRequestSerializer,
+    PasswordResetSerializer,
+    ReauthenticationSerializer,
     RefreshSerializer,
     RegisterResponseSerializer,
     RegisterSerializer,
+    SessionSerializer,
     SignInResponseSerializer,
     TokenResponseSerializer,
 )
 from accounts.mfa import mfa_active, mfa_challenge
-from accounts.selectors import user_profile
+from accounts.models import Session
+from accounts.reauth import reauthentication_check
+from accounts.selectors import sessions_live_for_user, user_profile
 from spendsense.api.openapi import error_responses
 from spendsense.api.request import request_claims, request_user
-from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle, throttle_for
+from spendsense.api.throttles import (
+    AnonRateThrottle,
+    ScopedRateThrottle,
+    UserRateThrottle,
+    throttle_for,
+)
 
 # Sign-in limits fail closed: while Redis is down, no unlimited password guessing.
 LoginThrottle = throttle_for("login", fail_open=False)
 RegisterThrottle = throttle_for("register", fail_open=False)
+PasswordResetIPThrottle = throttle_for("password_reset_ip", fail_open=False)
 
 
 def validated(serializer_class: type, data: Any) -> dict[str, Any]:
@@ -106,6 +122,160 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class EmailViewSet(viewsets.ViewSet):
+    """Proving the account's email address: the mailed key comes back, or a new one is sent."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+    throttle_scope = "email_resend"  # ScopedRateThrottle's rate; only resend uses it
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Verify an email address with the key from the mailed link",
+        auth=[],
+        request=EmailKeySerializer,
+        responses={200: EmailVerifiedSerializer, **error_responses(400)},
+    )
+    @action(detail=False, methods=["post"], authentication_classes=[])
+    def verify(self, request: Request) -> Response:
+        data = validated(EmailKeySerializer, request.data)
+        services.email_verify(key=data["key"], request=request)
+        return Response({"email_verified": True})
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Mail a new verification link to the signed-in user's email",
+        request=None,
+        responses={202: AcceptedSerializer, **error_responses(400, 409)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        throttle_classes=[ScopedRateThrottle],
+    )
+    def resend(self, request: Request) -> Response:
+        services.email_verification_resend(user=request_user(request), request=request)
+        return Response(
+            {"detail": "A verification link is on its way."}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class PasswordViewSet(viewsets.ViewSet):
+    """A way back into an account whose password is forgotten: a mailed, single-use link."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Mail a password reset link (the same answer whether or not the account exists)",
+        auth=[],
+        request=PasswordResetRequestSerializer,
+        responses={202: AcceptedSerializer, **error_responses(400, 503)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="request",
+        throttle_classes=[PasswordResetIPThrottle],
+    )
+    def request_reset(self, request: Request) -> Response:
+        data = validated(PasswordResetRequestSerializer, request.data)
+        recovery.password_reset_request(email=data["email"], request=request)
+        return Response(
+            {"detail": "If an account has this email, a reset link is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Set a new password with the key from the mailed link; every session ends",
+        auth=[],
+        request=PasswordResetSerializer,
+        responses={200: AcceptedSerializer, **error_responses(400)},
+    )
+    @action(detail=False, methods=["post"])
+    def reset(self, request: Request) -> Response:
+        data = validated(PasswordResetSerializer, request.data)
+        recovery.password_reset(key=data["key"], password=data["password"], request=request)
+        return Response({"detail": "Your password is set. Sign in with it."})
+
+
+def _current_session_id(request: Request) -> str:
+    """The session of the caller's access token; 403 for a caller without one (an API key)."""
+    sid = request_claims(request).get("sid")
+    if not sid:
+        raise exceptions.PermissionDenied(
+            "Only a signed-in session can manage sessions.", code="session_required"
+        )
+    return str(sid)
+
+
+class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's own sign-ins: list them, end one, or end every other one."""
+
+    serializer_class = SessionSerializer
+    queryset = Session.objects.none()  # the schema's model; requests use get_queryset
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [UserRateThrottle]
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return sessions_live_for_user(user=request_user(self.request))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "current_session_id": self.current_id}
+
+    @property
+    def current_id(self) -> str:
+        return _current_session_id(self.request)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="List the caller's live sessions",
+        responses={200: SessionSerializer(many=True), **error_responses(403)},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.current_id  # noqa: B018 (403 before anything is read)
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="End one of the caller's sessions; its tokens stop working at once",
+        request=None,
+        responses={204: OpenApiResponse(description="Ended."), **error_responses(403, 404)},
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        self.current_id  # noqa: B018 (403 before anything is read)
+        services.session_end(
+            user=request_user(request), session_id=_uuid_or_404(pk), request=request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="End every session of the caller but this one",
+        operation_id="auth_sessions_destroy_others",
+        request=None,
+        responses={204: OpenApiResponse(description="Ended."), **error_responses(403)},
+    )
+    def destroy_others(self, request: Request) -> Response:
+        services.sessions_end_others(
+            user=request_user(request), current_session_id=self.current_id, request=request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _uuid_or_404(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise exceptions.NotFound("No such session.", code="session_not_found") from None
+
+
 class MeViewSet(viewsets.ViewSet):
     """The signed-in user: read, change, erase."""
 
@@ -119,7 +289,7 @@ class MeViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["users"],
         request=MeUpdateSerializer,
-        responses={200: MeSerializer, **error_responses(409)},
+        responses={200: MeSerializer, **error_responses(403, 409)},
     )
     def update(self, request: Request) -> Response:
         data = validated(MeUpdateSerializer, request.data)
@@ -136,16 +306,21 @@ class MeViewSet(viewsets.ViewSet):
     @extend_schema(
         tags=["users"],
         request=MeUpdateSerializer,
-        responses={200: MeSerializer, **error_responses(409)},
+        responses={200: MeSerializer, **error_responses(403, 409)},
     )
     def partial_update(self, request: Request) -> Response:
         return self.update(request)
 
     @extend_schema(
-        tags=["users"], request=None, responses={204: OpenApiResponse(description="Erased.")}
+        tags=["users"],
+        request=ReauthenticationSerializer,
+        responses={204: OpenApiResponse(description="Erased."), **error_responses(403)},
     )
     def destroy(self, request: Request) -> Response:
-        services.user_delete(user=request_user(request), request=request)
+        data = validated(ReauthenticationSerializer, request.data)
+        user = request_user(request)
+        reauthentication_check(user=user, request=request, password=data.get("current_password"))
+        services.user_delete(user=user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

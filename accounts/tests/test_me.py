@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from http import HTTPStatus
+from unittest import mock
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.audit import Action
@@ -27,6 +30,7 @@ def test_get(signed_in: SignedIn) -> None:
     assert response.json() == {
         "id": str(user.id),
         "email": user.email,
+        "email_verified": False,
         "username": None,
         "phone_number": None,
         "role": "user",
@@ -61,19 +65,16 @@ def test_clear_username(signed_in: SignedIn) -> None:
 
 
 @pytest.mark.parametrize("current", [None, "wrong-password-1"])
-def test_change_email_needs_the_current_password(signed_in: SignedIn, current: str | None) -> None:
+def test_change_email_needs_reauthentication(signed_in: SignedIn, current: str | None) -> None:
+    """A sign-in older than 10 minutes and no (or a wrong) password: 403."""
     payload = {"email": "new@example.com"} | ({"current_password": current} if current else {})
+    later = timezone.now() + timedelta(minutes=11)
 
-    response = signed_in.client.put(ME, payload)
+    with mock.patch("accounts.reauth.timezone.now", return_value=later):
+        response = signed_in.client.put(ME, payload)
 
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json()["errors"] == [
-        {
-            "code": "current_password_invalid",
-            "detail": "The current password is required and must be correct.",
-            "attr": "current_password",
-        }
-    ]
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json()["errors"][0]["code"] == "reauthentication_required"
     signed_in.user.refresh_from_db()
     assert signed_in.user.email != "new@example.com"
 

@@ -137,7 +137,8 @@ def test_deactivation_needs_the_password(signed_in: SignedIn, api_client: APICli
     refused = signed_in.client.post("/api/v1/auth/mfa/deactivate", {"password": "wrong-password-1"})
     done = signed_in.client.post("/api/v1/auth/mfa/deactivate", {"password": DEFAULT_PASSWORD})
 
-    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+    assert refused.json()["errors"][0]["code"] == "reauthentication_required"
     assert done.status_code == HTTPStatus.NO_CONTENT
     assert set(login(api_client, signed_in.user.email or "").json()) == {
         "access",

@@ -9,6 +9,7 @@ import hashlib
 import json
 import secrets
 import time
+import uuid
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -23,6 +24,7 @@ from rest_framework.test import APIClient
 from accounts.models import AuditEvent, User
 from accounts.tests import providers
 from accounts.tests.factories import UserFactory
+from accounts.tests.mailbox import last_key
 from accounts.tests.providers import Profile
 from conftest import SignedIn, committed, sign_in
 
@@ -30,12 +32,13 @@ pytestmark = pytest.mark.django_db
 BASE = "/api/v1/auth/oauth"
 WEB = "https://app.spendsense.test/auth/callback"
 MOBILE = "spendsense://oauth/callback"
+LOCAL = "http://localhost:3000/auth/callback"
 
 
 @pytest.fixture(autouse=True)
 def oauth_settings(settings: Any) -> None:
     settings.OAUTH_APPS = providers.oauth_apps()
-    settings.OAUTH_REDIRECT_URIS = [WEB, MOBILE]
+    settings.OAUTH_REDIRECT_URIS = [WEB, MOBILE, LOCAL]
     settings.OAUTH_CALLBACK_BASE_URL = "https://api.spendsense.test"
 
 
@@ -358,13 +361,13 @@ def test_client_redirect_carries_a_one_time_code_never_tokens(
         rsps,
         "github",
         Profile(uid="7", email="octo@example.org"),
-        redirect_uri=MOBILE,
+        redirect_uri=WEB,
         client_state="app-state-1",
     )
 
     assert response.status_code == HTTPStatus.FOUND
     location = response["Location"]
-    assert location.startswith(MOBILE + "?")
+    assert location.startswith(WEB + "?")
     query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     assert set(query) == {"code", "state"}
     assert query["state"] == "app-state-1"
@@ -395,6 +398,46 @@ def pkce_sign_in(client: APIClient, rsps: responses.RequestsMock, uid: str) -> t
         code_challenge_method="S256",
     )
     return parse_qs(urlsplit(response["Location"]).query)["code"][0], verifier
+
+
+@pytest.mark.parametrize("redirect_uri", [MOBILE, LOCAL])
+def test_a_redirect_that_is_not_https_needs_a_code_challenge(
+    api_client: APIClient, redirect_uri: str
+) -> None:
+    response = api_client.get(
+        f"{BASE}/google/authorize", {"format": "json", "redirect_uri": redirect_uri}
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"] == [
+        {
+            "code": "required",
+            "detail": "A redirect_uri that is not https needs a code_challenge.",
+            "attr": "code_challenge",
+        }
+    ]
+
+
+@pytest.mark.parametrize("redirect_uri", [MOBILE, LOCAL])
+def test_a_redirect_that_is_not_https_with_a_challenge_gets_a_code(
+    api_client: APIClient, rsps: responses.RequestsMock, redirect_uri: str
+) -> None:
+    verifier = secrets.token_urlsafe(48)
+    response = sign_in_flow(
+        api_client,
+        rsps,
+        "github",
+        Profile(uid="71", email=None),
+        redirect_uri=redirect_uri,
+        code_challenge=s256(verifier),
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith(redirect_uri + "?")
+    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    without = api_client.post(f"{BASE}/exchange", {"code": code})
+    assert without.status_code == HTTPStatus.BAD_REQUEST
+    assert without.json()["errors"][0]["attr"] == "code_verifier"
 
 
 def test_one_time_code_with_client_pkce_needs_the_verifier(
@@ -457,7 +500,7 @@ def test_exchange_bad_input_names_the_field(
 def test_verified_email_signs_in_the_existing_account_and_links_it(
     api_client: APIClient, rsps: responses.RequestsMock
 ) -> None:
-    existing = UserFactory.create(email="ada@example.org")
+    existing = UserFactory.create(email="ada@example.org", email_verified_at=timezone.now())
 
     response = sign_in_flow(api_client, rsps, "google", Profile(uid="g-1", email="Ada@Example.org"))
 
@@ -486,6 +529,151 @@ def test_unverified_email_never_matches_an_existing_account(
     assert new.email is None  # an unverified address is not taken over either
 
 
+# --- the pre-registration takeover (docs/decisions.md: refuse with 409) ----------------------
+
+VICTIM = "victim@gmail.com"
+REFUSED = {
+    "type": "client_error",
+    "errors": [
+        {
+            "code": "email_unverified_account",
+            "detail": (
+                "An account with this email exists but its email is not verified. Sign in with "
+                "its password and link this provider, or reset the password."
+            ),
+            "attr": None,
+        }
+    ],
+}
+
+
+def _attacker_registers(client: APIClient, email: str) -> dict[str, Any]:
+    response = client.post(
+        "/api/v1/auth/register",
+        {"email": email, "password": "attacker's own passphrase 1"},
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.content
+    return dict(response.json())
+
+
+def _victim_signs_in_with_google(rsps: responses.RequestsMock, **query: str) -> Any:
+    victim = APIClient()
+    return sign_in_flow(victim, rsps, "google", Profile(uid="g-victim", email=VICTIM), **query)
+
+
+def _assert_victim_kept_out(attacker_id: str) -> None:
+    assert not SocialAccount.objects.filter(uid="g-victim").exists()
+    attacker = User.objects.get(pk=attacker_id)
+    assert attacker.linked_providers == []
+    assert AuditEvent.objects.filter(action="auth.oauth.refused", target_id=attacker_id).exists()
+
+
+def test_pre_registered_email_never_lets_the_victim_into_the_attackers_account(
+    rsps: responses.RequestsMock,
+) -> None:
+    attacker = _attacker_registers(APIClient(), VICTIM)
+
+    response = _victim_signs_in_with_google(rsps)
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json() == REFUSED
+    assert "access" not in response.json()
+    _assert_victim_kept_out(attacker["user"]["id"])
+
+
+def test_pre_registered_email_refused_on_the_client_redirect_too(
+    rsps: responses.RequestsMock,
+) -> None:
+    attacker = _attacker_registers(APIClient(), VICTIM)
+
+    response = _victim_signs_in_with_google(rsps, redirect_uri=WEB)
+
+    assert response.status_code == HTTPStatus.CONFLICT  # no one-time code for that account
+    assert "Location" not in response
+    _assert_victim_kept_out(attacker["user"]["id"])
+
+
+def test_email_changed_to_the_victims_never_lets_the_victim_in(
+    rsps: responses.RequestsMock,
+) -> None:
+    """The attacker verifies an address of their own, then switches to the victim's."""
+    client = APIClient()
+    attacker = _attacker_registers(client, "mallory@example.org")
+    key = last_key("mallory@example.org", "verify-email")
+    assert client.post("/api/v1/auth/email/verify", {"key": key}).status_code == HTTPStatus.OK
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {attacker['access']}")
+    changed = client.patch(
+        "/api/v1/users/me",
+        {"email": VICTIM, "current_password": "attacker's own passphrase 1"},
+        format="json",
+    )
+    assert changed.status_code == HTTPStatus.OK
+    assert changed.json()["email_verified"] is False
+
+    response = _victim_signs_in_with_google(rsps)
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json() == REFUSED
+    _assert_victim_kept_out(attacker["user"]["id"])
+
+
+def test_once_we_verified_the_email_google_signs_in_to_that_account(
+    rsps: responses.RequestsMock,
+) -> None:
+    """The owner registered with a password and verified: Google joins their account."""
+    owner = _attacker_registers(APIClient(), VICTIM)  # here the registrant is the owner
+    key = last_key(VICTIM, "verify-email")
+    assert APIClient().post("/api/v1/auth/email/verify", {"key": key}).status_code == 200
+
+    response = _victim_signs_in_with_google(rsps)
+
+    assert response.status_code == HTTPStatus.OK
+    assert SocialAccount.objects.get(uid="g-victim").user_id == uuid.UUID(owner["user"]["id"])
+
+
+def test_an_account_made_by_oauth_starts_verified(
+    api_client: APIClient, rsps: responses.RequestsMock
+) -> None:
+    response = sign_in_flow(api_client, rsps, "google", Profile(uid="g-new", email="new@gmail.com"))
+
+    assert response.status_code == HTTPStatus.OK
+    assert User.objects.get(email="new@gmail.com").email_verified
+
+
+def test_apples_user_field_cannot_set_the_email(rsps: responses.RequestsMock) -> None:
+    """An id_token without an email plus a forged ``user`` naming a verified victim: only the
+    name is taken; the victim's account is untouched and the new one has no email."""
+    victim = UserFactory.create(email=VICTIM, email_verified_at=timezone.now())
+    client = APIClient()
+    auth = authorize(client, "apple")
+    claims = providers.apple_claims(sub="001.apple.mallory", nonce=auth["nonce"])
+    del claims["email"], claims["email_verified"]
+    rsps.post(
+        providers.APPLE_TOKEN_URL,
+        json={"access_token": "a", "token_type": "Bearer", "id_token": providers.id_token(claims)},
+    )
+    providers.publish_apple_keys(rsps)
+    forged = json.dumps(
+        {
+            "email": VICTIM,
+            "email_verified": "true",
+            "sub": "001.apple.victim",
+            "name": {"firstName": "Mallory", "lastName": "M", "email": VICTIM},
+        }
+    )
+
+    response = form_post(client, {"code": "c", "state": auth["state"], "user": forged})
+
+    assert response.status_code == HTTPStatus.OK, response.content
+    account = SocialAccount.objects.get(provider="apple")
+    assert account.uid == "001.apple.mallory"
+    assert account.user_id != victim.id
+    assert account.user.email is None
+    assert account.extra_data["name"] == {"firstName": "Mallory", "lastName": "M"}
+    assert "email" not in account.extra_data
+
+
 def test_returning_identity_signs_in_the_same_user(
     api_client: APIClient, rsps: responses.RequestsMock
 ) -> None:
@@ -503,7 +691,7 @@ def test_mfa_user_gets_the_second_factor_challenge(
 
     from accounts.models import MfaDevice
 
-    user = UserFactory.create(email="mfa@example.org")
+    user = UserFactory.create(email="mfa@example.org", email_verified_at=timezone.now())
     MfaDevice.objects.create(user=user, secret=pyotp.random_base32(), confirmed_at=timezone.now())
 
     response = sign_in_flow(
@@ -516,7 +704,7 @@ def test_mfa_user_gets_the_second_factor_challenge(
 
 
 def test_inactive_user_cannot_sign_in(api_client: APIClient, rsps: responses.RequestsMock) -> None:
-    UserFactory.create(email="gone@example.org", is_active=False)
+    UserFactory.create(email="gone@example.org", is_active=False, email_verified_at=timezone.now())
 
     response = sign_in_flow(
         api_client, rsps, "google", Profile(uid="g-gone", email="gone@example.org")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from http import HTTPStatus
 from pathlib import Path
@@ -10,11 +11,13 @@ from typing import Any
 
 import pytest
 import requests
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
 from accounts.sms import SnsBackend
 from conftest import SignedIn, sign_in
+from spendsense.redis import redis_client
 
 pytestmark = pytest.mark.django_db
 REQUEST = "/api/v1/auth/phone/request"
@@ -285,3 +288,37 @@ def test_sns_backend_publishes_through_sns(aws_endpoint: str, settings: Any) -> 
         "phone_number": "+14155550199",
         "message": "Your SpendSense code is 424242.",
     }.items() <= next(m for m in sent if m["phone_number"] == "+14155550199").items()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_six_simultaneous_verifies_of_one_code_give_exactly_one_success(
+    sms_files: Path,
+) -> None:
+    """The code is taken by one atomic compare-and-delete in Redis (a Lua script)."""
+    if redis_client() is None:
+        pytest.skip("needs Redis: the race is between processes sharing it")
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent transactions (SQLite test DB is in memory)")
+    assert request_code(APIClient()).status_code == HTTPStatus.ACCEPTED
+    code = texts(sms_files)[-1][1]
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def verify() -> None:
+        try:
+            barrier.wait()
+            status = APIClient().post(VERIFY, {"phone_number": PHONE, "code": code}).status_code
+            with lock:
+                statuses.append(status)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=verify) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [HTTPStatus.OK] + [HTTPStatus.BAD_REQUEST] * 5
+    assert User.objects.filter(phone_number=PHONE).count() == 1

@@ -7,12 +7,15 @@ from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.serializers import ReauthenticationSerializer
+from accounts.reauth import reauthentication_check
 from consent import selectors, services
 from consent.api.serializers import (
     ConsentGrantSerializer,
     ConsentRevokeQuerySerializer,
     ConsentSerializer,
 )
+from spendsense.api.openapi import error_responses
 from spendsense.api.request import request_user
 
 
@@ -50,12 +53,19 @@ class ConsentViewSet(viewsets.ViewSet):
                 description="Also erase every upload (files too) and all data derived from them.",
             )
         ],
-        responses={200: ConsentSerializer},
+        request=ReauthenticationSerializer,
+        responses={200: ConsentSerializer, **error_responses(403)},
     )
     def destroy(self, request: Request) -> Response:
         query = ConsentRevokeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         user = request_user(request)
+        if query.validated_data["delete_data"]:  # erasure cannot be undone
+            body = ReauthenticationSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            reauthentication_check(
+                user=user, request=request, password=body.validated_data.get("current_password")
+            )
         services.consent_revoke(
             user=user, delete_data=query.validated_data["delete_data"], request=request
         )

@@ -22,6 +22,11 @@ locals {
     { name = "AWS_ANALYTICS_BUCKET_NAME", value = aws_s3_bucket.analytics.bucket },
     { name = "AWS_REGION", value = var.region },
     { name = "SMS_BACKEND", value = "sns" },
+    { name = "EMAIL_BACKEND", value = "ses" },
+    { name = "DEFAULT_FROM_EMAIL", value = "SpendSense <${local.mail_from}>" },
+    { name = "AWS_SES_REGION_NAME", value = var.region },
+    { name = "FRONTEND_URL", value = var.frontend_url },
+    { name = "PASSWORD_BREACH_CHECK", value = "true" },
   ]
   commands = {
     web     = ["gunicorn", "--config", "deploy/gunicorn.conf.py", "spendsense.wsgi:application"]

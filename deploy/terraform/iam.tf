@@ -1,5 +1,5 @@
 # Least-privilege roles: ECS pulls images and reads the one secret; the tasks reach their
-# buckets and send SMS; nothing else.
+# buckets, send SMS, and send mail from one address; nothing else.
 
 data "aws_iam_policy_document" "ecs_assume" {
   statement {
@@ -63,6 +63,16 @@ data "aws_iam_policy_document" "task" {
     sid       = "ReadOwnSecret"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [aws_secretsmanager_secret.app.arn]
+  }
+  statement {
+    sid       = "SendMail"
+    actions   = ["ses:SendEmail", "ses:SendRawEmail"]
+    resources = [aws_sesv2_email_identity.mail.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "ses:FromAddress"
+      values   = [local.mail_from]
+    }
   }
   statement {
     sid     = "SendSms"

@@ -13,3 +13,8 @@ output "app_secret_name" {
 output "db_endpoint" {
   value = aws_db_instance.main.address
 }
+
+output "mail_dkim_tokens" {
+  description = "Publish each as a CNAME <token>._domainkey.<mail_domain> -> <token>.dkim.amazonses.com"
+  value       = aws_sesv2_email_identity.mail.dkim_signing_attributes[0].tokens
+}

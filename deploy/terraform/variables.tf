@@ -111,3 +111,13 @@ variable "alarm_email" {
   type    = string
   default = ""
 }
+
+variable "mail_domain" {
+  description = "Domain mail is sent from (an SES identity; publish its DKIM records), e.g. spendsense.example"
+  type        = string
+}
+
+variable "frontend_url" {
+  description = "The web client's origin; mailed links point there, e.g. https://app.spendsense.example"
+  type        = string
+}

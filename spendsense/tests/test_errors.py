@@ -139,7 +139,9 @@ def test_equal_failures_have_equal_bodies(api_client: APIClient) -> None:
 @pytest.mark.django_db
 @pytest.mark.urls("spendsense.urls")
 def test_a_service_400_is_a_validation_error_naming_its_field(signed_in: Any) -> None:
-    response = signed_in.client.put("/api/v1/users/me", {"email": "x@example.com"}, format="json")
+    response = signed_in.client.put(
+        "/api/v1/users/me", {"password": "a new passphrase 12345"}, format="json"
+    )
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["type"] == "validation_error"

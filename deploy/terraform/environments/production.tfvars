@@ -9,3 +9,5 @@ web_min_tasks     = 2
 web_max_tasks     = 10
 worker_tasks      = 2
 alarm_email       = "oncall@spendsense.example"
+mail_domain       = "spendsense.example"
+frontend_url      = "https://app.spendsense.example"
