@@ -94,6 +94,32 @@ def _requests_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Client, "request", committing)
 
 
+def concurrently(count: int, call: Callable[[], Any]) -> list[Any]:
+    """``call`` from ``count`` threads released together by a barrier (each with its own
+    database connection, closed after): what each returned, in no particular order."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            result = call()
+            with lock:
+                results.append(result)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def stale(user_id: Any) -> None:
     """Make every cached entry of the user stale, as any change to them does once committed."""
     from spendsense import coherence

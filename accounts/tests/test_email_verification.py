@@ -3,7 +3,6 @@ POST /auth/email/verify with its key, POST /auth/email/resend."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
@@ -11,14 +10,14 @@ from unittest import mock
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import EmailKey, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tests.mailbox import last_key, messages_to
-from conftest import SignedIn, committed, sign_in
+from conftest import SignedIn, committed, concurrently, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -226,24 +225,9 @@ def test_concurrent_uses_of_one_key_verify_once() -> None:
     client = APIClient()
     register(client)
     key = last_key("ada@example.com", "verify-email")
-    barrier = threading.Barrier(6)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def verify() -> None:
-        try:
-            barrier.wait()
-            status = APIClient().post(VERIFY, {"key": key}, format="json").status_code
-            with lock:
-                statuses.append(status)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=verify) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = concurrently(
+        6, lambda: APIClient().post(VERIFY, {"key": key}, format="json").status_code
+    )
 
     assert sorted(statuses) == [HTTPStatus.OK] + [HTTPStatus.BAD_REQUEST] * 5
     assert EmailKey.objects.filter(used_at__isnull=False).count() == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from http import HTTPStatus
 from pathlib import Path
@@ -11,12 +10,12 @@ from typing import Any
 
 import pytest
 import requests
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
 from accounts.sms import SnsBackend
-from conftest import SignedIn, sign_in
+from conftest import SignedIn, concurrently, sign_in
 from spendsense.redis import redis_client
 
 pytestmark = pytest.mark.django_db
@@ -301,24 +300,9 @@ def test_six_simultaneous_verifies_of_one_code_give_exactly_one_success(
         pytest.skip("needs PostgreSQL: concurrent transactions (SQLite test DB is in memory)")
     assert request_code(APIClient()).status_code == HTTPStatus.ACCEPTED
     code = texts(sms_files)[-1][1]
-    barrier = threading.Barrier(6)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def verify() -> None:
-        try:
-            barrier.wait()
-            status = APIClient().post(VERIFY, {"phone_number": PHONE, "code": code}).status_code
-            with lock:
-                statuses.append(status)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=verify) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = concurrently(
+        6, lambda: APIClient().post(VERIFY, {"phone_number": PHONE, "code": code}).status_code
+    )
 
     assert sorted(statuses) == [HTTPStatus.OK] + [HTTPStatus.BAD_REQUEST] * 5
     assert User.objects.filter(phone_number=PHONE).count() == 1
