@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 
 def _summary(window: dict[str, Any]) -> dict[str, Any]:
-    """The figures of a window a reviewer needs in a decision trace."""
+    """The figures of a window a reviewer needs in a decision trace (every figure of every
+    window is in the user's signal snapshot; this is what each recommendation repeats)."""
     return {
         "monthly_expenses": window["monthly_expenses"],
         "max_utilization": window["credit"]["max_utilization"],
@@ -41,20 +42,15 @@ def _summary(window: dict[str, Any]) -> dict[str, Any]:
         "monthly_recurring_spend": window["subscriptions"]["monthly_recurring_spend"],
         "subscription_share": window["subscriptions"]["subscription_share"],
         "recurring_bill_count": window["bills"]["recurring_bill_count"],
-        "recurring_bills": [b["merchant"] for b in window["bills"]["recurring_bills"]],
         "monthly_bill_spend": window["bills"]["monthly_bill_spend"],
         "savings_balance": window["savings"]["savings_balance"],
         "monthly_net_inflow": window["savings"]["monthly_net_inflow"],
         "transfers_to_savings_elsewhere": window["savings"]["transfers_to_savings_elsewhere"],
-        "transfers_matched_with_their_deposit": window["savings"][
-            "transfers_matched_with_their_deposit"
-        ],
         "savings_growth_rate": window["savings"]["growth_rate"],
         "emergency_fund_months": window["savings"]["emergency_fund_months"],
         "monthly_income": window["income"]["monthly_income"],
         "monthly_income_method": window["income"]["monthly_income_method"],
         "income_regular": window["income"]["regular"],
-        "income_frequency": window["income"]["frequency"],
         "median_income_gap_days": window["income"]["median_gap_days"],
         "longest_income_gap_days": window["income"]["longest_gap_days"],
         "cash_flow_buffer_months": window["income"]["cash_flow_buffer_months"],
@@ -154,9 +150,10 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
             .values_list("window", "persona")[:20]
         ):
             latest_by_window.setdefault(window_name, persona_name)
-        for name in signals["windows"]:
-            if name not in latest_by_window or latest_by_window[name] != assigned[name]["persona"]:
-                PersonaAssignment.objects.create(
+        # One INSERT for the windows whose persona changed (a first run: both), not one each.
+        PersonaAssignment.objects.bulk_create(
+            [
+                PersonaAssignment(
                     user_id=user_id,
                     window=name,
                     persona=assigned[name]["persona"],
@@ -165,6 +162,11 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
                     reason=assigned[name]["reason"],
                     as_of=as_of,
                 )
+                for name in signals["windows"]
+                if name not in latest_by_window
+                or latest_by_window[name] != assigned[name]["persona"]
+            ]
+        )
         Recommendation.objects.filter(user_id=user_id, status=RecommendationStatus.PENDING).delete()
         Recommendation.objects.bulk_create(
             [

@@ -269,7 +269,7 @@ def _upsert(
         else:
             updated += 1
         to_write.append(
-            model(user=user, **{name: record[name] for name in (*key_fields, *value_fields)})
+            model(user_id=user.pk, **{name: record[name] for name in (*key_fields, *value_fields)})
         )
     for start in range(0, len(to_write), 2000):
         model._default_manager.bulk_create(

@@ -357,6 +357,16 @@ def _category(reader: _Reader, item: dict[str, Any], amount: Decimal | None) -> 
     as uncategorised), else the legacy ``category`` list mapped to PFC (``legacy``), else
     uncategorised (``none``, empty primary).
     """
+    category = item.get("personal_finance_category")
+    if type(category) is dict and not reader.errors.odd_text:
+        # The common case, read directly: this runs once per transaction of a 10 MB file.
+        primary, detailed = category.get("primary"), category.get("detailed")
+        if type(primary) is str and primary and (detailed is None or type(detailed) is str):
+            return {
+                "pfc_primary": primary,
+                "pfc_detailed": detailed or "",
+                "category_source": "pfc",
+            }
     category = reader.mapping("personal_finance_category")
     if category is not None:
         pfc = reader.sub("personal_finance_category", category)

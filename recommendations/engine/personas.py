@@ -74,8 +74,6 @@ def evaluate(window: dict[str, Any], t: dict[str, Any]) -> list[dict[str, Any]]:
         "income_regular": regular,
         "median_gap_days": gap,
         "longest_gap_days": income["longest_gap_days"],
-        "regular_needs_median_gap_at_most_days": t["persona_variable_income_gap_days"],
-        "regular_needs_longest_gap_at_most_times_median": t["income_max_gap_ratio"],
         "cash_flow_buffer_months": buffer,
         "buffer_under_months": t["persona_variable_income_buffer_months"],
     }
@@ -93,12 +91,8 @@ def evaluate(window: dict[str, Any], t: dict[str, Any]) -> list[dict[str, Any]]:
     stretched = {
         "income_regular": regular,
         "monthly_income": income["monthly_income"],
-        "monthly_income_method": income["monthly_income_method"],
-        "monthly_expenses": window["monthly_expenses"],
         "spend_to_income": spend_ratio,
-        "spend_to_income_at_least": t["persona_stretched_spend_ratio"],
         "cash_flow_buffer_months": buffer,
-        "buffer_under_months": t["persona_stretched_buffer_months"],
     }
 
     results = [

@@ -254,7 +254,6 @@ def recurring_charges(
             "bill_spend": money(bill_spend),
             "monthly_bill_spend": money(bill_spend / months),
             "bill_share": ratio(bill_spend / total_spend) if total_spend > 0 else 0.0,
-            "categories": {"primaries": t["bill_primaries"], "detailed": t["bill_detailed"]},
             "lookback_days": lookback,
         },
     )
