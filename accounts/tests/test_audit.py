@@ -8,8 +8,8 @@ from django.db.utils import DatabaseError
 
 from accounts.audit import Action, audit_record
 from accounts.models import AuditEvent
-from accounts.tests.factories import DEFAULT_PASSWORD
-from conftest import SignedIn
+from tests.support.clients import SignedIn
+from tests.support.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

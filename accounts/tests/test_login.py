@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts import services
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session, User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, MfaDevice
-from accounts.tests.factories import DEFAULT_PASSWORD
-from conftest import SignedIn
+from tests.support.clients import SignedIn
+from tests.support.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/api/v1/auth/login"

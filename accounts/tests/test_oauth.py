@@ -22,11 +22,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
-from accounts.tests import providers
-from accounts.tests.factories import UserFactory
-from accounts.tests.mailbox import last_key
-from accounts.tests.providers import Profile
-from conftest import SignedIn, committed, sign_in
+from tests.support import providers
+from tests.support.clients import SignedIn, sign_in
+from tests.support.commits import committed
+from tests.support.factories import UserFactory
+from tests.support.mailbox import last_key
+from tests.support.providers import Profile
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/auth/oauth"

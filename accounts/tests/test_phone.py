@@ -15,8 +15,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
 from accounts.sms import SnsBackend
-from conftest import SignedIn, concurrently, sign_in
 from spendsense.redis import redis_client
+from tests.support.clients import SignedIn, sign_in
+from tests.support.commits import concurrently
 
 pytestmark = pytest.mark.django_db
 REQUEST = "/api/v1/auth/phone/request"

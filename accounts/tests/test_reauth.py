@@ -17,8 +17,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import MfaDevice, Session, User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from conftest import committed, grant_consent, sign_in
+from tests.support.clients import grant_consent, sign_in
+from tests.support.commits import committed
+from tests.support.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,9 @@ from rest_framework.test import APIClient
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session
 from accounts.services import sessions_revoke_all, user_set_role
-from accounts.tests.factories import UserFactory
-from conftest import SignedIn, committed, sign_in
+from tests.support.clients import SignedIn, sign_in
+from tests.support.commits import committed
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
 from accounts.models import Session, User
-from accounts.tests.factories import OperatorFactory, UserFactory
-from conftest import SignedIn, sign_in
+from tests.support.clients import SignedIn, sign_in
+from tests.support.factories import OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

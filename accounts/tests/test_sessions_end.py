@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import ConsentStatus, Session, User
-from accounts.tests.factories import DEFAULT_PASSWORD, AdminFactory
-from conftest import SignedIn, committed, sign_in
-from recommendations.tests.test_api import approve_all, seed
+from tests.support.clients import SignedIn, approve_all, seed, sign_in
+from tests.support.commits import committed
+from tests.support.factories import DEFAULT_PASSWORD, AdminFactory
 
 pytestmark = pytest.mark.django_db
 CACHED = "/api/v1/users/me/signals"  # answered from the cache once warm

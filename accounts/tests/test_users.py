@@ -9,7 +9,7 @@ from django.db import IntegrityError
 
 from accounts.models import Role, User
 from accounts.services import UnknownRole, user_set_role
-from accounts.tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,9 @@ from django.core.files.storage import default_storage
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
-from conftest import SignedIn, grant_consent, sign_in
+from tests.support.clients import SignedIn, grant_consent, sign_in, upload
+from tests.support.plaid import example_bytes
 from uploads.models import Account, DataUpload, Transaction
-from uploads.tests.plaid_data import example_bytes
-from uploads.tests.test_api import upload
 
 pytestmark = pytest.mark.django_db
 CONSENT = "/api/v1/consent"

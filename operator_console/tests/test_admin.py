@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.tests.factories import AdminFactory, OperatorFactory, UserFactory
-from conftest import SignedIn
 from recommendations.models import Recommendation
 from recommendations.synthetic import synthetic_user
-from uploads.tests.test_api import upload
+from tests.support.clients import SignedIn, upload
+from tests.support.factories import AdminFactory, OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from accounts.tests.factories import DEFAULT_PASSWORD, OperatorFactory
 from recommendations.models import Recommendation
+from tests.support.factories import DEFAULT_PASSWORD, OperatorFactory
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -11,8 +11,8 @@ import pytest
 from django.test import Client, override_settings
 
 from accounts.models import AuditEvent, MfaDevice, User
-from accounts.tests.factories import DEFAULT_PASSWORD, OperatorFactory, UserFactory
-from conftest import sign_in
+from tests.support.clients import sign_in
+from tests.support.factories import DEFAULT_PASSWORD, OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/admin/login/"

@@ -10,33 +10,23 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from accounts.tests.factories import OperatorFactory, UserFactory
-from conftest import SignedIn, committed, grant_consent, sign_in, stale
 from recommendations.engine.choose import DISCLAIMER
 from recommendations.models import Feedback, PersonaAssignment, Recommendation, SignalSnapshot
 from recommendations.services import user_recompute
 from recommendations.synthetic import synthetic_user
-from uploads.tests.test_api import upload
+from tests.support.clients import (
+    INSIGHTS,
+    SignedIn,
+    approve_all,
+    grant_consent,
+    seed,
+    sign_in,
+    upload,
+)
+from tests.support.commits import committed
+from tests.support.factories import OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-PATHS = ["profile", "signals", "persona", "recommendations"]
-
-
-def seed(user_client: SignedIn, archetype_index: int = 0) -> None:
-    body = synthetic_user(archetype_index, 5).body
-    response = upload(user_client.client, json.dumps(body).encode())
-    assert response.status_code == HTTPStatus.ACCEPTED
-
-
-def approve_all(user_id: Any) -> None:
-    Recommendation.objects.filter(user_id=user_id).update(status="approved")
-    stale(user_id)
-
-
-@pytest.fixture
-def seeded(consented: SignedIn) -> SignedIn:
-    seed(consented)
-    return consented
 
 
 def test_signals_shape(seeded: SignedIn) -> None:
@@ -117,7 +107,7 @@ def test_operators_see_every_status_with_the_trace(seeded: SignedIn) -> None:
     assert bad.json()["errors"][0]["attr"] == "status"
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 def test_another_users_insights_are_404(seeded: SignedIn, path: str) -> None:
     stranger = sign_in(grant_consent(UserFactory.create()))
 
@@ -126,7 +116,7 @@ def test_another_users_insights_are_404(seeded: SignedIn, path: str) -> None:
     assert response.status_code == HTTPStatus.NOT_FOUND
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 def test_operators_may_read_anyone_and_me_works(seeded: SignedIn, path: str) -> None:
     operator = sign_in(OperatorFactory.create())
 
@@ -143,7 +133,7 @@ def test_operators_may_read_anyone_and_me_works(seeded: SignedIn, path: str) -> 
     )
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 def test_without_consent_403(signed_in: SignedIn, path: str) -> None:
     response = signed_in.client.get(f"/api/v1/users/me/{path}")
 
@@ -151,7 +141,7 @@ def test_without_consent_403(signed_in: SignedIn, path: str) -> None:
     assert response.json()["errors"][0]["code"] == "consent_required"
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 def test_a_user_without_consent_is_invisible_to_operators(signed_in: SignedIn, path: str) -> None:
     """404, as for an id that does not exist: an operator learns neither."""
     operator = sign_in(OperatorFactory.create())
@@ -179,7 +169,7 @@ def test_an_operator_is_refused_at_once_when_the_user_withdraws_consent(
     assert response.status_code == HTTPStatus.NOT_FOUND
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 def test_with_consent_but_no_data_as_of_is_null(consented: SignedIn, path: str) -> None:
     response = consented.client.get(f"/api/v1/users/me/{path}")
 
@@ -187,7 +177,7 @@ def test_with_consent_but_no_data_as_of_is_null(consented: SignedIn, path: str) 
     assert response.json()["as_of"] is None
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 def test_anonymous_401(api_client: Any, path: str) -> None:
     assert api_client.get(f"/api/v1/users/me/{path}").status_code == HTTPStatus.UNAUTHORIZED
 

@@ -11,9 +11,9 @@ from django.core.management import CommandError
 from django.core.management import call_command as django_call_command
 
 from accounts.models import User
-from conftest import committed
 from operator_console.models import SyntheticDemographic
 from recommendations.models import PersonaAssignment, Recommendation
+from tests.support.commits import committed
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from conftest import SignedIn, sign_in, stale
 from recommendations.cache import cache_stats
-from recommendations.tests.test_api import PATHS, approve_all, seed
+from tests.support.clients import INSIGHTS, SignedIn, approve_all, seed, sign_in
+from tests.support.commits import stale
 
 pytestmark = [
     pytest.mark.django_db,
@@ -83,7 +83,7 @@ def same_answer(fast: Any, full: Any) -> None:
 
 
 @override_settings(**SECURE)
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 @pytest.mark.parametrize("role", ["user", "operator"])
 def test_the_fast_answer_is_the_full_stacks_answer(
     seeded: SignedIn, operator_user: Any, dispatched: list[str], path: str, role: str

@@ -13,9 +13,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
-from conftest import SignedIn, sign_in, stale
 from recommendations.cache import cache_stats
-from recommendations.tests.test_api import PATHS, approve_all, seed
+from tests.support.clients import INSIGHTS, SignedIn, approve_all, seed, sign_in
+from tests.support.commits import stale
 
 pytestmark = [
     pytest.mark.django_db,
@@ -30,7 +30,7 @@ def seeded(consented: SignedIn) -> SignedIn:
     return consented
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 def test_a_cached_read_is_one_round_trip_and_no_query(
     seeded: SignedIn, round_trips: list[int], path: str, django_assert_num_queries: Any
 ) -> None:

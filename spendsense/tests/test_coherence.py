@@ -14,9 +14,10 @@ from django.db import connection, connections, transaction
 
 from accounts.models import ConsentStatus, Role, User
 from accounts.selectors import PRINCIPAL, user_row
-from accounts.tests.factories import UserFactory
-from conftest import committed, grant_consent
 from spendsense import coherence
+from tests.support.clients import grant_consent
+from tests.support.commits import committed
+from tests.support.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

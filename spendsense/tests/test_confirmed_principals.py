@@ -11,9 +11,10 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from conftest import SignedIn, sign_in
 from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle
+from tests.support.clients import SignedIn, sign_in
+from tests.support.commits import committed
+from tests.support.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 ME = "/api/v1/users/me"
@@ -60,7 +61,6 @@ def test_requests_with_a_logged_out_token_leave_the_budget_untouched(
 def test_a_revoked_session_spends_nothing_either(consented: SignedIn) -> None:
     from accounts.models import Session
     from accounts.services import session_revoke
-    from conftest import committed
 
     with committed():
         session_revoke(session=Session.objects.get(user=consented.user), reason="test")

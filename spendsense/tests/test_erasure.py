@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 
 from accounts.models import AuditEvent
-from accounts.tests.factories import OperatorFactory
-from conftest import SignedIn, sign_in
 from recommendations.models import Recommendation
 from recommendations.synthetic import synthetic_user
 from spendsense.redis import redis_client
-from uploads.tests.test_api import upload
+from tests.support.clients import SignedIn, sign_in, upload
+from tests.support.factories import OperatorFactory
 
 pytestmark = [
     pytest.mark.django_db,

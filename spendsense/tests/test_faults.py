@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from accounts.tests.factories import DEFAULT_PASSWORD
-from conftest import SignedIn
 from recommendations.synthetic import synthetic_user
-from spendsense.tests import djangoproc
-from uploads.tests.test_api import upload
+from tests.support import djangoproc
+from tests.support.clients import SignedIn, upload
+from tests.support.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from accounts.tests.factories import OperatorFactory, UserFactory
-from conftest import SignedIn, grant_consent, sign_in, stale
 from recommendations.models import Recommendation
 from recommendations.synthetic import synthetic_user
-from uploads.tests.test_api import upload
+from tests.support.clients import SignedIn, grant_consent, sign_in, upload
+from tests.support.commits import stale
+from tests.support.factories import OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from csp.utils import build_policy
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import DEFAULT_PASSWORD, OperatorFactory
-from conftest import SignedIn
+from tests.support.clients import SignedIn
+from tests.support.factories import DEFAULT_PASSWORD, OperatorFactory
 
 pytestmark = pytest.mark.django_db
 

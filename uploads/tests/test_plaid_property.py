@@ -36,12 +36,11 @@ from hypothesis import strategies as st
 from hypothesis.internal.conjecture import utils as conjecture_utils
 from hypothesis_jsonschema import from_schema
 
-from accounts.tests.factories import UserFactory
-from conftest import grant_consent, sign_in
 from recommendations.models import SignalSnapshot
+from tests.support.clients import UPLOAD, grant_consent, sign_in, upload
+from tests.support.factories import UserFactory
 from uploads import plaid
 from uploads.models import DataUpload, Transaction
-from uploads.tests.test_api import UPLOAD, upload
 from uploads.validation import JSON_KEYS
 
 pytestmark = pytest.mark.django_db

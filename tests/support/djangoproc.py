@@ -10,8 +10,12 @@ import json
 import os
 import subprocess
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 REPO = Path(__file__).resolve().parents[2]
 # Variables that select a run mode; cleared so each probe starts from "nothing set".
@@ -73,3 +77,24 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+PRODUCTION_SECRET = "production-secret-for-tests-only-0123456789-abcdefghijklmnop"
+
+
+@lru_cache(maxsize=1)
+def production_jwt_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    return {
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": PRODUCTION_SECRET,
+        "DJANGO_ALLOWED_HOSTS": "api.example.com",
+        "JWT_PRIVATE_KEY": production_jwt_key(),
+        **extra,
+    }

@@ -1,4 +1,5 @@
-"""Plaid's example bodies (verbatim copies of shared/plaid) and builders of small bodies."""
+"""Plaid's example bodies (verbatim copies of shared/plaid, kept in
+``uploads/tests/fixtures/plaid``) and builders of small bodies."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).parent / "fixtures" / "plaid"
+FIXTURES = Path(__file__).resolve().parents[2] / "uploads" / "tests" / "fixtures" / "plaid"
 EXAMPLES = ["accounts_get", "transactions_get", "transactions_sync", "liabilities_get"]
 
 

@@ -1,0 +1,1 @@
+"""Shared test support (``tests.support``); the tests themselves live in each app's ``tests/``."""
