@@ -25,7 +25,7 @@ from accounts.models import AuditEvent, User
 from tests.support import providers
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
-from tests.support.factories import UserFactory
+from tests.support.factories import MfaDeviceFactory, UserFactory
 from tests.support.mailbox import last_key
 from tests.support.providers import Profile
 
@@ -688,12 +688,8 @@ def test_returning_identity_signs_in_the_same_user(
 def test_mfa_user_gets_the_second_factor_challenge(
     api_client: APIClient, rsps: responses.RequestsMock
 ) -> None:
-    import pyotp
-
-    from accounts.models import MfaDevice
-
     user = UserFactory.create(email="mfa@example.org", email_verified_at=timezone.now())
-    MfaDevice.objects.create(user=user, secret=pyotp.random_base32(), confirmed_at=timezone.now())
+    MfaDeviceFactory.create(user=user)
 
     response = sign_in_flow(
         api_client, rsps, "google", Profile(uid="g-mfa", email="mfa@example.org")

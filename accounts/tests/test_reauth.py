@@ -10,16 +10,15 @@ from http import HTTPStatus
 from typing import Any
 from unittest import mock
 
-import pyotp
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import MfaDevice, Session, User
+from accounts.models import Session, User
 from tests.support.clients import grant_consent, sign_in
 from tests.support.commits import committed
-from tests.support.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.factories import DEFAULT_PASSWORD, MfaDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +48,7 @@ def _full_user(*, password: bool) -> User:
         SocialAccount.objects.create(user=user, provider="google", uid=f"g-{user.pk}")
         user.linked_providers = ["google"]
         user.save()
-        MfaDevice.objects.create(
-            user=user, secret=pyotp.random_base32(), confirmed_at=timezone.now()
-        )
+        MfaDeviceFactory.create(user=user)
     grant_consent(user)
     return user
 
