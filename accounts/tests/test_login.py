@@ -146,7 +146,7 @@ def test_login_by_email_any_case(api_client: APIClient) -> None:
     assert response.status_code == HTTPStatus.OK
     assert set(response.json()) == {"access", "refresh", "token_type", "expires_in"}
     assert Session.objects.filter(user=user).count() == 1
-    assert AuditEvent.objects.filter(action=Action.LOGIN_SUCCESS, actor_id=user.id).exists()
+    assert AuditEvent.objects.filter(action=Action.LOGIN_SUCCESS, actor_id=user.id).count() == 1
 
 
 def test_login_by_username(api_client: APIClient) -> None:

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from rest_framework.test import APIClient
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent
 from tests.support.clients import SignedIn, grant_consent, sign_in, upload
+from tests.support.factories import UserFactory
 from tests.support.plaid import example_bytes
 from uploads.models import Account, DataUpload, Transaction
 
@@ -86,7 +87,7 @@ def test_revoke_keeps_data_by_default(consented: SignedIn) -> None:
 
 
 def test_revoke_with_delete_data_erases_files_and_rows(consented: SignedIn) -> None:
-    other = sign_in(grant_consent(User.objects.create_user("other@example.com", "x-unused-pw-1")))
+    other = sign_in(grant_consent(UserFactory.create()))
     upload(other.client, example_bytes("transactions_get"))
     response = upload(consented.client, example_bytes("transactions_get"))
     key = DataUpload.objects.get(pk=response.json()["upload_id"]).storage_key
@@ -97,9 +98,10 @@ def test_revoke_with_delete_data_erases_files_and_rows(consented: SignedIn) -> N
     assert response.status_code == HTTPStatus.OK
     assert response.json()["history"][0]["data_deleted"] is True
     assert not default_storage.exists(key)
-    for model in (DataUpload, Account, Transaction):
+    # Nobody else's data: the other user keeps their upload, its account and two transactions.
+    for model, kept in ((DataUpload, 1), (Account, 1), (Transaction, 2)):
         assert not model.objects.filter(user=consented.user).exists()
-        assert model.objects.filter(user=other.user).exists()  # nobody else's data
+        assert model.objects.filter(user=other.user).count() == kept
 
 
 def test_revoke_rejects_a_bad_flag(consented: SignedIn) -> None:

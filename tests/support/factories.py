@@ -244,13 +244,21 @@ class LiabilityFactory(factory.django.DjangoModelFactory[Liability]):
 
 
 class SignalSnapshotFactory(factory.django.DjangoModelFactory[SignalSnapshot]):
+    """One window's signals of a user with no spending to speak of (the engine's shape; a test
+    sets the figures it reads)."""
+
     class Meta:
         model = SignalSnapshot
 
     user = factory.SubFactory(UserFactory)
     window = Window.DAYS_30
     as_of = AS_OF
-    data = factory.LazyFunction(dict)
+    data = factory.LazyFunction(
+        lambda: {"subscriptions": {}, "savings": {}, "credit": {"cards": []}, "income": {}}
+    )
+    inputs = factory.LazyFunction(
+        lambda: {"currency": "USD", "transactions_used": 0, "accounts": 0, "liabilities": 0}
+    )
 
 
 class PersonaAssignmentFactory(factory.django.DjangoModelFactory[PersonaAssignment]):
@@ -261,6 +269,11 @@ class PersonaAssignmentFactory(factory.django.DjangoModelFactory[PersonaAssignme
     window = Window.DAYS_30
     persona = "high_utilization"
     matched = factory.LazyAttribute(lambda row: [row.persona] if row.persona else [])
+    # The engine's shape: one evaluation per persona tried (here only the one assigned).
+    evaluations = factory.LazyAttribute(
+        lambda row: [{"persona": row.persona or "high_utilization", "matched": bool(row.persona)}]
+    )
+    reason = "Matched on the figures of the window."
     as_of = AS_OF
 
 
@@ -301,6 +314,19 @@ class RecommendationFactory(factory.django.DjangoModelFactory[Recommendation]):
     disclaimer = DISCLAIMER
     persona = "high_utilization"
     window = Window.DAYS_30
+    # The keys every trace has; a test that reads one sets its content.
+    decision_trace = factory.LazyAttribute(
+        lambda rec: {
+            "engine_version": "test",
+            "catalog_version": "test",
+            "inputs": {},
+            "signals": {},
+            "personas": {rec.window: {"persona": rec.persona}},
+            "item": {"slug": rec.slug},
+            "window": rec.window,
+            "excluded_offers": [],
+        }
+    )
 
 
 class FeedbackFactory(factory.django.DjangoModelFactory[Feedback]):
