@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from recommendations.cache import cache_stats
-from tests.support.clients import INSIGHTS, SignedIn, approve_all, seed, sign_in
+from tests.support.clients import INSIGHTS, SignedIn, approve_all, sign_in
 from tests.support.commits import stale
 
 pytestmark = [
@@ -38,10 +38,10 @@ HTTPS: dict[str, Any] = {"HTTP_X_FORWARDED_PROTO": "https"}
 
 
 @pytest.fixture
-def seeded(consented: SignedIn) -> SignedIn:
-    seed(consented)
-    approve_all(consented.user.id)
-    return consented
+def seeded(seeded: SignedIn) -> SignedIn:
+    """The root fixture's user, with every recommendation approved: what they read."""
+    approve_all(seeded.user.id)
+    return seeded
 
 
 @pytest.fixture

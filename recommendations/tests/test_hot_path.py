@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from recommendations.cache import cache_stats
-from tests.support.clients import INSIGHTS, SignedIn, approve_all, seed, sign_in
+from tests.support.clients import INSIGHTS, SignedIn, approve_all, sign_in
 from tests.support.commits import stale
 
 pytestmark = [
@@ -24,10 +24,10 @@ pytestmark = [
 
 
 @pytest.fixture
-def seeded(consented: SignedIn) -> SignedIn:
-    seed(consented)
-    approve_all(consented.user.id)
-    return consented
+def seeded(seeded: SignedIn) -> SignedIn:
+    """The root fixture's user, with every recommendation approved: what they read."""
+    approve_all(seeded.user.id)
+    return seeded
 
 
 @pytest.mark.parametrize("path", INSIGHTS)
