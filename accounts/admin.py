@@ -9,7 +9,6 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.safestring import SafeString
 
 from accounts.models import AuditEvent, Session, User
 from accounts.services import session_revoke, user_delete, user_set_role
@@ -48,20 +47,12 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("email", "phone_number", "username", "role", "is_active", "created_at")
     list_filter = ("role", "is_active")
     search_fields = ("email", "phone_number", "username")
-    readonly_fields = ("id", "created_at", "updated_at", "last_login", "consent_status", "insights")
+    readonly_fields = ("id", "created_at", "updated_at", "last_login", "consent_status")
     fieldsets = (
         (None, {"fields": ("id", "email", "phone_number", "username", "password")}),
         ("Access", {"fields": ("role", "is_active", "groups", "consent_status")}),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
-        ("Signals, personas and uploads", {"fields": ("insights",)}),
     )
-
-    @admin.display(description="insights")
-    def insights(self, obj: User) -> SafeString:
-        # Rendered by the console, which owns how insights are shown to operators.
-        from operator_console.admin import render_user_insights
-
-        return render_user_insights(obj)
 
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ("groups",)

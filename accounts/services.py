@@ -33,7 +33,7 @@ from accounts.mail import frontend_link, mail_send
 from accounts.models import KeyPurpose, Role, RotatedRefreshToken, Session, User
 from accounts.reauth import current_password_confirmed, reauthentication_check
 from accounts.selectors import deny_key, user_get_by_login
-from spendsense import coherence
+from spendsense import coherence, events
 from spendsense.api.errors import Conflict, DomainError
 from spendsense.api.net import client_ip
 
@@ -313,10 +313,8 @@ def email_verify(*, key: str, request: HttpRequest) -> User:
 def user_delete(*, user: User, request: HttpRequest) -> None:
     """Erase the account, every upload (stored files too) and every row derived from them.
     The API has the owner re-authenticate first (accounts.reauth); the console need not."""
-    from uploads.services import user_data_erase
-
     user_id = user.id
-    user_data_erase(user=user)
+    events.announce(events.user_data_erase, user=user)  # the uploads app erases
     with transaction.atomic():
         user.delete()  # its sessions end, its cached entries go (accounts.signals)
     audit_record(

@@ -10,6 +10,7 @@ from accounts.audit import audit_record
 from accounts.models import ConsentStatus, User
 from consent.models import ConsentAction, ConsentRecord
 from consent.selectors import consent_granted
+from spendsense import events
 from spendsense.api.errors import DomainError
 
 
@@ -71,6 +72,4 @@ def consent_revoke(*, user: User, delete_data: bool, request: HttpRequest | None
             details={"delete_data": delete_data},
         )
     if delete_data:
-        from uploads.services import user_data_erase
-
-        user_data_erase(user=user)
+        events.announce(events.user_data_erase, user=user)  # the uploads app erases

@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import ConsentStatus, User
 from consent.services import consent_require
+from spendsense import events
 from spendsense.api.errors import Conflict, ServiceUnavailable
 from uploads.models import Account, DataUpload, Liability, Transaction, UploadStatus
 from uploads.selectors import known_account_ids
@@ -360,7 +361,7 @@ def upload_process(*, upload_id: uuid.UUID | str) -> DataUpload | None:
         locked.error = ""
         locked.processed_at = timezone.now()
         locked.save(update_fields=["status", "counts", "error", "processed_at"])
-    _recompute(user.id)
+    events.announce(events.user_data_changed, user_id=user.id)  # the engine recomputes
     return locked
 
 
@@ -372,13 +373,6 @@ def upload_fail(*, upload_id: uuid.UUID, code: str, message: str) -> DataUpload 
         processed_at=timezone.now(),
     )
     return DataUpload.objects.filter(pk=upload_id).first()
-
-
-def _recompute(user_id: uuid.UUID) -> None:
-    """The engine's hook: recompute signals, personas and recommendations for the user."""
-    from recommendations.services import user_recompute
-
-    user_recompute(user_id=user_id)
 
 
 # --- erasure -----------------------------------------------------------------------------
@@ -398,9 +392,8 @@ def user_data_erase(*, user: User) -> dict[str, int]:
             "transactions": Transaction.objects.filter(user=user).delete()[0],
             "liabilities": Liability.objects.filter(user=user).delete()[0],
         }
-        from recommendations.services import user_derived_erase
-
-        counts.update(user_derived_erase(user_id=user.id))
+        for derived in events.announce(events.user_derived_erase, user_id=user.id):
+            counts.update(derived)  # the engine's rows, in this transaction
     for key in keys:
         try:
             default_storage.delete(key)

@@ -10,10 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import mfa, services
+from accounts.api.request import request_user
 from accounts.api.serializers import TokenResponseSerializer
 from accounts.api.views import LoginThrottle
 from spendsense.api.openapi import error_responses
-from spendsense.api.request import request_user
 
 
 class SetupSerializer(serializers.Serializer):

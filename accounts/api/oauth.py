@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import oauth, services
+from accounts.api.request import request_user
 from accounts.api.serializers import (
     MeSerializer,
     ReauthenticationSerializer,
@@ -33,7 +34,6 @@ from accounts.api.views import validated
 from accounts.mfa import mfa_active, mfa_challenge
 from accounts.models import User
 from spendsense.api.openapi import error_responses
-from spendsense.api.request import request_user
 from spendsense.api.throttles import throttle_for
 
 # Sign-in limits fail closed: while Redis is down, no unlimited attempts.

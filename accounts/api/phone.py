@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import services
+from accounts.api.request import request_user
 from accounts.api.serializers import (
     MeSerializer,
     ReauthenticationSerializer,
@@ -22,7 +23,6 @@ from accounts.audit import audit_record
 from accounts.mfa import mfa_challenge
 from accounts.phone import code_send, phone_normalize
 from spendsense.api.openapi import error_responses
-from spendsense.api.request import request_user
 from spendsense.api.throttles import AtomicRateThrottleMixin, throttle_for
 
 SmsIpThrottle = throttle_for("sms_ip", fail_open=False)

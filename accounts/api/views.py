@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import recovery, services, tokens
+from accounts.api.request import request_claims, request_user
 from accounts.api.serializers import (
     AcceptedSerializer,
     EmailKeySerializer,
@@ -37,7 +38,6 @@ from accounts.models import Session
 from accounts.reauth import reauthentication_check
 from accounts.selectors import sessions_live_for_user, user_profile
 from spendsense.api.openapi import error_responses
-from spendsense.api.request import request_claims, request_user
 from spendsense.api.throttles import (
     AnonRateThrottle,
     ScopedRateThrottle,

@@ -7,6 +7,7 @@ from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_user
 from accounts.api.serializers import ReauthenticationSerializer
 from accounts.reauth import reauthentication_check
 from consent import selectors, services
@@ -16,7 +17,6 @@ from consent.api.serializers import (
     ConsentSerializer,
 )
 from spendsense.api.openapi import error_responses
-from spendsense.api.request import request_user
 
 
 class ConsentViewSet(viewsets.ViewSet):

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_user
 from operator_console import analytics, services
 from operator_console.api.serializers import (
     BulkResultSerializer,
@@ -25,7 +26,6 @@ from recommendations.api.serializers import OperatorRecommendationSerializer
 from recommendations.selectors import signals_get
 from spendsense.api.openapi import error_responses
 from spendsense.api.permissions import IsOperatorOrReadOnlyAPIKey
-from spendsense.api.request import request_user
 
 RANGE = [
     OpenApiParameter("start", str, description="YYYY-MM-DD; default 29 days before end"),

@@ -1,4 +1,4 @@
-"""Typed access to who is calling."""
+"""Typed access to who is calling: the signed-in user and their access token's claims."""
 
 from __future__ import annotations
 
