@@ -11,7 +11,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import AuditEvent, Session, User
-from accounts.services import session_revoke, user_delete, user_set_role
+from accounts.sessions.services import session_revoke
+from accounts.users.services import user_delete, user_set_role
+from spendsense.api.request import request_meta
 
 
 class UserChangeForm(auth_forms.UserChangeForm):
@@ -65,11 +67,11 @@ class UserAdmin(DjangoUserAdmin):
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         # The API's erasure: uploads (stored files too) and everything derived, then the user.
-        user_delete(user=obj, request=request)
+        user_delete(user=obj, meta=request_meta(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            user_delete(user=user, request=request)
+            user_delete(user=user, meta=request_meta(request))
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # A role change goes through the service: sessions end, the change is audited.

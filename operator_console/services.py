@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
 
-from accounts.audit import audit_record
+from accounts.audit import Action, audit_record
 from accounts.models import User
 from operator_console.models import RecommendationRevision
 from operator_console.selectors import review_items
@@ -21,6 +21,7 @@ from recommendations.engine.choose import tone_problems
 from recommendations.models import Recommendation, RecommendationStatus
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
+from spendsense.api.request import request_meta
 
 DECISIONS = {"approve": RecommendationStatus.APPROVED, "reject": RecommendationStatus.REJECTED}
 BULK_LIMIT = 500
@@ -81,9 +82,9 @@ def recommendation_decide(
         _apply(locked, target, actor, reason)
         locked.save()
         audit_record(
-            action=f"review.{action}",
+            action=Action(f"review.{action}"),
             actor_id=actor.id,
-            request=request,
+            meta=request_meta(request),
             target_type="recommendation",
             target_id=str(locked.pk),
             details={
@@ -150,9 +151,9 @@ def recommendations_bulk_decide(
             recommendation.save()
             changed.append(recommendation)
             audit_record(
-                action=f"review.{action}",
+                action=Action(f"review.{action}"),
                 actor_id=actor.id,
-                request=request,
+                meta=request_meta(request),
                 target_type="recommendation",
                 target_id=str(pk),
                 details={
@@ -206,9 +207,9 @@ def recommendation_edit(
         locked.revision += 1
         locked.save()
         audit_record(
-            action="review.edit",
+            action=Action.REVIEW_EDIT,
             actor_id=actor.id,
-            request=request,
+            meta=request_meta(request),
             target_type="recommendation",
             target_id=str(locked.pk),
             details={
@@ -236,9 +237,9 @@ def recommendation_flag(
     recommendation.flagged = flagged
     coherence.user_changed(recommendation.user_id)  # operators' cached reads show the flag
     audit_record(
-        action="review.flag" if flagged else "review.unflag",
+        action=Action.REVIEW_FLAG if flagged else Action.REVIEW_UNFLAG,
         actor_id=actor.id,
-        request=request,
+        meta=request_meta(request),
         target_type="recommendation",
         target_id=str(recommendation.pk),
         details={"before": before, "after": _snapshot(recommendation)},

@@ -26,11 +26,12 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.audit import audit_record
+from accounts.audit import Action, audit_record
 from accounts.models import ConsentStatus, User
 from consent.services import consent_require
 from spendsense import events
 from spendsense.api.errors import Conflict, ServiceUnavailable
+from spendsense.api.request import request_meta
 from uploads.models import Account, DataUpload, Liability, Transaction, UploadStatus
 from uploads.selectors import known_account_ids
 from uploads.validation import ParsedUpload, UploadRejected, parse_upload
@@ -125,9 +126,9 @@ def upload_create(
             code="storage_unavailable",
         ) from error
     audit_record(
-        action="upload.create",
+        action=Action.UPLOAD_CREATE,
         actor_id=user.id,
-        request=request,
+        meta=request_meta(request),
         target_type="upload",
         target_id=str(upload.id),
         details={"size": upload.file_size, "format": upload.file_format},
@@ -399,5 +400,5 @@ def user_data_erase(*, user: User) -> dict[str, int]:
             default_storage.delete(key)
         except Exception:  # a file left behind is logged, never blocks erasure of the rows
             logger.exception("could not delete stored upload", extra={"storage_key": key})
-    audit_record(action="data.erase", actor_id=user.id, details=counts)
+    audit_record(action=Action.DATA_ERASE, actor_id=user.id, details=counts)
     return counts

@@ -21,3 +21,9 @@ def request_user(request: Request) -> User:
 def request_claims(request: Request) -> dict[str, Any]:
     """The verified access-token claims (empty for other kinds of authentication)."""
     return request.auth if isinstance(request.auth, dict) else {}
+
+
+def request_session_id(request: Request) -> str | None:
+    """The session of the caller's access token; None for other kinds of authentication."""
+    sid = request_claims(request).get("sid")
+    return str(sid) if sid else None

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Role
 from accounts.selectors import user_get_by_email
-from accounts.services import user_set_role
+from accounts.users.services import user_set_role
 
 
 class Command(BaseCommand):

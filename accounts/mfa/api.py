@@ -9,11 +9,13 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import mfa, services
-from accounts.api.request import request_user
+from accounts.api.request import request_session_id, request_user
 from accounts.api.serializers import TokenResponseSerializer
-from accounts.api.views import LoginThrottle
+from accounts.mfa import services as mfa
+from accounts.sessions.api import LoginThrottle
+from accounts.sessions.services import session_create
 from spendsense.api.openapi import error_responses
+from spendsense.api.request import request_meta
 
 
 class SetupSerializer(serializers.Serializer):
@@ -61,7 +63,9 @@ class MfaViewSet(viewsets.ViewSet):
         data = CodeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         codes = mfa.mfa_activate(
-            user=request_user(request), code=data.validated_data["code"], request=request
+            user=request_user(request),
+            code=data.validated_data["code"],
+            meta=request_meta(request),
         )
         return Response({"recovery_codes": codes})
 
@@ -77,7 +81,8 @@ class MfaViewSet(viewsets.ViewSet):
         mfa.mfa_deactivate(
             user=request_user(request),
             password=data.validated_data.get("password"),
-            request=request,
+            session_id=request_session_id(request),
+            meta=request_meta(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -93,9 +98,10 @@ class MfaViewSet(viewsets.ViewSet):
     def verify(self, request: Request) -> Response:
         data = VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        meta = request_meta(request)
         user = mfa.mfa_verify(
             mfa_token=data.validated_data["mfa_token"],
             code=data.validated_data["code"],
-            request=request,
+            meta=meta,
         )
-        return Response(services.session_create(user=user, request=request).as_response())
+        return Response(session_create(user=user, meta=meta).as_response())
