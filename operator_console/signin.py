@@ -30,7 +30,7 @@ from rest_framework.exceptions import APIException
 from accounts.audit import Action, audit_record
 from accounts.mfa import services as mfa
 from accounts.models import MfaDevice, User
-from accounts.selectors import user_get_by_email
+from accounts.selectors import user_get_by_login
 from spendsense.api.request import request_meta
 from spendsense.api.throttles import ThrottleUnavailable, throttle_for
 
@@ -85,7 +85,7 @@ class ConsoleAuthenticationForm(AdminAuthenticationForm):
         request = self.request
         assert request is not None  # noqa: S101 (the login view always passes it)
         email = self.cleaned_data.get("username") or ""
-        named = user_get_by_email(email=email) if email else None
+        named = user_get_by_login(email=email, username=None)
         try:
             allowed = attempt_allowed(request, email, named)
         except ThrottleUnavailable:

@@ -109,16 +109,6 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _current_session_id(request: Request) -> str:
-    """The session of the caller's access token; 403 for a caller without one (an API key)."""
-    sid = request_session_id(request)
-    if not sid:
-        raise exceptions.PermissionDenied(
-            "Only a signed-in session can manage sessions.", code="session_required"
-        )
-    return sid
-
-
 class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own sign-ins: list them, end one, or end every other one."""
 
@@ -137,7 +127,13 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @property
     def current_id(self) -> str:
-        return _current_session_id(self.request)
+        """The session of the caller's access token; 403 for a caller without one (an API key)."""
+        sid = request_session_id(self.request)
+        if not sid:
+            raise exceptions.PermissionDenied(
+                "Only a signed-in session can manage sessions.", code="session_required"
+            )
+        return sid
 
     @extend_schema(
         tags=["auth"],
