@@ -26,6 +26,7 @@ from operator_console.models import RecommendationRevision
 from operator_console.selectors import review_items
 from recommendations.engine.personas import PRIORITY
 from recommendations.models import PersonaAssignment, Recommendation, SignalSnapshot
+from spendsense.api.request import request_meta
 from uploads.models import DataUpload
 
 
@@ -261,14 +262,14 @@ class RecommendationAdmin(ConsentingUsersAdmin):
         try:
             if changes:
                 services.recommendation_edit(
-                    recommendation=current, actor=actor, changes=changes, request=request
+                    recommendation=current, actor=actor, changes=changes, meta=request_meta(request)
                 )
             if form.cleaned_data["flagged"] != current.flagged:
                 services.recommendation_flag(
                     recommendation=current,
                     actor=actor,
                     flagged=form.cleaned_data["flagged"],
-                    request=request,
+                    meta=request_meta(request),
                 )
         except APIException as error:
             self.message_user(request, str(error.detail), messages.ERROR)
@@ -298,7 +299,7 @@ class RecommendationAdmin(ConsentingUsersAdmin):
                 action=decision,
                 actor=actor,
                 reason=request.POST.get("reason", "")[:2000],
-                request=request,
+                meta=request_meta(request),
             )
             self.message_user(
                 request, f"{decision.title()}d: {recommendation.title}", messages.SUCCESS
@@ -332,7 +333,7 @@ class RecommendationAdmin(ConsentingUsersAdmin):
                 action=decision,
                 actor=actor,
                 reason=request.POST.get("reason", "")[:2000],
-                request=request,
+                meta=request_meta(request),
             )
             self.message_user(
                 request,
@@ -360,7 +361,7 @@ class RecommendationAdmin(ConsentingUsersAdmin):
         actor = _actor(request)
         for recommendation in queryset:
             services.recommendation_flag(
-                recommendation=recommendation, actor=actor, flagged=True, request=request
+                recommendation=recommendation, actor=actor, flagged=True, meta=request_meta(request)
             )
 
 

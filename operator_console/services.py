@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
 
@@ -21,7 +20,7 @@ from recommendations.engine.choose import tone_problems
 from recommendations.models import Recommendation, RecommendationStatus
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
-from spendsense.api.request import request_meta
+from spendsense.api.request import RequestMeta
 
 DECISIONS = {"approve": RecommendationStatus.APPROVED, "reject": RecommendationStatus.REJECTED}
 BULK_LIMIT = 500
@@ -65,7 +64,7 @@ def recommendation_decide(
     action: str,
     actor: User,
     reason: str = "",
-    request: HttpRequest | None = None,
+    meta: RequestMeta | None = None,
 ) -> Recommendation:
     """Approve or reject one recommendation (409 if it was decided the other way)."""
     target = DECISIONS[action]
@@ -84,7 +83,7 @@ def recommendation_decide(
         audit_record(
             action=Action(f"review.{action}"),
             actor_id=actor.id,
-            meta=request_meta(request),
+            meta=meta,
             target_type="recommendation",
             target_id=str(locked.pk),
             details={
@@ -117,7 +116,7 @@ def recommendations_bulk_decide(
     action: str,
     actor: User,
     reason: str = "",
-    request: HttpRequest | None = None,
+    meta: RequestMeta | None = None,
 ) -> list[Recommendation]:
     """Decide many at once, all or nothing: unknown or undecidable ids fail the whole call."""
     wanted = list(dict.fromkeys(ids))
@@ -153,7 +152,7 @@ def recommendations_bulk_decide(
             audit_record(
                 action=Action(f"review.{action}"),
                 actor_id=actor.id,
-                meta=request_meta(request),
+                meta=meta,
                 target_type="recommendation",
                 target_id=str(pk),
                 details={
@@ -173,7 +172,7 @@ def recommendation_edit(
     actor: User,
     changes: dict[str, str],
     reason: str = "",
-    request: HttpRequest | None = None,
+    meta: RequestMeta | None = None,
 ) -> Recommendation:
     """Edit title, content or rationale; the previous text is kept as a revision and the user
     sees the edited version."""
@@ -209,7 +208,7 @@ def recommendation_edit(
         audit_record(
             action=Action.REVIEW_EDIT,
             actor_id=actor.id,
-            meta=request_meta(request),
+            meta=meta,
             target_type="recommendation",
             target_id=str(locked.pk),
             details={
@@ -228,7 +227,7 @@ def recommendation_flag(
     recommendation: Recommendation,
     actor: User,
     flagged: bool,
-    request: HttpRequest | None = None,
+    meta: RequestMeta | None = None,
 ) -> Recommendation:
     """Mark (or unmark) an item for follow-up."""
     before = _snapshot(recommendation)
@@ -239,7 +238,7 @@ def recommendation_flag(
     audit_record(
         action=Action.REVIEW_FLAG if flagged else Action.REVIEW_UNFLAG,
         actor_id=actor.id,
-        meta=request_meta(request),
+        meta=meta,
         target_type="recommendation",
         target_id=str(recommendation.pk),
         details={"before": before, "after": _snapshot(recommendation)},
