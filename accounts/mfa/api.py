@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.request import request_session_id, request_user
-from accounts.api.serializers import TokenResponseSerializer
+from accounts.api.serializers import TokenResponseSerializer, validated
 from accounts.mfa import services as mfa
 from accounts.sessions.api import LoginThrottle
 from accounts.sessions.services import session_create
@@ -60,11 +60,10 @@ class MfaViewSet(viewsets.ViewSet):
     @extend_schema(tags=["auth"], request=CodeSerializer, responses={200: RecoveryCodesSerializer})
     @action(detail=False, methods=["post"])
     def activate(self, request: Request) -> Response:
-        data = CodeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(CodeSerializer, request.data)
         codes = mfa.mfa_activate(
             user=request_user(request),
-            code=data.validated_data["code"],
+            code=data["code"],
             meta=request_meta(request),
         )
         return Response({"recovery_codes": codes})
@@ -76,11 +75,10 @@ class MfaViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def deactivate(self, request: Request) -> Response:
-        data = PasswordSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(PasswordSerializer, request.data)
         mfa.mfa_deactivate(
             user=request_user(request),
-            password=data.validated_data.get("password"),
+            password=data.get("password"),
             session_id=request_session_id(request),
             meta=request_meta(request),
         )
@@ -96,12 +94,11 @@ class MfaViewSet(viewsets.ViewSet):
         throttle_classes=[LoginThrottle],
     )
     def verify(self, request: Request) -> Response:
-        data = VerifySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(VerifySerializer, request.data)
         meta = request_meta(request)
         user = mfa.mfa_verify(
-            mfa_token=data.validated_data["mfa_token"],
-            code=data.validated_data["code"],
+            mfa_token=data["mfa_token"],
+            code=data["code"],
             meta=meta,
         )
         return Response(session_create(user=user, meta=meta).as_response())

@@ -17,6 +17,7 @@ from accounts.api.serializers import (
     MeSerializer,
     ReauthenticationSerializer,
     SignInResponseSerializer,
+    validated,
 )
 from accounts.audit import Action, audit_record
 from accounts.phone import services
@@ -59,17 +60,12 @@ class PhoneAcceptedSerializer(serializers.Serializer):
 
 
 def _phone(data: dict) -> str:
-    serializer = PhoneRequestSerializer(data=data)
-    serializer.is_valid(raise_exception=True)
-    return phone_normalize(serializer.validated_data["phone_number"])
+    return phone_normalize(validated(PhoneRequestSerializer, data)["phone_number"])
 
 
 def _code(data: dict) -> tuple[str, str]:
-    serializer = PhoneVerifySerializer(data=data)
-    serializer.is_valid(raise_exception=True)
-    return phone_normalize(serializer.validated_data["phone_number"]), serializer.validated_data[
-        "code"
-    ]
+    checked = validated(PhoneVerifySerializer, data)
+    return phone_normalize(checked["phone_number"]), checked["code"]
 
 
 class PhoneViewSet(viewsets.ViewSet):
@@ -132,12 +128,11 @@ class PhoneViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["delete"], permission_classes=[IsAuthenticated])
     def unlink(self, request: Request) -> Response:
-        data = ReauthenticationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(ReauthenticationSerializer, request.data)
         user = services.phone_unlink(
             user=request_user(request),
             session_id=request_session_id(request),
             meta=request_meta(request),
-            current_password=data.validated_data.get("current_password"),
+            current_password=data.get("current_password"),
         )
         return Response(MeSerializer(user).data)
