@@ -19,9 +19,16 @@ from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from tests.support.clients import SignedIn, grant_consent, seed, sign_in
+from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
-from tests.support.factories import ROLE_FACTORIES, AdminFactory, OperatorFactory, UserFactory
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import (
+    ROLE_FACTORIES,
+    AdminFactory,
+    OperatorFactory,
+    UserFactory,
+)
+from tests.support.insights import seed
 
 # Fake credentials for moto; real ones never reach a test process.
 for _name, _value in {

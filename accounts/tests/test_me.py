@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session, User
 from tests.support.clients import SignedIn, sign_in
-from tests.support.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 

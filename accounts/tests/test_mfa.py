@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, MfaDevice
 from tests.support.clients import SignedIn
-from tests.support.factories import DEFAULT_PASSWORD
+from tests.support.factories.accounts import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/api/v1/auth/login"

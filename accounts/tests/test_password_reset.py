@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
-from tests.support.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
 from tests.support.mailbox import last_key, messages_to
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,12 @@ from accounts.audit import Action
 from accounts.models import AuditEvent, Role, Session
 from spendsense.api.permissions import ROLE_PERMISSIONS, Perm, role_has
 from tests.support.clients import sign_in
-from tests.support.factories import ROLE_FACTORIES, AdminFactory, OperatorFactory, UserFactory
+from tests.support.factories.accounts import (
+    ROLE_FACTORIES,
+    AdminFactory,
+    OperatorFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("accounts.tests.urls")]
 

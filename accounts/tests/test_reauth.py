@@ -16,9 +16,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Session, User
-from tests.support.clients import grant_consent, sign_in
+from tests.support.clients import sign_in
 from tests.support.commits import committed
-from tests.support.factories import DEFAULT_PASSWORD, MfaDeviceFactory, UserFactory
+from tests.support.factories.accounts import DEFAULT_PASSWORD, MfaDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,9 @@ def _full_user(*, password: bool) -> User:
         user.linked_providers = ["google"]
         user.save()
         MfaDeviceFactory.create(user=user)
-    grant_consent(user)
+        # Consent through the API (this app's tests import no app above it).
+        granted = sign_in(user).client.post("/api/v1/consent", {}, format="json")
+    assert granted.status_code == HTTPStatus.CREATED
     return user
 
 

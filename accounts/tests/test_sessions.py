@@ -16,10 +16,11 @@ from rest_framework.test import APIClient
 
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session
-from accounts.services import sessions_revoke_all, user_set_role
+from accounts.sessions.services import sessions_revoke_all
+from accounts.users.services import user_set_role
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
-from tests.support.factories import UserFactory
+from tests.support.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_user
 from operator_console import analytics, services
 from operator_console.api.serializers import (
     BulkResultSerializer,
@@ -25,7 +26,7 @@ from recommendations.api.serializers import OperatorRecommendationSerializer
 from recommendations.selectors import signals_get
 from spendsense.api.openapi import error_responses
 from spendsense.api.permissions import IsOperatorOrReadOnlyAPIKey
-from spendsense.api.request import request_user
+from spendsense.api.request import request_meta
 
 RANGE = [
     OpenApiParameter("start", str, description="YYYY-MM-DD; default 29 days before end"),
@@ -63,7 +64,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             action=decision,
             actor=request_user(request),
             reason=data.validated_data["reason"],
-            request=request,
+            meta=request_meta(request),
         )
         return Response(OperatorRecommendationSerializer(recommendation).data)
 
@@ -99,7 +100,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             actor=request_user(request),
             changes=changes,
             reason=data.validated_data["reason"],
-            request=request,
+            meta=request_meta(request),
         )
         return Response(OperatorRecommendationSerializer(recommendation).data)
 
@@ -120,7 +121,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             action=data.validated_data["action"],
             actor=request_user(request),
             reason=data.validated_data["reason"],
-            request=request,
+            meta=request_meta(request),
         )
         return Response(
             {

@@ -11,7 +11,7 @@ from django.test import Client
 
 from recommendations.models import Recommendation
 from tests.support.clients import SignedIn
-from tests.support.factories import AdminFactory, OperatorFactory, UserFactory
+from tests.support.factories.accounts import AdminFactory, OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

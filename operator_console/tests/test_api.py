@@ -15,7 +15,8 @@ from operator_console.models import RecommendationRevision, SyntheticDemographic
 from recommendations.models import Recommendation
 from tests.support.clients import REVIEW, SignedIn, key_client, sign_in
 from tests.support.commits import committed
-from tests.support.factories import AdminFactory, FeedbackFactory, OperatorFactory, UserFactory
+from tests.support.factories.accounts import AdminFactory, OperatorFactory, UserFactory
+from tests.support.factories.recommendations import FeedbackFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from recommendations.models import Recommendation
-from tests.support.factories import DEFAULT_PASSWORD, OperatorFactory
+from tests.support.factories.accounts import DEFAULT_PASSWORD, OperatorFactory
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -14,8 +14,9 @@ from django.test import Client
 
 from recommendations.models import Recommendation
 from recommendations.synthetic import synthetic_user
-from tests.support.clients import REVIEW, SignedIn, grant_consent, key_client, sign_in, upload
-from tests.support.factories import AdminFactory, OperatorFactory, UserFactory
+from tests.support.clients import REVIEW, SignedIn, key_client, sign_in, upload
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import AdminFactory, OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from recommendations.models import Recommendation
 from tests.support.commits import committed
-from tests.support.factories import OperatorFactory
+from tests.support.factories.accounts import OperatorFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 
 from accounts.models import AuditEvent, MfaDevice, User
 from tests.support.clients import sign_in
-from tests.support.factories import DEFAULT_PASSWORD, OperatorFactory, UserFactory
+from tests.support.factories.accounts import DEFAULT_PASSWORD, OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/admin/login/"

@@ -14,17 +14,11 @@ from recommendations.engine.choose import DISCLAIMER
 from recommendations.models import Feedback, PersonaAssignment, Recommendation, SignalSnapshot
 from recommendations.services import user_recompute
 from recommendations.synthetic import synthetic_user
-from tests.support.clients import (
-    INSIGHTS,
-    SignedIn,
-    approve_all,
-    grant_consent,
-    seed,
-    sign_in,
-    upload,
-)
+from tests.support.clients import INSIGHTS, SignedIn, sign_in, upload
 from tests.support.commits import committed
-from tests.support.factories import OperatorFactory, UserFactory
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import OperatorFactory, UserFactory
+from tests.support.insights import approve_all, seed
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from recommendations.cache import cache_stats
-from tests.support.clients import INSIGHTS, SignedIn, approve_all, sign_in
+from tests.support.clients import INSIGHTS, SignedIn, sign_in
 from tests.support.commits import stale
+from tests.support.insights import approve_all
 
 pytestmark = [
     pytest.mark.django_db,

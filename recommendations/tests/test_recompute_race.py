@@ -14,8 +14,9 @@ from django.db import connection, connections
 from recommendations import services
 from recommendations.models import Recommendation, SignalSnapshot
 from recommendations.synthetic import synthetic_user
-from tests.support.clients import SignedIn, grant_consent, sign_in, upload
-from tests.support.factories import UserFactory
+from tests.support.clients import SignedIn, sign_in, upload
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import UserFactory
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -3,6 +3,9 @@ real services, the commit and concurrency helpers, Plaid bodies, engine inputs, 
 providers, the mailbox and a process runner.
 
 Test modules import helpers from here and never from one another; fixtures stay in the root
-``conftest.py``. This package sits outside the apps, so it may import any of them while the
-apps keep their one-way order.
+``conftest.py``. Each helper module imports only the apps its callers may: the factories are
+one module per app (``factories.accounts`` ... ``factories.operator_console``), consent is
+granted in ``consent``, a synthetic dataset is seeded and approved in ``insights``. An app's
+tests import only the helpers of their app and the apps below it; import-linter follows the
+chain through this package (pyproject.toml, [tool.importlinter]).
 """

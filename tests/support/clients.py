@@ -1,11 +1,11 @@
-"""Callers of the real API: users signed in through the session service, consent granted
-through its service, API keys, uploads posted to the endpoint, a synthetic dataset seeded."""
+"""Callers of the real API: users signed in through the session service, API keys, uploads
+posted to the endpoint. Consent granted through its service is in ``tests.support.consent``;
+a synthetic dataset seeded and approved in ``tests.support.insights`` (each helper module
+imports only the apps its callers may)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,11 +14,9 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
 from accounts.models import User
-from accounts.services import session_create
-from consent.services import consent_grant
-from recommendations.models import Recommendation
-from recommendations.synthetic import synthetic_user
-from tests.support.commits import committed, stale
+from accounts.sessions.services import session_create
+from spendsense.api.request import request_meta
+from tests.support.commits import committed
 
 UPLOAD = "/api/v1/data/upload"
 REVIEW = "/api/v1/operator/review"
@@ -38,16 +36,10 @@ class SignedIn:
 
 def sign_in(user: User) -> SignedIn:
     request = RequestFactory().post("/api/v1/auth/login", HTTP_USER_AGENT="pytest")
-    pair = session_create(user=user, request=request)
+    pair = session_create(user=user, meta=request_meta(request))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access}")
     return SignedIn(user=user, client=client, access=pair.access, refresh=pair.refresh)
-
-
-def grant_consent(user: User) -> User:
-    with committed():
-        consent_grant(user=user, version=None, request=None)
-    return user
 
 
 def key_client(name: str = "reporting") -> APIClient:
@@ -65,16 +57,3 @@ def upload(client: APIClient, content: bytes, name: str = "data.json", **headers
         return client.post(
             UPLOAD, {"file": SimpleUploadedFile(name, content)}, format="multipart", **headers
         )
-
-
-def seed(user_client: SignedIn, archetype_index: int = 0) -> None:
-    """Upload synthetic user ``archetype_index`` of seed 5 (archetype 0: high utilization)."""
-    body = synthetic_user(archetype_index, 5).body
-    response = upload(user_client.client, json.dumps(body).encode())
-    assert response.status_code == HTTPStatus.ACCEPTED
-
-
-def approve_all(user_id: Any) -> None:
-    """Approve every recommendation of the user, as a reviewer would, and let caches know."""
-    Recommendation.objects.filter(user_id=user_id).update(status="approved")
-    stale(user_id)

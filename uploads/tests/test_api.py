@@ -10,8 +10,9 @@ import pytest
 from django.core.files.storage import default_storage
 from rest_framework.test import APIClient
 
-from tests.support.clients import UPLOAD, SignedIn, grant_consent, sign_in, upload
-from tests.support.factories import OperatorFactory, UserFactory
+from tests.support.clients import UPLOAD, SignedIn, sign_in, upload
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import OperatorFactory, UserFactory
 from tests.support.plaid import EXAMPLES, account, body, example, example_bytes, transaction
 from uploads.models import Account, DataUpload, Liability, Transaction
 

@@ -13,7 +13,7 @@ from botocore.exceptions import EndpointConnectionError
 from django.core.files.storage import default_storage
 
 from tests.support.clients import UPLOAD, SignedIn, sign_in, upload
-from tests.support.factories import OperatorFactory
+from tests.support.factories.accounts import OperatorFactory
 from tests.support.plaid import account, body, example_bytes, transaction
 from uploads import services
 from uploads.models import Account, DataUpload, Transaction

@@ -13,7 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.support.clients import SignedIn
-from tests.support.factories import DEFAULT_PASSWORD, OperatorFactory
+from tests.support.factories.accounts import DEFAULT_PASSWORD, OperatorFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import ConsentStatus, Session, User
-from tests.support.clients import SignedIn, approve_all, seed, sign_in
+from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
-from tests.support.factories import DEFAULT_PASSWORD, AdminFactory
+from tests.support.factories.accounts import DEFAULT_PASSWORD, AdminFactory
+from tests.support.insights import approve_all, seed
 
 pytestmark = pytest.mark.django_db
 CACHED = "/api/v1/users/me/signals"  # answered from the cache once warm

@@ -15,9 +15,9 @@ from django.db import connection, connections, transaction
 from accounts.models import ConsentStatus, Role, User
 from accounts.selectors import PRINCIPAL, user_row
 from spendsense import coherence
-from tests.support.clients import grant_consent
 from tests.support.commits import committed
-from tests.support.factories import UserFactory
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

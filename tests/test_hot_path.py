@@ -10,9 +10,10 @@ import pytest
 
 from recommendations.models import Recommendation
 from recommendations.synthetic import synthetic_user
-from tests.support.clients import SignedIn, grant_consent, sign_in, upload
+from tests.support.clients import SignedIn, sign_in, upload
 from tests.support.commits import stale
-from tests.support.factories import OperatorFactory, UserFactory
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

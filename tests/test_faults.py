@@ -13,7 +13,7 @@ from django.test import override_settings
 from recommendations.synthetic import synthetic_user
 from tests.support import djangoproc
 from tests.support.clients import SignedIn, upload
-from tests.support.factories import DEFAULT_PASSWORD
+from tests.support.factories.accounts import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

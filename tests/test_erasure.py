@@ -15,7 +15,7 @@ from recommendations.models import Recommendation
 from recommendations.synthetic import synthetic_user
 from spendsense.redis import redis_client
 from tests.support.clients import SignedIn, sign_in, upload
-from tests.support.factories import OperatorFactory
+from tests.support.factories.accounts import OperatorFactory
 
 pytestmark = [
     pytest.mark.django_db,

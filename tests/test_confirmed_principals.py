@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from spendsense.api.throttles import AnonRateThrottle, UserRateThrottle
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
-from tests.support.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 ME = "/api/v1/users/me"
@@ -60,7 +60,7 @@ def test_requests_with_a_logged_out_token_leave_the_budget_untouched(
 
 def test_a_revoked_session_spends_nothing_either(consented: SignedIn) -> None:
     from accounts.models import Session
-    from accounts.services import session_revoke
+    from accounts.sessions.services import session_revoke
 
     with committed():
         session_revoke(session=Session.objects.get(user=consented.user), reason="test")
