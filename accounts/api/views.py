@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import recovery, services, tokens
+from accounts.api.examples import LOGIN, REFRESH, REGISTER
 from accounts.api.serializers import (
     AcceptedSerializer,
     EmailKeySerializer,
@@ -65,8 +66,19 @@ class AuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="register",
+        summary="Create an account with email and password; signed in at once",
+        description=(
+            "Creates a user and a first session: the answer holds the user and a token pair. "
+            "Send `access` as `Authorization: Bearer <access>` on every other call; when it "
+            "expires (`expires_in` seconds), POST `refresh` to /api/v1/auth/refresh. A "
+            "verification link is mailed to the address. 409 `email_taken` (or "
+            "`username_taken`) when the address or username is in use; 400 names each invalid "
+            "field (a weak password under `password`)."
+        ),
         request=RegisterSerializer,
         responses={201: RegisterResponseSerializer, **error_responses(409)},
+        examples=REGISTER,
     )
     @action(detail=False, methods=["post"], throttle_classes=[RegisterThrottle])
     def register(self, request: Request) -> Response:
@@ -81,7 +93,18 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        tags=["auth"], request=LoginSerializer, responses={200: SignInResponseSerializer}
+        tags=["auth"],
+        operation_id="login",
+        summary="Sign in with email (or username) and password",
+        description=(
+            "Send `email` or `username` (one of them) and `password`. The answer is a token "
+            "pair, or, when the account has a second factor on, `{mfa_required, mfa_token}`: "
+            "then POST the token and a code to /api/v1/auth/mfa/verify. Every failure is the "
+            "same 401 `invalid_credentials`, whichever part was wrong."
+        ),
+        request=LoginSerializer,
+        responses={200: SignInResponseSerializer},
+        examples=LOGIN,
     )
     @action(detail=False, methods=["post"], throttle_classes=[LoginThrottle])
     def login(self, request: Request) -> Response:
@@ -97,7 +120,17 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(services.session_create(user=user, request=request).as_response())
 
     @extend_schema(
-        tags=["auth"], request=RefreshSerializer, responses={200: TokenResponseSerializer}
+        tags=["auth"],
+        operation_id="refreshTokens",
+        summary="Trade a refresh token for a new token pair",
+        description=(
+            "Rotates the session's refresh token: keep the new pair and drop the old one, which "
+            "stops working. Reusing an already rotated refresh token ends the session (401 "
+            "`token_not_valid`): sign in again."
+        ),
+        request=RefreshSerializer,
+        responses={200: TokenResponseSerializer},
+        examples=REFRESH,
     )
     @action(detail=False, methods=["post"], throttle_classes=[AnonRateThrottle])
     def refresh(self, request: Request) -> Response:
@@ -107,6 +140,12 @@ class AuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="logout",
+        summary="Sign out: end this session",
+        description=(
+            "Ends the session the refresh token belongs to; its access token is refused from "
+            "now on. Send the Bearer access token and the session's `refresh`."
+        ),
         request=RefreshSerializer,
         responses={204: OpenApiResponse(description="Signed out.")},
     )
@@ -131,7 +170,13 @@ class EmailViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="verifyEmail",
         summary="Verify an email address with the key from the mailed link",
+        description=(
+            "The mailed link opens the web client at `/verify-email?key=...`; the client posts "
+            "that `key` here. 400 with `attr: key` when the key is unknown, used or expired: "
+            "ask for a new link with POST /api/v1/auth/email/resend."
+        ),
         auth=[],
         request=EmailKeySerializer,
         responses={200: EmailVerifiedSerializer, **error_responses(400)},
@@ -144,7 +189,12 @@ class EmailViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="resendEmailVerification",
         summary="Mail a new verification link to the signed-in user's email",
+        description=(
+            "202 when a link is on its way; 409 when the address is already verified. "
+            "Limited per user (429 with `Retry-After`)."
+        ),
         request=None,
         responses={202: AcceptedSerializer, **error_responses(400, 409)},
     )
@@ -170,7 +220,13 @@ class PasswordViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
-        summary="Mail a password reset link (the same answer whether or not the account exists)",
+        operation_id="requestPasswordReset",
+        summary="Mail a password reset link",
+        description=(
+            "The same 202 whether or not an account has this email, so the answer reveals "
+            "nothing. The link opens the web client at `/reset-password?key=...`; the client "
+            "then posts the key and a new password to /api/v1/auth/password/reset."
+        ),
         auth=[],
         request=PasswordResetRequestSerializer,
         responses={202: AcceptedSerializer, **error_responses(400, 503)},
@@ -191,7 +247,13 @@ class PasswordViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
-        summary="Set a new password with the key from the mailed link; every session ends",
+        operation_id="resetPassword",
+        summary="Set a new password with the key from the mailed link",
+        description=(
+            "Sets the password and ends every session of the account: sign in again with the "
+            "new password. 400 with `attr: key` for a bad, used or expired key, or with "
+            "`attr: password` for a weak password."
+        ),
         auth=[],
         request=PasswordResetSerializer,
         responses={200: AcceptedSerializer, **error_responses(400)},
@@ -235,7 +297,14 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="listSessions",
         summary="List the caller's live sessions",
+        description=(
+            "Every device signed in to the account, most recently used first; `current` marks "
+            "this one. "
+            "End one with DELETE /api/v1/auth/sessions/{id}. 403 `session_required` for a "
+            "caller without a session (an API key)."
+        ),
         responses={200: SessionSerializer(many=True), **error_responses(403)},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -244,7 +313,12 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["auth"],
-        summary="End one of the caller's sessions; its tokens stop working at once",
+        operation_id="endSession",
+        summary="End one of the caller's sessions",
+        description=(
+            "Its access and refresh tokens stop working at once. 404 for an id that is not one "
+            "of the caller's live sessions."
+        ),
         request=None,
         responses={204: OpenApiResponse(description="Ended."), **error_responses(403, 404)},
     )
@@ -258,7 +332,8 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         tags=["auth"],
         summary="End every session of the caller but this one",
-        operation_id="auth_sessions_destroy_others",
+        description="Signs every other device out; this session stays signed in.",
+        operation_id="endOtherSessions",
         request=None,
         responses={204: OpenApiResponse(description="Ended."), **error_responses(403)},
     )
@@ -282,12 +357,28 @@ class MeViewSet(viewsets.ViewSet):
     permission_classes = [IsAuthenticated]
     throttle_classes = [UserRateThrottle]
 
-    @extend_schema(tags=["users"], responses={200: MeSerializer})
+    @extend_schema(
+        tags=["users"],
+        operation_id="getMe",
+        summary="Read the signed-in user",
+        description=(
+            "Who the token belongs to: id, email (and whether it is verified), role, the ways "
+            "to sign in, and consent status. Use `id` (or `me`) in /api/v1/users/{user_id}/..."
+        ),
+        responses={200: MeSerializer},
+    )
     def retrieve(self, request: Request) -> Response:
         return Response(MeSerializer(user_profile(user_id=request_user(request).pk)).data)
 
     @extend_schema(
         tags=["users"],
+        operation_id="updateMe",
+        summary="Change the signed-in user's email, username or password",
+        description=(
+            "Send any subset of the fields. Changing the email or the password needs "
+            "`current_password` (or a sign-in within the last 10 minutes), else 403. 409 when "
+            "the new email or username is taken. A new email must be verified again."
+        ),
         request=MeUpdateSerializer,
         responses={200: MeSerializer, **error_responses(403, 409)},
     )
@@ -305,6 +396,9 @@ class MeViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["users"],
+        operation_id="patchMe",
+        summary="Change some of the signed-in user's fields",
+        description="The same as PUT /api/v1/users/me: every field is optional in both.",
         request=MeUpdateSerializer,
         responses={200: MeSerializer, **error_responses(403, 409)},
     )
@@ -313,6 +407,13 @@ class MeViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["users"],
+        operation_id="deleteMe",
+        summary="Erase the signed-in user's account and all their data",
+        description=(
+            "Deletes the account, its uploads (files too), derived data and sessions; this "
+            "cannot be undone. Needs `current_password` or a sign-in within the last 10 "
+            "minutes, else 403."
+        ),
         request=ReauthenticationSerializer,
         responses={204: OpenApiResponse(description="Erased."), **error_responses(403)},
     )
@@ -331,7 +432,17 @@ class JWKSView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
-    @extend_schema(tags=["auth"], auth=[], responses={200: JWKSetSerializer})
+    @extend_schema(
+        tags=["auth"],
+        operation_id="getJwks",
+        summary="The public keys that verify access tokens",
+        description=(
+            "A JSON Web Key Set: verify an access token's RS256 signature with the key whose "
+            "`kid` matches the token header. Cacheable for 5 minutes."
+        ),
+        auth=[],
+        responses={200: JWKSetSerializer},
+    )
     def get(self, request: Request) -> Response:
         response = Response(tokens.jwks())
         response["Cache-Control"] = "public, max-age=300"
