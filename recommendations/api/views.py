@@ -43,7 +43,12 @@ USER_ID = OpenApiParameter(
 )
 # The four reads answer the same errors: the user's consent is missing (403), or the path
 # names a user the caller may not read (404, never 403: their existence is not disclosed).
-INSIGHT_ERRORS = error_responses(403, 404)
+INSIGHT_ERRORS = error_responses(
+    403,
+    404,
+    s403="`consent_required`: grant consent (POST /api/v1/consent), then read again.",
+    s404="No such user, or one the caller may not read.",
+)
 INSIGHT_ERROR_EXAMPLES = [
     error_example(
         "No consent",

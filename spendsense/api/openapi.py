@@ -46,10 +46,14 @@ _DESCRIPTIONS = {
 }
 
 
-def error_responses(*codes: int) -> dict[int, Any]:
-    """``responses=`` entries for ``extend_schema`` documenting these error statuses."""
+def error_responses(*codes: int, **described: str) -> dict[int, Any]:
+    """``responses=`` entries for ``extend_schema`` documenting these error statuses, each
+    with the common description unless ``described`` gives one (``s403="..."``)."""
     return {
-        code: OpenApiResponse(ErrorResponseSerializer, description=_DESCRIPTIONS.get(code, ""))
+        code: OpenApiResponse(
+            ErrorResponseSerializer,
+            description=described.get(f"s{code}") or _DESCRIPTIONS.get(code, ""),
+        )
         for code in codes
     }
 

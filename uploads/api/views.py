@@ -116,7 +116,17 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
             400: OpenApiResponse(
                 ErrorResponseSerializer, description="Invalid file: every error found."
             ),
-            **error_responses(403, 409, 413, 415, 503),
+            **error_responses(
+                403,
+                409,
+                413,
+                415,
+                503,
+                s403="`consent_required`: grant consent (POST /api/v1/consent) first.",
+                s409="The `Idempotency-Key` was used with a different file.",
+                s413="The file is larger than 10 MB.",
+                s415="The file is neither JSON nor CSV text.",
+            ),
         },
     )
     def create(self, request: Request) -> Response:
