@@ -248,8 +248,11 @@ class UserInsightsViewSet(viewsets.ViewSet):
                     "current": {
                         "30d": {
                             "persona": "high_utilization",
-                            "matched": ["utilization_50"],
-                            "reason": "A card is 68% used.",
+                            "matched": ["high_utilization", "subscription_heavy"],
+                            "reason": (
+                                "high_utilization ranks first of the matches (high_utilization, "
+                                "subscription_heavy) in the priority order."
+                            ),
                             "assigned_at": "2026-11-30T12:00:00Z",
                         }
                     },
@@ -302,11 +305,17 @@ class UserInsightsViewSet(viewsets.ViewSet):
                     "results": [
                         {
                             "id": "5f0f3c52-8f7e-4a57-9d43-0d8d1f6b2a11",
-                            "type": "education",
-                            "title": "Bring a card's balance under 30% of its limit",
-                            "content": "Paying more than the minimum ...",
-                            "rationale": "Your card ending in 3333 is at 68% of its limit.",
-                            "disclaimer": "This is educational content, not financial advice.",
+                            "type": "partner_offer",
+                            "title": "Budgeting app, free for 3 months",
+                            "content": "See where each dollar goes as it happens ...",
+                            "rationale": (
+                                "Your spending averaged $72.10 a month over the last 30 days. A "
+                                "budgeting app can show where each dollar goes as it happens."
+                            ),
+                            "disclaimer": (
+                                "This is educational content, not financial advice. Consult a "
+                                "licensed advisor for personalized guidance."
+                            ),
                             "persona": "high_utilization",
                             "window": "30d",
                             "status": "approved",

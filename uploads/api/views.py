@@ -107,7 +107,7 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
                 "Invalid file",
                 400,
                 "invalid",
-                "Enter a number.",
+                "Must be a number.",
                 "transactions.3.amount",
             ),
         ],
