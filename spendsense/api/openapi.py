@@ -42,7 +42,7 @@ _DESCRIPTIONS = {
     415: "Unsupported media type.",
     429: "Too many requests: wait the seconds in `Retry-After`, then retry.",
     500: "An unexpected error on our side; the `X-Request-ID` header identifies it.",
-    503: "A dependency (database, cache) is briefly unavailable; retry after `Retry-After`.",
+    503: "A dependency (database, cache) is briefly unavailable; retry shortly (`Retry-After`).",
 }
 
 
