@@ -158,10 +158,11 @@ class SignedIn:
 
 
 def sign_in(user: User) -> SignedIn:
-    from accounts.services import session_create
+    from accounts.sessions.services import session_create
+    from spendsense.api.request import request_meta
 
     request = RequestFactory().post("/api/v1/auth/login", HTTP_USER_AGENT="pytest")
-    pair = session_create(user=user, request=request)
+    pair = session_create(user=user, meta=request_meta(request))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access}")
     return SignedIn(user=user, client=client, access=pair.access, refresh=pair.refresh)

@@ -10,9 +10,9 @@ import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from rest_framework.test import APIClient
 
-from accounts import services
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session, User
+from accounts.sessions import services
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_unknown_email_and_wrong_password_look_the_same(api_client: APIClient) -
     inactive = UserFactory.create(email="gone@example.com", is_active=False)
     phone_only = User.objects.create_user(phone_number="+14155550199")
 
-    with mock.patch("accounts.services.check_password", wraps=check_password) as hasher:
+    with mock.patch("accounts.sessions.services.check_password", wraps=check_password) as hasher:
         unknown = api_client.post(LOGIN, {"email": "nobody@example.com", "password": "whatever-1"})
     wrong = api_client.post(LOGIN, {"email": "known@example.com", "password": "whatever-1"})
     disabled = api_client.post(LOGIN, {"email": "gone@example.com", "password": DEFAULT_PASSWORD})

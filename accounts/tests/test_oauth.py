@@ -1,6 +1,11 @@
 """OAuth: each provider's whole authorize → callback flow through allauth's real provider
 code, the providers answered by recorded HTTP (``responses``); state, PKCE, the one-time
-code, linking, merging and the last-method rule."""
+code, linking, merging and the last-method rule.
+
+Over 400 lines on purpose: every section drives the same recorded providers through the
+fixtures and helpers at the head of this module; split, each part would import them from
+another test module.
+"""
 
 from __future__ import annotations
 
@@ -984,7 +989,7 @@ def test_deleting_the_account_removes_its_identities() -> None:
 
 
 def test_oauth_is_throttled_per_ip(api_client: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from accounts.api.oauth import OAuthThrottle
+    from accounts.oauth.api import OAuthThrottle
 
     monkeypatch.setattr(OAuthThrottle, "THROTTLE_RATES", {"oauth": "2/hour"})
 

@@ -16,8 +16,9 @@ from rest_framework.test import APIClient
 
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session
-from accounts.services import sessions_revoke_all, user_set_role
+from accounts.sessions.services import sessions_revoke_all
 from accounts.tests.factories import UserFactory
+from accounts.users.services import user_set_role
 from conftest import SignedIn, committed, sign_in
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
+from accounts.api.request import request_user
 from consent.selectors import visible_to_staff
 from spendsense.api.permissions import IsOwnerOrOperator, Perm, role_has
-from spendsense.api.request import request_user
 
 
 class OwnedViewSet(viewsets.GenericViewSet):

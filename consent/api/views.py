@@ -7,6 +7,7 @@ from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_session_id, request_user
 from accounts.api.serializers import ReauthenticationSerializer
 from accounts.reauth import reauthentication_check
 from consent import selectors, services
@@ -16,7 +17,6 @@ from consent.api.serializers import (
     ConsentSerializer,
 )
 from spendsense.api.openapi import error_responses
-from spendsense.api.request import request_user
 
 
 class ConsentViewSet(viewsets.ViewSet):
@@ -110,7 +110,9 @@ class ConsentViewSet(viewsets.ViewSet):
             body = ReauthenticationSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             reauthentication_check(
-                user=user, request=request, password=body.validated_data.get("current_password")
+                user=user,
+                session_id=request_session_id(request),
+                password=body.validated_data.get("current_password"),
             )
         services.consent_revoke(
             user=user, delete_data=query.validated_data["delete_data"], request=request

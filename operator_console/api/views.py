@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_user
 from operator_console import analytics, services
 from operator_console.api.serializers import (
     BulkResultSerializer,
@@ -25,7 +26,7 @@ from recommendations.api.serializers import OperatorRecommendationSerializer
 from recommendations.selectors import signals_get
 from spendsense.api.openapi import ErrorResponseSerializer, error_responses
 from spendsense.api.permissions import IsOperatorOrReadOnlyAPIKey
-from spendsense.api.request import request_user
+from spendsense.api.request import request_meta
 
 OPERATORS = "Operators and admins; an API key may read (GET) only; others get 403."
 RANGE = [
@@ -80,7 +81,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             action=decision,
             actor=request_user(request),
             reason=data.validated_data["reason"],
-            request=request,
+            meta=request_meta(request),
         )
         return Response(OperatorRecommendationSerializer(recommendation).data)
 
@@ -136,7 +137,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             actor=request_user(request),
             changes=changes,
             reason=data.validated_data["reason"],
-            request=request,
+            meta=request_meta(request),
         )
         return Response(OperatorRecommendationSerializer(recommendation).data)
 
@@ -168,7 +169,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             action=data.validated_data["action"],
             actor=request_user(request),
             reason=data.validated_data["reason"],
-            request=request,
+            meta=request_meta(request),
         )
         return Response(
             {

@@ -14,6 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_user
 from accounts.models import User
 from recommendations import selectors, services
 from recommendations.access import insights_target, reads_any_user, recommendation_for
@@ -33,7 +34,6 @@ from spendsense.api.idempotency import replay_or_run
 from spendsense.api.openapi import error_example, error_responses
 from spendsense.api.pagination import PageNumberPagination
 from spendsense.api.permissions import Perm, claims_have
-from spendsense.api.request import request_user
 from spendsense.api.responses import RenderedJSONResponse
 from spendsense.redis import Batch, request_batch
 from uploads.models import Account, DataUpload, Transaction

@@ -9,11 +9,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_user
 from consent.api.scoping import OwnedViewSet
 from spendsense.api.errors import DomainError
 from spendsense.api.idempotency import idempotency_key
 from spendsense.api.openapi import ErrorResponseSerializer, error_example, error_responses
-from spendsense.api.request import request_user
 from uploads import services
 from uploads.api.serializers import (
     UploadAcceptedSerializer,

@@ -13,7 +13,6 @@ import hashlib
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -21,7 +20,8 @@ from accounts.audit import Action, audit_record
 from accounts.keys import InvalidKey, email_key_issue, email_key_take, email_keys_retire
 from accounts.mail import frontend_link, mail_send
 from accounts.models import KeyPurpose, User
-from accounts.services import password_validate
+from accounts.users.services import password_validate
+from spendsense.api.request import RequestMeta
 from spendsense.api.throttles import AtomicRateThrottleMixin, ThrottleUnavailable
 
 
@@ -44,13 +44,13 @@ def _address_allowed(email: str) -> bool:
         return False
 
 
-def password_reset_request(*, email: str, request: HttpRequest) -> None:
+def password_reset_request(*, email: str, meta: RequestMeta) -> None:
     """Queue a reset mail for ``email`` (sent only if an active account has it)."""
     email = email.strip()
     if not _address_allowed(email):
         return
     transaction.on_commit(lambda: password_reset_mail.delay(email=email), robust=True)
-    audit_record(action=Action.PASSWORD_RESET_REQUEST, actor_id=None, request=request)
+    audit_record(action=Action.PASSWORD_RESET_REQUEST, actor_id=None, meta=meta)
 
 
 @shared_task(name="accounts.tasks.password_reset_mail", ignore_result=True)
@@ -73,7 +73,7 @@ def password_reset_mail(*, email: str) -> None:
 
 
 @transaction.atomic
-def password_reset(*, key: str, password: str, request: HttpRequest) -> User:
+def password_reset(*, key: str, password: str, meta: RequestMeta) -> User:
     """Set a new password with a mailed reset key (InvalidKey, 400 on ``key``, for a forged,
     used or expired one, or one mailed to an address the account no longer has). A password
     the validators refuse leaves the key unused. Every session ends; the email is verified."""
@@ -89,5 +89,5 @@ def password_reset(*, key: str, password: str, request: HttpRequest) -> User:
         fields.append("email_verified_at")
     user.save(update_fields=fields)
     email_keys_retire(user=user, purpose=KeyPurpose.RESET_PASSWORD)
-    audit_record(action=Action.PASSWORD_RESET, actor_id=user.id, request=request)
+    audit_record(action=Action.PASSWORD_RESET, actor_id=user.id, meta=meta)
     return user

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import Role, User
-from accounts.services import user_set_role
+from accounts.users.services import user_set_role
 from consent.services import consent_grant
 from operator_console.models import SyntheticDemographic
 from recommendations.synthetic import synthetic_user

@@ -9,11 +9,13 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import mfa, services
-from accounts.api.serializers import TokenResponseSerializer
-from accounts.api.views import LoginThrottle
+from accounts.api.request import request_session_id, request_user
+from accounts.api.serializers import TokenResponseSerializer, validated
+from accounts.mfa import services as mfa
+from accounts.sessions.api import LoginThrottle
+from accounts.sessions.services import session_create
 from spendsense.api.openapi import error_responses
-from spendsense.api.request import request_user
+from spendsense.api.request import request_meta
 
 
 class SetupSerializer(serializers.Serializer):
@@ -78,10 +80,11 @@ class MfaViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def activate(self, request: Request) -> Response:
-        data = CodeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(CodeSerializer, request.data)
         codes = mfa.mfa_activate(
-            user=request_user(request), code=data.validated_data["code"], request=request
+            user=request_user(request),
+            code=data["code"],
+            meta=request_meta(request),
         )
         return Response({"recovery_codes": codes})
 
@@ -97,12 +100,12 @@ class MfaViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def deactivate(self, request: Request) -> Response:
-        data = PasswordSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(PasswordSerializer, request.data)
         mfa.mfa_deactivate(
             user=request_user(request),
-            password=data.validated_data.get("password"),
-            request=request,
+            password=data.get("password"),
+            session_id=request_session_id(request),
+            meta=request_meta(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -125,11 +128,11 @@ class MfaViewSet(viewsets.ViewSet):
         throttle_classes=[LoginThrottle],
     )
     def verify(self, request: Request) -> Response:
-        data = VerifySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(VerifySerializer, request.data)
+        meta = request_meta(request)
         user = mfa.mfa_verify(
-            mfa_token=data.validated_data["mfa_token"],
-            code=data.validated_data["code"],
-            request=request,
+            mfa_token=data["mfa_token"],
+            code=data["code"],
+            meta=meta,
         )
-        return Response(services.session_create(user=user, request=request).as_response())
+        return Response(session_create(user=user, meta=meta).as_response())

@@ -23,17 +23,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import oauth, services
+from accounts.api.request import request_session_id, request_user
 from accounts.api.serializers import (
     MeSerializer,
     ReauthenticationSerializer,
     SignInResponseSerializer,
+    validated,
 )
-from accounts.api.views import validated
-from accounts.mfa import mfa_active, mfa_challenge
-from accounts.models import User
+from accounts.oauth import providers, services
+from accounts.oauth.state import (
+    Purpose,
+    client_redirect,
+    exchange_code_issue,
+    state_peek,
+    state_take,
+    state_take_for_link,
+)
+from accounts.sessions.services import signed_in
 from spendsense.api.openapi import error_responses
-from spendsense.api.request import request_user
+from spendsense.api.request import request_meta
 from spendsense.api.throttles import throttle_for
 
 # Sign-in limits fail closed: while Redis is down, no unlimited attempts.
@@ -46,7 +54,7 @@ _CODE_CHALLENGE = r"^[A-Za-z0-9_-]{43}$"  # base64url(SHA-256), unpadded
 
 
 class AuthorizeQuerySerializer(serializers.Serializer):
-    purpose = serializers.ChoiceField(choices=oauth.Purpose.choices, default=oauth.Purpose.LOGIN)
+    purpose = serializers.ChoiceField(choices=Purpose.choices, default=Purpose.LOGIN)
     redirect_uri = serializers.CharField(
         max_length=512,
         required=False,
@@ -74,13 +82,13 @@ class AuthorizeQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         redirect_uri = attrs.get("redirect_uri", "")
-        if attrs["purpose"] == oauth.Purpose.LINK and not redirect_uri:
+        if attrs["purpose"] == Purpose.LINK and not redirect_uri:
             raise serializers.ValidationError(
                 {"redirect_uri": ["A link flow needs a redirect_uri to return the code to."]},
                 code="required",
             )
         if (
-            attrs["purpose"] == oauth.Purpose.LOGIN
+            attrs["purpose"] == Purpose.LOGIN
             and redirect_uri
             and urlsplit(redirect_uri).scheme != "https"
             and not attrs.get("code_challenge")
@@ -140,12 +148,6 @@ def _client_redirect(url: str) -> HttpResponse:
     return response
 
 
-def _signed_in(user: User, request: Request) -> dict[str, Any]:
-    if mfa_active(user):
-        return mfa_challenge(user=user)
-    return services.session_create(user=user, request=request).as_response()
-
-
 def _no_store(response: Response) -> Response:
     response["Cache-Control"] = "no-store"
     return response
@@ -179,9 +181,9 @@ class OAuthViewSet(viewsets.ViewSet):
     def authorize(self, request: Request, provider: str) -> HttpResponse:
         query = validated(AuthorizeQuerySerializer, request.query_params)
         user_id = ""
-        if query["purpose"] == oauth.Purpose.LINK:
+        if query["purpose"] == Purpose.LINK:
             user_id = str(request_user(request).id)  # 401 unless signed in
-        url = oauth.authorization_url(
+        url = providers.authorization_url(
             request=request,
             provider_id=provider,
             purpose=query["purpose"],
@@ -210,13 +212,10 @@ class OAuthViewSet(viewsets.ViewSet):
     )
     def exchange(self, request: Request) -> Response:
         data = validated(ExchangeSerializer, request.data)
-        user_id = oauth.exchange_code_take(
+        user = services.oauth_exchange(
             code=data["code"], code_verifier=data.get("code_verifier", "")
         )
-        user = User.objects.filter(pk=user_id, is_active=True).first()
-        if user is None:
-            raise services.InvalidCredentials()
-        return _no_store(Response(_signed_in(user, request)))
+        return _no_store(Response(signed_in(user=user, meta=request_meta(request))))
 
     @extend_schema(
         tags=["auth"],
@@ -236,15 +235,13 @@ class OAuthViewSet(viewsets.ViewSet):
         data = validated(LinkSerializer, request.data)
         provider = data["provider"]
         if data.get("id_token"):
-            identity = oauth.identity_from_id_token(
+            identity = providers.identity_from_id_token(
                 request=request, provider_id=provider, id_token=data["id_token"]
             )
         else:
-            state = oauth.state_take(data["state"], provider)
-            if state.purpose != oauth.Purpose.LINK or state.user_id != str(user.id):
-                raise oauth.InvalidState(attr="state")
-            identity = oauth.identity_from_code(request=request, state=state, code=data["code"])
-        user = services.oauth_link(user=user, identity=identity, request=request)
+            state = state_take_for_link(data["state"], provider, user_id=str(user.id))
+            identity = providers.identity_from_code(request=request, state=state, code=data["code"])
+        user = services.oauth_link(user=user, identity=identity, meta=request_meta(request))
         return Response(MeSerializer(user).data)
 
     @extend_schema(
@@ -262,12 +259,13 @@ class OAuthViewSet(viewsets.ViewSet):
     )
     def unlink(self, request: Request, provider: str) -> Response:
         if provider not in settings.OAUTH_PROVIDERS:  # unlinking needs no credentials
-            raise oauth.UnknownProvider()
+            raise providers.UnknownProvider()
         data = validated(ReauthenticationSerializer, request.data)
         user = services.oauth_unlink(
             user=request_user(request),
             provider_id=provider,
-            request=request,
+            session_id=request_session_id(request),
+            meta=request_meta(request),
             current_password=data.get("current_password"),
         )
         return Response(MeSerializer(user).data)
@@ -312,40 +310,39 @@ class OAuthCallbackView(APIView):
         },
     )
     def get(self, request: Request, provider: str) -> HttpResponse:
-        oauth.provider_check(provider)
+        providers.provider_check(provider)
         # Apple posts the answer (response_mode=form_post); the others redirect with a GET.
         data = validated(
             CallbackSerializer, request.data if request.method == "POST" else request.query_params
         )
-        state = oauth.state_peek(data["state"], provider)
-        if state.purpose == oauth.Purpose.LINK and "error" not in data and data.get("code"):
+        state = state_peek(data["state"], provider)
+        if state.purpose == Purpose.LINK and "error" not in data and data.get("code"):
             # The signed-in client completes it: /auth/oauth/link with its Bearer token.
             return _client_redirect(
-                oauth.client_redirect(
+                client_redirect(
                     state.redirect_uri,
                     {"provider": provider, "code": data["code"], "state": state.token},
                 )
             )
-        state = oauth.state_take(data["state"], provider)
+        state = state_take(data["state"], provider)
         if "error" in data:
             code = "oauth_cancelled" if data["error"] == "access_denied" else None
-            raise oauth.ProviderRefused(attr="error", code=code or "oauth_provider_error")
+            raise providers.ProviderRefused(attr="error", code=code or "oauth_provider_error")
         if not data.get("code"):
             raise exceptions.ValidationError({"code": ["This field is required."]}, code="required")
-        identity = oauth.identity_from_code(
+        identity = providers.identity_from_code(
             request=request, state=state, code=data["code"], user_json=data.get("user", "")
         )
-        user, _ = services.oauth_sign_in(identity=identity, request=request)
+        meta = request_meta(request)
+        user, _ = services.oauth_sign_in(identity=identity, meta=meta)
         if state.redirect_uri:
-            one_time = oauth.exchange_code_issue(
+            one_time = exchange_code_issue(
                 user_id=str(user.id), client_code_challenge=state.client_code_challenge
             )
             return _client_redirect(
-                oauth.client_redirect(
-                    state.redirect_uri, {"code": one_time, "state": state.client_state}
-                )
+                client_redirect(state.redirect_uri, {"code": one_time, "state": state.client_state})
             )
-        return _no_store(Response(_signed_in(user, request)))
+        return _no_store(Response(signed_in(user=user, meta=meta)))
 
     @extend_schema(
         tags=["auth"],

@@ -12,13 +12,13 @@ import pyotp
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.audit import audit_record
+from accounts.audit import Action, audit_record
 from accounts.models import MfaDevice, User
 from accounts.reauth import reauthentication_check
 from spendsense.api.errors import Conflict, DomainError
+from spendsense.api.request import RequestMeta
 
 ISSUER = "SpendSense"
 MFA_TOKEN_SECONDS = 300
@@ -83,7 +83,7 @@ def _accept_totp(device: MfaDevice, code: str) -> bool:
     return False
 
 
-def mfa_activate(*, user: User, code: str, request: HttpRequest) -> list[str]:
+def mfa_activate(*, user: User, code: str, meta: RequestMeta) -> list[str]:
     """Confirm the authenticator with a first code; returns the recovery codes (shown once)."""
     device = MfaDevice.objects.filter(user=user).first()
     if device is None or device.active:
@@ -94,15 +94,17 @@ def mfa_activate(*, user: User, code: str, request: HttpRequest) -> list[str]:
     MfaDevice.objects.filter(pk=device.pk).update(
         confirmed_at=timezone.now(), recovery_code_hashes=[_hash(c) for c in codes]
     )
-    audit_record(action="auth.mfa.activate", actor_id=user.id, request=request)
+    audit_record(action=Action.MFA_ACTIVATE, actor_id=user.id, meta=meta)
     return codes
 
 
-def mfa_deactivate(*, user: User, password: str | None, request: HttpRequest) -> None:
+def mfa_deactivate(
+    *, user: User, password: str | None, session_id: str | None, meta: RequestMeta
+) -> None:
     """Turn the second factor off; the caller re-authenticates first (accounts.reauth)."""
-    reauthentication_check(user=user, request=request, password=password)
+    reauthentication_check(user=user, session_id=session_id, password=password)
     MfaDevice.objects.filter(user=user).delete()
-    audit_record(action="auth.mfa.deactivate", actor_id=user.id, request=request)
+    audit_record(action=Action.MFA_DEACTIVATE, actor_id=user.id, meta=meta)
 
 
 def mfa_challenge(*, user: User) -> dict[str, Any]:
@@ -111,7 +113,7 @@ def mfa_challenge(*, user: User) -> dict[str, Any]:
     return {"mfa_required": True, "mfa_token": token}
 
 
-def mfa_verify(*, mfa_token: str, code: str, request: HttpRequest) -> User:
+def mfa_verify(*, mfa_token: str, code: str, meta: RequestMeta) -> User:
     """The second factor: a current TOTP code or an unused recovery code."""
     try:
         payload = signing.loads(mfa_token, salt="spendsense.mfa", max_age=MFA_TOKEN_SECONDS)
@@ -148,12 +150,10 @@ def mfa_verify(*, mfa_token: str, code: str, request: HttpRequest) -> User:
                 ]
                 locked.save(update_fields=["recovery_code_hashes"])
                 accepted = True
-                audit_record(
-                    action="auth.mfa.recovery_code_used", actor_id=user.id, request=request
-                )
+                audit_record(action=Action.MFA_RECOVERY_CODE_USED, actor_id=user.id, meta=meta)
     if not accepted:
-        audit_record(action="auth.mfa.failure", actor_id=user.id, request=request)
+        audit_record(action=Action.MFA_FAILURE, actor_id=user.id, meta=meta)
         raise InvalidMfaCode(attr="code")
     cache.set(used_key, "1", timeout=MFA_TOKEN_SECONDS)
-    audit_record(action="auth.mfa.success", actor_id=user.id, request=request)
+    audit_record(action=Action.MFA_SUCCESS, actor_id=user.id, meta=meta)
     return user

@@ -2,8 +2,9 @@
 prose, is accepted, processed (the engine included), and a second upload of it changes
 nothing.
 
-Bodies are drawn by hypothesis-jsonschema from the schemas in ``fixtures/plaid_schemas``
-(verbatim copies of ``shared/plaid/schemas``), then Plaid's prose rules are applied:
+Bodies are drawn by hypothesis-jsonschema from the schemas in
+``uploads/tests/fixtures/plaid_schemas`` (verbatim copies of ``shared/plaid/schemas``), then
+Plaid's prose rules are applied:
 
 - each transaction's and liability's ``account_id`` names an account of the body, of the
   kind Plaid lists it under (credit cards for ``credit``, loans for ``mortgage`` and
@@ -79,7 +80,7 @@ class _ConjectureUtils:
 if not hasattr(conjecture_utils.many, "more"):
     jsonschema_strategies.cu = _ConjectureUtils()  # type: ignore[assignment]
 
-SCHEMAS = Path(__file__).parent / "fixtures" / "plaid_schemas"
+SCHEMAS = Path(__file__).parents[1] / "uploads" / "tests" / "fixtures" / "plaid_schemas"
 EXAMPLES = int(os.environ.get("PLAID_PROPERTY_EXAMPLES", "20"))
 NUMBER_BOUND = 10**14 - 1
 ID_BOUND = 240  # leaves room for the suffix that makes ids unique, within 255

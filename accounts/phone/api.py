@@ -12,17 +12,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts import services
+from accounts.api.request import request_session_id, request_user
 from accounts.api.serializers import (
     MeSerializer,
     ReauthenticationSerializer,
     SignInResponseSerializer,
+    validated,
 )
-from accounts.audit import audit_record
-from accounts.mfa import mfa_challenge
-from accounts.phone import code_send, phone_normalize
+from accounts.audit import Action, audit_record
+from accounts.phone import services
+from accounts.phone.codes import code_send, phone_normalize
+from accounts.sessions.services import signed_in
 from spendsense.api.openapi import error_responses
-from spendsense.api.request import request_user
+from spendsense.api.request import request_meta
 from spendsense.api.throttles import AtomicRateThrottleMixin, throttle_for
 
 SmsIpThrottle = throttle_for("sms_ip", fail_open=False)
@@ -60,17 +62,12 @@ class PhoneAcceptedSerializer(serializers.Serializer):
 
 
 def _phone(data: dict) -> str:
-    serializer = PhoneRequestSerializer(data=data)
-    serializer.is_valid(raise_exception=True)
-    return phone_normalize(serializer.validated_data["phone_number"])
+    return phone_normalize(validated(PhoneRequestSerializer, data)["phone_number"])
 
 
 def _code(data: dict) -> tuple[str, str]:
-    serializer = PhoneVerifySerializer(data=data)
-    serializer.is_valid(raise_exception=True)
-    return phone_normalize(serializer.validated_data["phone_number"]), serializer.validated_data[
-        "code"
-    ]
+    checked = validated(PhoneVerifySerializer, data)
+    return phone_normalize(checked["phone_number"]), checked["code"]
 
 
 class PhoneViewSet(viewsets.ViewSet):
@@ -96,7 +93,7 @@ class PhoneViewSet(viewsets.ViewSet):
         phone = _phone(request.data)
         _throttle_phone(phone)
         code_send(phone=phone)
-        audit_record(action="auth.phone.code_requested", actor_id=None, request=request)
+        audit_record(action=Action.PHONE_CODE_REQUESTED, actor_id=None, meta=request_meta(request))
         return Response(
             {"detail": "If this number can receive texts, a code is on its way."},
             status=status.HTTP_202_ACCEPTED,
@@ -118,10 +115,9 @@ class PhoneViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["post"], throttle_classes=[SmsIpThrottle])
     def verify(self, request: Request) -> Response:
         phone, code = _code(request.data)
-        user, pair, _ = services.phone_sign_in(phone=phone, code=code, request=request)
-        if pair is None:
-            return Response(mfa_challenge(user=user))
-        return Response(pair.as_response())
+        meta = request_meta(request)
+        user = services.phone_sign_in(phone=phone, code=code, meta=meta)
+        return Response(signed_in(user=user, meta=meta))
 
     @extend_schema(
         tags=["auth"],
@@ -143,7 +139,7 @@ class PhoneViewSet(viewsets.ViewSet):
     def link(self, request: Request) -> Response:
         phone, code = _code(request.data)
         user = services.phone_link(
-            user=request_user(request), phone=phone, code=code, request=request
+            user=request_user(request), phone=phone, code=code, meta=request_meta(request)
         )
         return Response(MeSerializer(user).data)
 
@@ -160,11 +156,11 @@ class PhoneViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["delete"], permission_classes=[IsAuthenticated])
     def unlink(self, request: Request) -> Response:
-        data = ReauthenticationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(ReauthenticationSerializer, request.data)
         user = services.phone_unlink(
             user=request_user(request),
-            request=request,
-            current_password=data.validated_data.get("current_password"),
+            session_id=request_session_id(request),
+            meta=request_meta(request),
+            current_password=data.get("current_password"),
         )
         return Response(MeSerializer(user).data)

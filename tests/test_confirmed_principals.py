@@ -59,7 +59,7 @@ def test_requests_with_a_logged_out_token_leave_the_budget_untouched(
 
 def test_a_revoked_session_spends_nothing_either(consented: SignedIn) -> None:
     from accounts.models import Session
-    from accounts.services import session_revoke
+    from accounts.sessions.services import session_revoke
     from conftest import committed
 
     with committed():
