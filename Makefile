@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv migrate schema clean bench soak bench-upload bench-engine
+.PHONY: run test lint venv migrate schema client-check clean bench soak bench-upload bench-engine
 
 ## run: set everything up and serve the API on http://127.0.0.1:8000 (embedded mode)
 run: venv
@@ -28,6 +28,11 @@ lint: venv
 ## schema: write and validate the OpenAPI schema
 schema: venv
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+## client-check: the schema as client developers meet it (Redocly lint, generated Python
+## client running the main flow, TypeScript types and an openapi-fetch flow); needs npm
+client-check: venv
+	bash .ci/client-check
 
 ## bench: the API under load (gunicorn, production settings, PostgreSQL, Redis; needs wrk)
 bench: venv

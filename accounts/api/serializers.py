@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from drf_spectacular.utils import (
+    PolymorphicProxySerializer,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 
 from accounts.models import Session, User
@@ -130,6 +134,7 @@ class EmailVerifiedSerializer(serializers.Serializer):
     email_verified = serializers.BooleanField()
 
 
+@extend_schema_serializer(component_name="PasswordResetMail")  # not ...RequestRequest
 class PasswordResetRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 

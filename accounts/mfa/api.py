@@ -51,13 +51,33 @@ class MfaViewSet(viewsets.ViewSet):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        tags=["auth"], request=None, responses={200: SetupSerializer, **error_responses(409)}
+        tags=["auth"],
+        operation_id="setupMfa",
+        summary="Start setting up a TOTP second factor",
+        description=(
+            "Returns a new secret and its `otpauth://` URI (show it as a QR code for an "
+            "authenticator app). The factor is off until POST /api/v1/auth/mfa/activate with a "
+            "first code. 409 when a factor is already active."
+        ),
+        request=None,
+        responses={200: SetupSerializer, **error_responses(409)},
     )
     @action(detail=False, methods=["post"], url_path="setup")
     def start(self, request: Request) -> Response:  # not "setup": that is View.setup()
         return Response(mfa.mfa_setup(user=request_user(request)))
 
-    @extend_schema(tags=["auth"], request=CodeSerializer, responses={200: RecoveryCodesSerializer})
+    @extend_schema(
+        tags=["auth"],
+        operation_id="activateMfa",
+        summary="Turn the second factor on with a first code",
+        description=(
+            "Send a current 6-digit code from the authenticator app. The answer lists one-time "
+            "recovery codes, shown only this once: ask the user to keep them. 400 with "
+            "`attr: code` for a wrong code."
+        ),
+        request=CodeSerializer,
+        responses={200: RecoveryCodesSerializer},
+    )
     @action(detail=False, methods=["post"])
     def activate(self, request: Request) -> Response:
         data = validated(CodeSerializer, request.data)
@@ -70,6 +90,11 @@ class MfaViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="deactivateMfa",
+        summary="Turn the second factor off",
+        description=(
+            "Needs the current `password`, or a sign-in within the last 10 minutes; else 403."
+        ),
         request=PasswordSerializer,
         responses={204: OpenApiResponse(description="Off."), **error_responses(403)},
     )
@@ -85,7 +110,16 @@ class MfaViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        tags=["auth"], request=VerifySerializer, responses={200: TokenResponseSerializer}
+        tags=["auth"],
+        operation_id="verifyMfa",
+        summary="Complete a sign-in with a second-factor code",
+        description=(
+            "After a sign-in answered `{mfa_required: true, mfa_token}`, send that token with a "
+            "TOTP code (or a recovery code) to receive the token pair. 400 with `attr: code` "
+            "for a wrong code, or `attr: mfa_token` when the sign-in expired (start again)."
+        ),
+        request=VerifySerializer,
+        responses={200: TokenResponseSerializer},
     )
     @action(
         detail=False,

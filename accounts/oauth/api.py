@@ -161,6 +161,16 @@ class OAuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="authorizeOauth",
+        summary="Start an OAuth sign-in (or link) with Google, GitHub, Facebook or Apple",
+        description=(
+            "Redirects (302) the browser to the provider's consent page; with `format=json` "
+            "the answer is that URL instead, for apps that open it themselves. Mobile and SPA "
+            "clients pass `redirect_uri` (allow-listed) and, unless it is https, a PKCE "
+            "`code_challenge`: the flow then ends at that URI with a one-time code for "
+            "/api/v1/auth/oauth/exchange. `purpose=link` (signed in) adds the provider to the "
+            "account via /api/v1/auth/oauth/link. 503 when the provider is not configured."
+        ),
         parameters=[PROVIDER_PARAMETER, AuthorizeQuerySerializer],
         responses={
             200: AuthorizationUrlSerializer,
@@ -188,6 +198,14 @@ class OAuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="exchangeOauthCode",
+        summary="Trade the one-time OAuth code for tokens",
+        description=(
+            "The code from the callback's redirect to your `redirect_uri`, valid once for 60 "
+            "seconds, plus the PKCE `code_verifier` when authorize had a `code_challenge`. The "
+            "answer is a token pair, or `{mfa_required, mfa_token}` for an account with a "
+            "second factor. 401 `invalid_credentials` for an unknown, used or expired code."
+        ),
         auth=[],
         request=ExchangeSerializer,
         responses={200: SignInResponseSerializer},
@@ -201,6 +219,14 @@ class OAuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="linkOauth",
+        summary="Add an OAuth provider to the signed-in account",
+        description=(
+            "Send `provider` with either the `code` and `state` a `purpose=link` authorize "
+            "flow returned to your `redirect_uri`, or a provider `id_token` obtained natively "
+            "(Sign in with Apple, Google on a phone). 409 when that provider account belongs to "
+            "another user."
+        ),
         request=LinkSerializer,
         responses={200: MeSerializer, **error_responses(409, 503)},
     )
@@ -220,6 +246,13 @@ class OAuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="unlinkOauth",
+        summary="Remove an OAuth provider from the signed-in account",
+        description=(
+            "Needs `current_password` or a sign-in within the last 10 minutes (else 403). 409 "
+            "`last_sign_in_method` when it is the only way left to sign in; 404 when the "
+            "provider is unknown or not linked."
+        ),
         parameters=[PROVIDER_PARAMETER],
         request=ReauthenticationSerializer,
         responses={200: MeSerializer, **error_responses(403, 404, 409)},
@@ -257,6 +290,17 @@ class OAuthCallbackView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="oauthCallback",
+        summary="OAuth provider callback (browser navigation)",
+        description=(
+            "Not called by clients: the provider sends the browser here after consent "
+            "(Apple with a form POST). A flow started with a client `redirect_uri` ends with a "
+            "302 to it carrying a one-time `code` (60 s) and your `client_state` as `state`; "
+            "POST that code to /api/v1/auth/oauth/exchange. Without a `redirect_uri` the answer "
+            "is the token pair. 400 for an unknown or used `state`, or when the user cancelled "
+            "(`oauth_cancelled`); 409 `email_unverified_account` when an account holds the "
+            "provider's email without having verified it (sign in to it and link instead)."
+        ),
         auth=[],
         parameters=[PROVIDER_PARAMETER, CallbackSerializer],
         responses={
@@ -302,6 +346,17 @@ class OAuthCallbackView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="oauthCallbackFormPost",
+        summary="OAuth provider callback (Apple's form POST)",
+        description=(
+            "Not called by clients: the provider sends the browser here after consent "
+            "(Apple with a form POST). A flow started with a client `redirect_uri` ends with a "
+            "302 to it carrying a one-time `code` (60 s) and your `client_state` as `state`; "
+            "POST that code to /api/v1/auth/oauth/exchange. Without a `redirect_uri` the answer "
+            "is the token pair. 400 for an unknown or used `state`, or when the user cancelled "
+            "(`oauth_cancelled`); 409 `email_unverified_account` when an account holds the "
+            "provider's email without having verified it (sign in to it and link instead)."
+        ),
         auth=[],
         parameters=[PROVIDER_PARAMETER],
         request={"application/x-www-form-urlencoded": CallbackSerializer},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -47,10 +47,12 @@ def _throttle_phone(phone: str) -> None:
         raise exceptions.Throttled(wait=throttle.wait())
 
 
+@extend_schema_serializer(component_name="PhoneNumber")  # not PhoneRequestRequest
 class PhoneRequestSerializer(serializers.Serializer):
     phone_number = serializers.CharField(max_length=32)
 
 
+@extend_schema_serializer(component_name="PhoneVerify")  # its own, not the parent's
 class PhoneVerifySerializer(PhoneRequestSerializer):
     code = serializers.CharField(max_length=12)
 
@@ -75,6 +77,14 @@ class PhoneViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="requestPhoneCode",
+        summary="Text a 6-digit sign-in code to a phone number",
+        description=(
+            "`phone_number` in E.164 (`+14155550123`). The same 202 for every valid number, "
+            "known or not; then POST the number and the code to /api/v1/auth/phone/verify (to "
+            "sign in) or /api/v1/auth/phone/link (to add it to a signed-in account). Limited "
+            "per number and per client (429 with `Retry-After`)."
+        ),
         request=PhoneRequestSerializer,
         responses={202: PhoneAcceptedSerializer, **error_responses(503)},
     )
@@ -90,7 +100,17 @@ class PhoneViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        tags=["auth"], request=PhoneVerifySerializer, responses={200: SignInResponseSerializer}
+        tags=["auth"],
+        operation_id="verifyPhoneCode",
+        summary="Sign in (or sign up) with a texted code",
+        description=(
+            "Signs in the account with this number, creating it on first use. The answer is a "
+            "token pair, or `{mfa_required, mfa_token}` when the account has a second factor "
+            "(continue at /api/v1/auth/mfa/verify). 400 with `attr: code` for a wrong or "
+            "expired code."
+        ),
+        request=PhoneVerifySerializer,
+        responses={200: SignInResponseSerializer},
     )
     @action(detail=False, methods=["post"], throttle_classes=[SmsIpThrottle])
     def verify(self, request: Request) -> Response:
@@ -101,6 +121,12 @@ class PhoneViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="linkPhone",
+        summary="Add a phone number to the signed-in account",
+        description=(
+            "Send the number and the code texted by /api/v1/auth/phone/request; the number "
+            "becomes a way to sign in. 409 when another account has it."
+        ),
         request=PhoneVerifySerializer,
         responses={200: MeSerializer, **error_responses(409)},
     )
@@ -119,12 +145,14 @@ class PhoneViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="unlinkPhone",
+        summary="Remove the phone number from the signed-in account",
+        description=(
+            "Needs `current_password` or a sign-in within the last 10 minutes (else 403). 409 "
+            "`last_sign_in_method` when the phone is the only way left to sign in."
+        ),
         request=ReauthenticationSerializer,
-        responses={
-            200: MeSerializer,
-            409: OpenApiResponse(description="Last method."),
-            **error_responses(403),
-        },
+        responses={200: MeSerializer, **error_responses(403, 409)},
     )
     @action(detail=False, methods=["delete"], permission_classes=[IsAuthenticated])
     def unlink(self, request: Request) -> Response:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import tokens
+from accounts.api.examples import LOGIN, REFRESH, REGISTER
 from accounts.api.request import request_claims, request_session_id, request_user
 from accounts.api.serializers import (
     JWKSetSerializer,
@@ -53,8 +54,19 @@ class AuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="register",
+        summary="Create an account with email and password; signed in at once",
+        description=(
+            "Creates a user and a first session: the answer holds the user and a token pair. "
+            "Send `access` as `Authorization: Bearer <access>` on every other call; when it "
+            "expires (`expires_in` seconds), POST `refresh` to /api/v1/auth/refresh. A "
+            "verification link is mailed to the address. 409 `email_taken` (or "
+            "`username_taken`) when the address or username is in use; 400 names each invalid "
+            "field (a weak password under `password`)."
+        ),
         request=RegisterSerializer,
         responses={201: RegisterResponseSerializer, **error_responses(409)},
+        examples=REGISTER,
     )
     @action(detail=False, methods=["post"], throttle_classes=[RegisterThrottle])
     def register(self, request: Request) -> Response:
@@ -69,7 +81,18 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        tags=["auth"], request=LoginSerializer, responses={200: SignInResponseSerializer}
+        tags=["auth"],
+        operation_id="login",
+        summary="Sign in with email (or username) and password",
+        description=(
+            "Send `email` or `username` (one of them) and `password`. The answer is a token "
+            "pair, or, when the account has a second factor on, `{mfa_required, mfa_token}`: "
+            "then POST the token and a code to /api/v1/auth/mfa/verify. Every failure is the "
+            "same 401 `invalid_credentials`, whichever part was wrong."
+        ),
+        request=LoginSerializer,
+        responses={200: SignInResponseSerializer},
+        examples=LOGIN,
     )
     @action(detail=False, methods=["post"], throttle_classes=[LoginThrottle])
     def login(self, request: Request) -> Response:
@@ -84,7 +107,17 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(signed_in(user=user, meta=meta))
 
     @extend_schema(
-        tags=["auth"], request=RefreshSerializer, responses={200: TokenResponseSerializer}
+        tags=["auth"],
+        operation_id="refreshTokens",
+        summary="Trade a refresh token for a new token pair",
+        description=(
+            "Rotates the session's refresh token: keep the new pair and drop the old one, which "
+            "stops working. Reusing an already rotated refresh token ends the session (401 "
+            "`token_not_valid`): sign in again."
+        ),
+        request=RefreshSerializer,
+        responses={200: TokenResponseSerializer},
+        examples=REFRESH,
     )
     @action(detail=False, methods=["post"], throttle_classes=[AnonRateThrottle])
     def refresh(self, request: Request) -> Response:
@@ -94,6 +127,12 @@ class AuthViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="logout",
+        summary="Sign out: end this session",
+        description=(
+            "Ends the session the refresh token belongs to; its access token is refused from "
+            "now on. Send the Bearer access token and the session's `refresh`."
+        ),
         request=RefreshSerializer,
         responses={204: OpenApiResponse(description="Signed out.")},
     )
@@ -137,7 +176,14 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="listSessions",
         summary="List the caller's live sessions",
+        description=(
+            "Every device signed in to the account, most recently used first; `current` marks "
+            "this one. "
+            "End one with DELETE /api/v1/auth/sessions/{id}. 403 `session_required` for a "
+            "caller without a session (an API key)."
+        ),
         responses={200: SessionSerializer(many=True), **error_responses(403)},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -146,7 +192,12 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["auth"],
-        summary="End one of the caller's sessions; its tokens stop working at once",
+        operation_id="endSession",
+        summary="End one of the caller's sessions",
+        description=(
+            "Its access and refresh tokens stop working at once. 404 for an id that is not one "
+            "of the caller's live sessions."
+        ),
         request=None,
         responses={204: OpenApiResponse(description="Ended."), **error_responses(403, 404)},
     )
@@ -160,7 +211,8 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         tags=["auth"],
         summary="End every session of the caller but this one",
-        operation_id="auth_sessions_destroy_others",
+        description="Signs every other device out; this session stays signed in.",
+        operation_id="endOtherSessions",
         request=None,
         responses={204: OpenApiResponse(description="Ended."), **error_responses(403)},
     )
@@ -187,7 +239,17 @@ class JWKSView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
-    @extend_schema(tags=["auth"], auth=[], responses={200: JWKSetSerializer})
+    @extend_schema(
+        tags=["auth"],
+        operation_id="getJwks",
+        summary="The public keys that verify access tokens",
+        description=(
+            "A JSON Web Key Set: verify an access token's RS256 signature with the key whose "
+            "`kid` matches the token header. Cacheable for 5 minutes."
+        ),
+        auth=[],
+        responses={200: JWKSetSerializer},
+    )
     def get(self, request: Request) -> Response:
         response = Response(tokens.jwks())
         response["Cache-Control"] = "public, max-age=300"

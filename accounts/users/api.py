@@ -46,7 +46,13 @@ class EmailViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="verifyEmail",
         summary="Verify an email address with the key from the mailed link",
+        description=(
+            "The mailed link opens the web client at `/verify-email?key=...`; the client posts "
+            "that `key` here. 400 with `attr: key` when the key is unknown, used or expired: "
+            "ask for a new link with POST /api/v1/auth/email/resend."
+        ),
         auth=[],
         request=EmailKeySerializer,
         responses={200: EmailVerifiedSerializer, **error_responses(400)},
@@ -59,7 +65,12 @@ class EmailViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="resendEmailVerification",
         summary="Mail a new verification link to the signed-in user's email",
+        description=(
+            "202 when a link is on its way; 409 when the address is already verified. "
+            "Limited per user (429 with `Retry-After`)."
+        ),
         request=None,
         responses={202: AcceptedSerializer, **error_responses(400, 409)},
     )
@@ -85,7 +96,13 @@ class PasswordViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
-        summary="Mail a password reset link (the same answer whether or not the account exists)",
+        operation_id="requestPasswordReset",
+        summary="Mail a password reset link",
+        description=(
+            "The same 202 whether or not an account has this email, so the answer reveals "
+            "nothing. The link opens the web client at `/reset-password?key=...`; the client "
+            "then posts the key and a new password to /api/v1/auth/password/reset."
+        ),
         auth=[],
         request=PasswordResetRequestSerializer,
         responses={202: AcceptedSerializer, **error_responses(400, 503)},
@@ -106,7 +123,13 @@ class PasswordViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["auth"],
-        summary="Set a new password with the key from the mailed link; every session ends",
+        operation_id="resetPassword",
+        summary="Set a new password with the key from the mailed link",
+        description=(
+            "Sets the password and ends every session of the account: sign in again with the "
+            "new password. 400 with `attr: key` for a bad, used or expired key, or with "
+            "`attr: password` for a weak password."
+        ),
         auth=[],
         request=PasswordResetSerializer,
         responses={200: AcceptedSerializer, **error_responses(400)},
@@ -126,12 +149,28 @@ class MeViewSet(viewsets.ViewSet):
     permission_classes = [IsAuthenticated]
     throttle_classes = [UserRateThrottle]
 
-    @extend_schema(tags=["users"], responses={200: MeSerializer})
+    @extend_schema(
+        tags=["users"],
+        operation_id="getMe",
+        summary="Read the signed-in user",
+        description=(
+            "Who the token belongs to: id, email (and whether it is verified), role, the ways "
+            "to sign in, and consent status. Use `id` (or `me`) in /api/v1/users/{user_id}/..."
+        ),
+        responses={200: MeSerializer},
+    )
     def retrieve(self, request: Request) -> Response:
         return Response(MeSerializer(user_profile(user_id=request_user(request).pk)).data)
 
     @extend_schema(
         tags=["users"],
+        operation_id="updateMe",
+        summary="Change the signed-in user's email, username or password",
+        description=(
+            "Send any subset of the fields. Changing the email or the password needs "
+            "`current_password` (or a sign-in within the last 10 minutes), else 403. 409 when "
+            "the new email or username is taken. A new email must be verified again."
+        ),
         request=MeUpdateSerializer,
         responses={200: MeSerializer, **error_responses(403, 409)},
     )
@@ -150,6 +189,9 @@ class MeViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["users"],
+        operation_id="patchMe",
+        summary="Change some of the signed-in user's fields",
+        description="The same as PUT /api/v1/users/me: every field is optional in both.",
         request=MeUpdateSerializer,
         responses={200: MeSerializer, **error_responses(403, 409)},
     )
@@ -158,6 +200,13 @@ class MeViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["users"],
+        operation_id="deleteMe",
+        summary="Erase the signed-in user's account and all their data",
+        description=(
+            "Deletes the account, its uploads (files too), derived data and sessions; this "
+            "cannot be undone. Needs `current_password` or a sign-in within the last 10 "
+            "minutes, else 403."
+        ),
         request=ReauthenticationSerializer,
         responses={204: OpenApiResponse(description="Erased."), **error_responses(403)},
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,9 +24,38 @@ class ConsentViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["consent"],
+        operation_id="grantConsent",
+        summary="Consent to have your data analysed",
+        description=(
+            "Needed before uploading data or reading insights (else 403 `consent_required`). "
+            "Grants the current consent version: 201 when recorded, 200 when it was already "
+            "granted. An empty body is fine; a `version` other than the current one is a 400 "
+            "naming `version`."
+        ),
         request=ConsentGrantSerializer,
         responses={201: ConsentSerializer, 200: ConsentSerializer},
-        description="Grant the current version. 201 when recorded, 200 when already granted.",
+        examples=[
+            OpenApiExample("Grant", value={}, request_only=True),
+            OpenApiExample(
+                "Granted",
+                response_only=True,
+                status_codes=["201", "200"],
+                value={
+                    "granted": True,
+                    "version": "2026-11-01",
+                    "granted_at": "2026-12-01T09:31:00Z",
+                    "revoked_at": None,
+                    "history": [
+                        {
+                            "action": "grant",
+                            "version": "2026-11-01",
+                            "at": "2026-12-01T09:31:00Z",
+                            "data_deleted": False,
+                        }
+                    ],
+                },
+            ),
+        ],
     )
     def create(self, request: Request) -> Response:
         serializer = ConsentGrantSerializer(data=request.data)
@@ -38,7 +67,16 @@ class ConsentViewSet(viewsets.ViewSet):
         body = ConsentSerializer(selectors.consent_status(user=user)).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(tags=["consent"], responses={200: ConsentSerializer})
+    @extend_schema(
+        tags=["consent"],
+        operation_id="getConsent",
+        summary="Read your consent status and its history",
+        description=(
+            "`granted` is true while consent stands; `history` lists every grant and "
+            "revocation, newest first."
+        ),
+        responses={200: ConsentSerializer},
+    )
     def retrieve(self, request: Request) -> Response:
         return Response(
             ConsentSerializer(selectors.consent_status(user=request_user(request))).data
@@ -46,6 +84,14 @@ class ConsentViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["consent"],
+        operation_id="revokeConsent",
+        summary="Withdraw consent (and optionally erase your data)",
+        description=(
+            "Stops all analysis: insights answer 403 until consent is granted again. With "
+            "`delete_data=true` every upload (files too) and all derived data are erased, which "
+            "cannot be undone and needs `current_password` or a sign-in within the last 10 "
+            "minutes (else 403)."
+        ),
         parameters=[
             OpenApiParameter(
                 "delete_data",

@@ -24,10 +24,11 @@ from operator_console.filters import ReviewFilterSet
 from operator_console.selectors import review_items
 from recommendations.api.serializers import OperatorRecommendationSerializer
 from recommendations.selectors import signals_get
-from spendsense.api.openapi import error_responses
+from spendsense.api.openapi import ErrorResponseSerializer, error_responses
 from spendsense.api.permissions import IsOperatorOrReadOnlyAPIKey
 from spendsense.api.request import request_meta
 
+OPERATORS = "Operators and admins; an API key may read (GET) only; others get 403."
 RANGE = [
     OpenApiParameter("start", str, description="YYYY-MM-DD; default 29 days before end"),
     OpenApiParameter("end", str, description="YYYY-MM-DD; default today"),
@@ -43,12 +44,28 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     filterset_class = ReviewFilterSet
     ordering_fields = ["created_at", "score", "status", "decided_at"]
 
-    @extend_schema(tags=["operator"])
+    @extend_schema(
+        tags=["operator"],
+        operation_id="listReviewQueue",
+        summary="List recommendations for review",
+        description=(
+            "The queue of recommendations, newest first, in the full shape plus `user_id` and "
+            "`decision_trace`; filter by `status`, `persona`, `type`, `user`, `flagged` and "
+            "a created range, sort with `ordering`. " + OPERATORS
+        ),
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        tags=["operator"], responses={200: ReviewDetailSerializer, **error_responses(403, 404)}
+        tags=["operator"],
+        operation_id="getReviewItem",
+        summary="Read one recommendation with its decision trace and the user's signals",
+        description=(
+            "What a reviewer needs to decide: the recommendation, why it was chosen "
+            "(`decision_trace`), and the signals it was chosen from. " + OPERATORS
+        ),
+        responses={200: ReviewDetailSerializer, **error_responses(403, 404)},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         recommendation = self.get_object()
@@ -70,6 +87,13 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         tags=["operator"],
+        operation_id="approveRecommendation",
+        summary="Approve a recommendation: the user sees it from now on",
+        description=(
+            "Optional `reason`, kept in the audit trail. Approving an approved one again is a "
+            "no-op; 409 `already_decided` when it was decided otherwise. Operators and admins "
+            "only (403)."
+        ),
         request=DecisionSerializer,
         responses={200: OperatorRecommendationSerializer, **error_responses(403, 404, 409)},
     )
@@ -79,6 +103,13 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         tags=["operator"],
+        operation_id="rejectRecommendation",
+        summary="Reject a recommendation: the user never sees it",
+        description=(
+            "Optional `reason`, kept in the audit trail. Rejecting a rejected one again is a "
+            "no-op; 409 `already_decided` when it was decided otherwise. Operators and admins "
+            "only (403)."
+        ),
         request=DecisionSerializer,
         responses={200: OperatorRecommendationSerializer, **error_responses(403, 404, 409)},
     )
@@ -88,6 +119,12 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         tags=["operator"],
+        operation_id="editReviewItem",
+        summary="Edit a recommendation's title, content or rationale",
+        description=(
+            "Send the fields to change and a `reason`; the change is kept as an audited "
+            "revision (`revision` counts them). Operators and admins only (403)."
+        ),
         request=EditSerializer,
         responses={200: OperatorRecommendationSerializer, **error_responses(403, 404)},
     )
@@ -106,10 +143,21 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         tags=["operator"],
+        operation_id="bulkReview",
+        summary="Approve or reject many recommendations at once",
+        description=(
+            "`{action, ids, reason?}`: all or nothing. 400 (naming `ids`) when any id is "
+            "unknown or cannot take that decision; then nothing changed. Operators and admins "
+            "only (403)."
+        ),
         request=BulkSerializer,
         responses={
             200: BulkResultSerializer,
-            400: OpenApiResponse(description="Unknown or undecidable ids; nothing changed."),
+            400: OpenApiResponse(
+                ErrorResponseSerializer,
+                description="Invalid input, or unknown or undecidable ids; nothing changed.",
+            ),
+            **error_responses(403),
         },
     )
     @action(detail=False, methods=["post"])
@@ -137,18 +185,46 @@ class AnalyticsViewSet(viewsets.ViewSet):
 
     permission_classes = [IsOperatorOrReadOnlyAPIKey]
 
-    @extend_schema(tags=["operator"], parameters=RANGE, responses={200: dict})
+    @extend_schema(
+        tags=["operator"],
+        operation_id="getAnalytics",
+        summary="Overview: coverage, review decisions, explainability and feedback",
+        description=(
+            "`start`..`end` inclusive (YYYY-MM-DD), by default the last 30 days; 400 only when "
+            "a date does not parse or `start` is after `end`. " + OPERATORS
+        ),
+        parameters=RANGE,
+        responses={200: dict},
+    )
     def list(self, request: Request) -> Response:
         start, end = parse_range(request.query_params)
         return Response(analytics.overview(start, end))
 
-    @extend_schema(tags=["operator"], parameters=RANGE, responses={200: dict})
+    @extend_schema(
+        tags=["operator"],
+        operation_id="getCoverageAnalytics",
+        summary="Coverage: users with a persona and at least three detected signals",
+        description=(
+            "Over `start`..`end` inclusive (YYYY-MM-DD), by default the last 30 days. " + OPERATORS
+        ),
+        parameters=RANGE,
+        responses={200: dict},
+    )
     @action(detail=False, methods=["get"])
     def coverage(self, request: Request) -> Response:
         start, end = parse_range(request.query_params)
         return Response(analytics.coverage(start, end))
 
-    @extend_schema(tags=["operator"], parameters=RANGE, responses={200: dict})
+    @extend_schema(
+        tags=["operator"],
+        operation_id="getPerformanceAnalytics",
+        summary="Performance: upload processing latency and the insights cache",
+        description=(
+            "Over `start`..`end` inclusive (YYYY-MM-DD), by default the last 30 days. " + OPERATORS
+        ),
+        parameters=RANGE,
+        responses={200: dict},
+    )
     @action(detail=False, methods=["get"])
     def performance(self, request: Request) -> Response:
         start, end = parse_range(request.query_params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from recommendations.models import FeedbackRating, Recommendation
@@ -49,6 +50,7 @@ class OperatorRecommendationSerializer(RecommendationSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="Feedback")  # the request body: FeedbackRequest
 class FeedbackRequestSerializer(serializers.Serializer):
     rating = serializers.ChoiceField(choices=FeedbackRating.choices)
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -68,7 +70,9 @@ class SignalsSerializer(serializers.Serializer):
     windows = serializers.DictField(child=serializers.DictField(), help_text="`30d` and `180d`.")
 
 
-class PersonaCurrentSerializer(serializers.Serializer):
+class PersonaWindowSerializer(serializers.Serializer):
+    """The persona of one window (`30d` or `180d`) and the criteria it matched."""
+
     persona = serializers.CharField(allow_null=True)
     matched = serializers.ListField(child=serializers.CharField())
     reason = serializers.CharField()
@@ -83,7 +87,9 @@ class PersonaHistorySerializer(serializers.Serializer):
 
 class PersonaSerializer(serializers.Serializer):
     as_of = serializers.DateField(allow_null=True)
-    current = serializers.DictField(child=PersonaCurrentSerializer())
+    current = serializers.DictField(
+        child=PersonaWindowSerializer(), help_text="By window: `30d` and `180d`."
+    )
     history = PersonaHistorySerializer(many=True)
 
 

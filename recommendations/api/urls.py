@@ -9,7 +9,7 @@ from recommendations.api.views import RecommendationViewSet, UserInsightsViewSet
 urlpatterns = [
     *[
         path(
-            f"users/<str:pk>/{name}",
+            f"users/<str:user_id>/{name}",
             UserInsightsViewSet.as_view({"get": name}),
             name=f"user-{name}",
         )

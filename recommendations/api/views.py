@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -31,14 +31,38 @@ from recommendations.api.serializers import (
 from recommendations.cache import body_prefetch, cached_body, recommendations_cache_name
 from recommendations.models import Recommendation, RecommendationStatus
 from spendsense.api.idempotency import replay_or_run
-from spendsense.api.openapi import error_responses
+from spendsense.api.openapi import error_example, error_responses
 from spendsense.api.pagination import PageNumberPagination
 from spendsense.api.permissions import Perm, claims_have
 from spendsense.api.responses import RenderedJSONResponse
 from spendsense.redis import Batch, request_batch
 from uploads.models import Account, DataUpload, Transaction
 
-USER_ID = OpenApiParameter("user_id", str, OpenApiParameter.PATH, description="A user id, or `me`.")
+USER_ID = OpenApiParameter(
+    "user_id", str, OpenApiParameter.PATH, description="A user id (UUID), or `me` for the caller."
+)
+# The four reads answer the same errors: the user's consent is missing (403), or the path
+# names a user the caller may not read (404, never 403: their existence is not disclosed).
+INSIGHT_ERRORS = error_responses(
+    403,
+    404,
+    s403="`consent_required`: grant consent (POST /api/v1/consent), then read again.",
+    s404="No such user, or one the caller may not read.",
+)
+INSIGHT_ERROR_EXAMPLES = [
+    error_example(
+        "No consent",
+        403,
+        "consent_required",
+        "Consent is required: grant it with POST /api/v1/consent before uploading data or "
+        "reading insights.",
+    ),
+    error_example("Not yours", 404, "not_found", "Not found."),
+]
+_AS_OF_NULL = (
+    " With consent but no processed upload yet, the answer is 200 with `as_of: null`: upload "
+    "data (POST /api/v1/data/upload) and read again once the upload is `processed`."
+)
 
 
 def _version(user: User) -> int | None:
@@ -118,7 +142,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
         """Called by authentication: a caller reading their own insights gets the cached
         body in the token checks' round trip (see recommendations.cache.cached_body)."""
         user_id = claims["sub"]
-        if self.kwargs.get("pk") not in ("me", user_id):
+        if self.kwargs.get("user_id") not in ("me", user_id):
             return
         if self.action in ("profile", "signals", "persona"):
             body_prefetch(batch, user_id=user_id, name=self.action)
@@ -132,36 +156,133 @@ class UserInsightsViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=["insights"],
+        operation_id="getProfile",
+        summary="Read a user's profile: accounts, personas and detected signals",
+        description=(
+            "The user's accounts (balances as decimal strings), the persona of each window, "
+            "the signals detected in each, and how much data is behind them. Your own with "
+            "`me`; operators and admins may read anyone's." + _AS_OF_NULL
+        ),
         parameters=[USER_ID],
-        responses={200: ProfileSerializer, **error_responses(403, 404)},
+        responses={200: ProfileSerializer, **INSIGHT_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Profile",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "user_id": "0b7c6f1e-5d0c-4f4e-9a51-3f8e2b1c9d10",
+                    "as_of": "2026-11-30",
+                    "consent": {"status": "granted", "version": "2025-01"},
+                    "personas": {"30d": "high_utilization", "180d": "high_utilization"},
+                    "detected_signals": {"30d": ["credit_utilization"], "180d": ["subscriptions"]},
+                    "accounts": [
+                        {
+                            "account_id": "BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp",
+                            "name": "Plaid Credit Card",
+                            "mask": "3333",
+                            "type": "credit",
+                            "subtype": "credit card",
+                            "current": "410.00",
+                            "available": None,
+                            "limit": "2000.00",
+                            "currency": "USD",
+                        }
+                    ],
+                    "transaction_count": 412,
+                    "upload_count": 1,
+                },
+            ),
+            *INSIGHT_ERROR_EXAMPLES,
+        ],
     )
     @action(detail=True, methods=["get"])
-    def profile(self, request: Request, pk: str) -> HttpResponse:
-        user = target_user(request, pk)
+    def profile(self, request: Request, user_id: str) -> HttpResponse:
+        user = target_user(request, user_id)
         return _cached(request, user, "profile", lambda: _profile(user))
 
     @extend_schema(
         tags=["insights"],
+        operation_id="getSignals",
+        summary="Read a user's behavioural signals over 30 and 180 days",
+        description=(
+            "Subscriptions, savings, credit utilisation and income stability, computed over "
+            "the last 30 and 180 days of the user's data; `detected` lists the signals that "
+            "fired in each window. Your own with `me`; operators may read anyone's." + _AS_OF_NULL
+        ),
         parameters=[USER_ID],
-        responses={200: SignalsSerializer, **error_responses(403, 404)},
+        responses={200: SignalsSerializer, **INSIGHT_ERRORS},
+        examples=[
+            OpenApiExample(
+                "No data yet",
+                response_only=True,
+                status_codes=["200"],
+                value={"as_of": None, "windows": {}},
+            ),
+            *INSIGHT_ERROR_EXAMPLES,
+        ],
     )
     @action(detail=True, methods=["get"])
-    def signals(self, request: Request, pk: str) -> HttpResponse:
-        user = target_user(request, pk)
+    def signals(self, request: Request, user_id: str) -> HttpResponse:
+        user = target_user(request, user_id)
         return _cached(request, user, "signals", lambda: selectors.signals_get(user_id=user.id))
 
     @extend_schema(
         tags=["insights"],
+        operation_id="getPersona",
+        summary="Read a user's persona for each window, and its history",
+        description=(
+            "The persona assigned for each window (`30d`, `180d`), the criteria it matched "
+            "and why, plus earlier assignments. `persona` is null when no persona's criteria "
+            "match. Your own with `me`; operators may read anyone's." + _AS_OF_NULL
+        ),
         parameters=[USER_ID],
-        responses={200: PersonaSerializer, **error_responses(403, 404)},
+        responses={200: PersonaSerializer, **INSIGHT_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Persona",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "as_of": "2026-11-30",
+                    "current": {
+                        "30d": {
+                            "persona": "high_utilization",
+                            "matched": ["high_utilization", "subscription_heavy"],
+                            "reason": (
+                                "high_utilization ranks first of the matches (high_utilization, "
+                                "subscription_heavy) in the priority order."
+                            ),
+                            "assigned_at": "2026-11-30T12:00:00Z",
+                        }
+                    },
+                    "history": [
+                        {
+                            "window": "30d",
+                            "persona": "high_utilization",
+                            "assigned_at": "2026-11-30T12:00:00Z",
+                        }
+                    ],
+                },
+            ),
+            *INSIGHT_ERROR_EXAMPLES,
+        ],
     )
     @action(detail=True, methods=["get"])
-    def persona(self, request: Request, pk: str) -> HttpResponse:
-        user = target_user(request, pk)
+    def persona(self, request: Request, user_id: str) -> HttpResponse:
+        user = target_user(request, user_id)
         return _cached(request, user, "persona", lambda: selectors.persona_get(user_id=user.id))
 
     @extend_schema(
         tags=["insights"],
+        operation_id="listUserRecommendations",
+        summary="List a user's recommendations (approved ones, for the user)",
+        description=(
+            "Education items and partner offers chosen for the user, each with a rationale "
+            "citing their own numbers and a disclaimer; paginated with `page` and `page_size`. "
+            "A user sees only those an operator approved; operators see every status and may "
+            "filter by `status`. Read one with GET /api/v1/recommendations/{id}." + _AS_OF_NULL
+        ),
         parameters=[
             USER_ID,
             OpenApiParameter(
@@ -170,11 +291,45 @@ class UserInsightsViewSet(viewsets.ViewSet):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: RecommendationPageSerializer, **error_responses(403, 404)},
+        responses={200: RecommendationPageSerializer, **INSIGHT_ERRORS},
+        examples=[
+            OpenApiExample(
+                "Recommendations",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "as_of": "2026-11-30",
+                    "count": 1,
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "id": "5f0f3c52-8f7e-4a57-9d43-0d8d1f6b2a11",
+                            "type": "partner_offer",
+                            "title": "Budgeting app, free for 3 months",
+                            "content": "See where each dollar goes as it happens ...",
+                            "rationale": (
+                                "Your spending averaged $72.10 a month over the last 30 days. A "
+                                "budgeting app can show where each dollar goes as it happens."
+                            ),
+                            "disclaimer": (
+                                "This is educational content, not financial advice. Consult a "
+                                "licensed advisor for personalized guidance."
+                            ),
+                            "persona": "high_utilization",
+                            "window": "30d",
+                            "status": "approved",
+                            "created_at": "2026-11-30T12:00:00Z",
+                        }
+                    ],
+                },
+            ),
+            *INSIGHT_ERROR_EXAMPLES,
+        ],
     )
     @action(detail=True, methods=["get"])
-    def recommendations(self, request: Request, pk: str) -> HttpResponse:
-        user = target_user(request, pk)
+    def recommendations(self, request: Request, user_id: str) -> HttpResponse:
+        user = target_user(request, user_id)
         operator = reads_any_user(request_user(request))
         statuses, name = _recommendations_query(request, operator=operator)
 
@@ -200,6 +355,13 @@ class RecommendationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["recommendations"],
+        operation_id="getRecommendation",
+        summary="Read one recommendation",
+        description=(
+            "One recommendation with its rationale and disclaimer. A user reads their own "
+            "approved ones (another user's, or one still in review, is a 404); operators read "
+            "any, with its decision trace and review fields."
+        ),
         responses={200: RecommendationSerializer, **error_responses(403, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
@@ -213,8 +375,23 @@ class RecommendationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["recommendations"],
+        operation_id="giveRecommendationFeedback",
+        summary="Rate a recommendation helpful or not",
+        description=(
+            "Records the caller's rating (and optional comment) of one of their recommendations: "
+            "201 the first time, 200 when it replaces an earlier rating. Send an "
+            "`Idempotency-Key` to retry safely: the same key with the same body replays the "
+            "first answer; with another body it is a 409."
+        ),
         request=FeedbackRequestSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string per intended write; a retry reuses it.",
+            )
+        ],
         responses={
             201: FeedbackSerializer,
             200: FeedbackSerializer,

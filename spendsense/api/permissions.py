@@ -108,8 +108,10 @@ class IsOperatorOrReadOnlyAPIKey(BasePermission):
     """Operator endpoints: operators and admins, or an API key for reading (GET, HEAD)."""
 
     message = "This action is for operators."
+    # The methods an API key may call; the schema's security (accounts.schema) reads it too.
+    api_key_methods = SAFE_METHODS
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if isinstance(request.auth, APIKey):
-            return request.method in SAFE_METHODS
+            return request.method in self.api_key_methods
         return user_has(request, Perm.REVIEW)

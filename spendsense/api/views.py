@@ -32,6 +32,12 @@ class HealthView(APIView):
 
     @extend_schema(
         tags=["health"],
+        operation_id="getHealth",
+        summary="Liveness: the process answers",
+        description=(
+            "Always 200 `{status: ok}` while the process runs; it does no I/O, so use "
+            "GET /ready to learn whether dependencies answer."
+        ),
         auth=[],
         responses=inline_serializer("Health", {"status": serializers.CharField()}),
     )
@@ -88,6 +94,12 @@ class ReadyView(APIView):
 
     @extend_schema(
         tags=["health"],
+        operation_id="getReadiness",
+        summary="Readiness: database, cache, broker and storage answer",
+        description=(
+            "200 with each check `ok`; 503 with one error per failed check, its `attr` naming "
+            "it (`database`, `cache`, `broker`, `storage`)."
+        ),
         auth=[],
         responses={
             200: inline_serializer(

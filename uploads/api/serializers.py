@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.files.storage import default_storage
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from uploads.models import DataUpload, UploadStatus
 
 
+@extend_schema_serializer(component_name="Upload")  # the request body: UploadRequest
 class UploadRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="JSON or CSV in Plaid's shapes, at most 10 MB.")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -13,7 +13,7 @@ from accounts.api.request import request_user
 from consent.api.scoping import OwnedViewSet
 from spendsense.api.errors import DomainError
 from spendsense.api.idempotency import idempotency_key
-from spendsense.api.openapi import ErrorResponseSerializer, error_responses
+from spendsense.api.openapi import ErrorResponseSerializer, error_example, error_responses
 from uploads import services
 from uploads.api.serializers import (
     UploadAcceptedSerializer,
@@ -76,6 +76,17 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
 
     @extend_schema(
         tags=["uploads"],
+        operation_id="createUpload",
+        summary="Upload bank data (Plaid JSON or CSV) for analysis",
+        description=(
+            "Send the file as multipart field `file`: a JSON body in Plaid's response shapes "
+            "(`accounts`, `transactions`, `liabilities`) or a CSV, at most 10 MB. The file is "
+            "validated at once: 400 lists every error found, each `attr` locating it "
+            "(`transactions.3.amount`). Accepted files answer 202 with an `upload_id`; poll "
+            "GET /api/v1/data/upload/{upload_id} until `status` is `processed` (or `failed`), "
+            "then read the insights. Needs consent (403 `consent_required`). Send an "
+            "`Idempotency-Key` to retry safely."
+        ),
         request={"multipart/form-data": UploadRequestSerializer},
         parameters=[
             OpenApiParameter(
@@ -85,12 +96,37 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
                 description="A retried POST with the same key (and file) returns the first answer.",
             )
         ],
+        examples=[
+            OpenApiExample(
+                "Accepted",
+                response_only=True,
+                status_codes=["202"],
+                value={"upload_id": "9a1d7f0c-2b9e-4c3f-8f4a-6c1e0d2b7a55", "status": "queued"},
+            ),
+            error_example(
+                "Invalid file",
+                400,
+                "invalid",
+                "Must be a number.",
+                "transactions.3.amount",
+            ),
+        ],
         responses={
             202: UploadAcceptedSerializer,
             400: OpenApiResponse(
                 ErrorResponseSerializer, description="Invalid file: every error found."
             ),
-            **error_responses(403, 409, 413, 415, 503),
+            **error_responses(
+                403,
+                409,
+                413,
+                415,
+                503,
+                s403="`consent_required`: grant consent (POST /api/v1/consent) first.",
+                s409="The `Idempotency-Key` was used with a different file.",
+                s413="The file is larger than 10 MB.",
+                s415="The file is neither JSON nor CSV text.",
+            ),
         },
     )
     def create(self, request: Request) -> Response:
@@ -140,10 +176,55 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
         response["Location"] = f"/api/v1/data/upload/{upload.id}"
         return response
 
-    @extend_schema(tags=["uploads"], responses={200: UploadSerializer(many=True)})
+    @extend_schema(
+        tags=["uploads"],
+        operation_id="listUploads",
+        summary="List your uploads, newest first",
+        description=(
+            "Paginated (`page`, `page_size`); filter by `status`. Operators see everyone's "
+            "and may filter by `user` (a user id)."
+        ),
+        responses={200: UploadSerializer(many=True)},
+    )
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(tags=["uploads"], responses={200: UploadSerializer})
+    @extend_schema(
+        tags=["uploads"],
+        operation_id="getUpload",
+        summary="Read an upload's processing status and counts",
+        description=(
+            "Poll after POST /api/v1/data/upload: `status` goes `queued` -> `processing` -> "
+            "`processed` (with `counts` of accounts, transactions and liabilities created, "
+            "updated and removed) or `failed` (with `errors`). 404 for another user's upload."
+        ),
+        responses={200: UploadSerializer},
+        examples=[
+            OpenApiExample(
+                "Processed",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "upload_id": "9a1d7f0c-2b9e-4c3f-8f4a-6c1e0d2b7a55",
+                    "user_id": "0b7c6f1e-5d0c-4f4e-9a51-3f8e2b1c9d10",
+                    "status": "processed",
+                    "file_name": "plaid.json",
+                    "file_size": 48213,
+                    "file_format": "json",
+                    "sha256": "3f9a0c1e5b7d2a4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d",
+                    "counts": {
+                        "accounts": {"created": 3, "updated": 0, "removed": 0},
+                        "transactions": {"created": 412, "updated": 0, "removed": 0},
+                        "liabilities": {"created": 1, "updated": 0, "removed": 0},
+                    },
+                    "error_count": 0,
+                    "errors": [],
+                    "created_at": "2026-12-01T09:32:00Z",
+                    "processed_at": "2026-12-01T09:32:04Z",
+                    "download_url": None,
+                },
+            )
+        ],
+    )
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().retrieve(request, *args, **kwargs)
