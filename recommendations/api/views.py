@@ -6,17 +6,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, status, viewsets
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from consent.api.scoping import OwnedViewSet
 from recommendations import selectors, services
-from recommendations.access import insights_target, reads_any_user, recommendation_for
 from recommendations.api.serializers import (
     FeedbackRequestSerializer,
     FeedbackSerializer,
@@ -32,7 +32,7 @@ from recommendations.models import Recommendation, RecommendationStatus
 from spendsense.api.idempotency import replay_or_run
 from spendsense.api.openapi import error_responses
 from spendsense.api.pagination import PageNumberPagination
-from spendsense.api.permissions import Perm, claims_have
+from spendsense.api.permissions import Perm, may, request_caller
 from spendsense.api.request import request_user
 from spendsense.api.responses import RenderedJSONResponse
 from spendsense.redis import Batch, request_batch
@@ -44,11 +44,6 @@ USER_ID = OpenApiParameter("user_id", str, OpenApiParameter.PATH, description="A
 def _version(user: User) -> int | None:
     """The user's cache version when authentication already read it (the caller's own)."""
     return getattr(user, "insights_cache_version", None)
-
-
-def target_user(request: Request, user_ref: str) -> User:
-    """The user a path names, if the caller may read their insights (recommendations.access)."""
-    return insights_target(caller=request_user(request), user_ref=user_ref)
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -109,10 +104,11 @@ def _recommendations_query(request: Request, *, operator: bool) -> tuple[list[st
     )
 
 
-class UserInsightsViewSet(viewsets.ViewSet):
+class UserInsightsViewSet(OwnedViewSet):
     """A user's insights. Owner or operator; the user's consent is required."""
 
-    permission_classes = [IsAuthenticated]
+    owner_field = None  # the path names the user: ``me`` or an id
+    consent_required_for = ("profile", "signals", "persona", "recommendations")
 
     def cache_prefetch(self, request: Request, claims: dict[str, Any], batch: Batch) -> None:
         """Called by authentication: a caller reading their own insights gets the cached
@@ -123,7 +119,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
         if self.action in ("profile", "signals", "persona"):
             body_prefetch(batch, user_id=user_id, name=self.action)
         elif self.action == "recommendations":
-            operator = claims_have(claims, Perm.READ_ANY_USER)
+            operator = may(claims, Perm.READ_ANY_USER)
             try:
                 _, name = _recommendations_query(request, operator=operator)
             except exceptions.ValidationError:
@@ -137,7 +133,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def profile(self, request: Request, pk: str) -> HttpResponse:
-        user = target_user(request, pk)
+        user = self.get_object()
         return _cached(request, user, "profile", lambda: _profile(user))
 
     @extend_schema(
@@ -147,7 +143,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def signals(self, request: Request, pk: str) -> HttpResponse:
-        user = target_user(request, pk)
+        user = self.get_object()
         return _cached(request, user, "signals", lambda: selectors.signals_get(user_id=user.id))
 
     @extend_schema(
@@ -157,7 +153,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def persona(self, request: Request, pk: str) -> HttpResponse:
-        user = target_user(request, pk)
+        user = self.get_object()
         return _cached(request, user, "persona", lambda: selectors.persona_get(user_id=user.id))
 
     @extend_schema(
@@ -174,8 +170,8 @@ class UserInsightsViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def recommendations(self, request: Request, pk: str) -> HttpResponse:
-        user = target_user(request, pk)
-        operator = reads_any_user(request_user(request))
+        user = self.get_object()
+        operator = may(request_caller(request), Perm.READ_ANY_USER)
         statuses, name = _recommendations_query(request, operator=operator)
 
         def build() -> dict[str, Any]:
@@ -189,24 +185,28 @@ class UserInsightsViewSet(viewsets.ViewSet):
         return _cached(request, user, name, build)
 
 
-class RecommendationViewSet(viewsets.GenericViewSet):
+class RecommendationViewSet(OwnedViewSet):
     """One recommendation, and feedback on it."""
 
-    permission_classes = [IsAuthenticated]
     queryset = Recommendation.objects.select_related("user")
+    consent_required_for = ("retrieve", "feedback")
+    filter_backends = ()
 
-    def _get(self, request: Request, pk: str) -> Recommendation:
-        return recommendation_for(caller=request_user(request), recommendation_id=pk)
+    def scope_queryset(self, queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+        """People see their approved items; operators any item (of a consenting user)."""
+        if may(request_caller(self.request), Perm.READ_ANY_USER):
+            return queryset
+        return queryset.filter(status=RecommendationStatus.APPROVED)
 
     @extend_schema(
         tags=["recommendations"],
         responses={200: RecommendationSerializer, **error_responses(403, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        recommendation = self._get(request, pk)
+        recommendation = self.get_object()
         serializer = (
             OperatorRecommendationSerializer
-            if reads_any_user(request_user(request))
+            if may(request_caller(request), Perm.READ_ANY_USER)
             else RecommendationSerializer
         )
         return Response(serializer(recommendation).data)
@@ -223,7 +223,7 @@ class RecommendationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def feedback(self, request: Request, pk: str) -> Response:
-        recommendation = self._get(request, pk)
+        recommendation = self.get_object()
         data = FeedbackRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 

@@ -13,7 +13,7 @@ from consent.api.scoping import OwnedViewSet
 from spendsense.api.errors import DomainError
 from spendsense.api.idempotency import idempotency_key
 from spendsense.api.openapi import ErrorResponseSerializer, error_responses
-from spendsense.api.request import request_user
+from spendsense.api.permissions import IsSignedIn, Perm, may, request_caller
 from uploads import services
 from uploads.api.serializers import (
     UploadAcceptedSerializer,
@@ -70,9 +70,12 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
     ordering_fields = ["created_at", "status", "file_size"]
     lookup_url_kwarg = "upload_id"
     parser_classes = [MultiPartParser]
+    consent_required_for = ("create",)
+    permission_classes = [IsSignedIn]
 
     def get_serializer_context(self) -> dict[str, object]:
-        return {**super().get_serializer_context(), "operator": self.caller_is_operator}
+        operator = may(request_caller(self.request), Perm.READ_ANY_USER)
+        return {**super().get_serializer_context(), "operator": operator}
 
     @extend_schema(
         tags=["uploads"],
@@ -94,10 +97,7 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
         },
     )
     def create(self, request: Request) -> Response:
-        user = request_user(request)
-        from consent.services import consent_require
-
-        consent_require(user=user)
+        user = self.get_owner()
         key = idempotency_key(request)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
