@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +28,7 @@ from recommendations.api.serializers import (
 )
 from recommendations.cache import body_prefetch, cached_body, recommendations_cache_name
 from recommendations.models import Recommendation, RecommendationStatus
-from spendsense.api.idempotency import replay_or_run
+from spendsense.api.idempotency import idempotency_key
 from spendsense.api.openapi import error_responses
 from spendsense.api.pagination import PageNumberPagination
 from spendsense.api.permissions import Perm, may, request_caller
@@ -227,24 +226,21 @@ class RecommendationViewSet(OwnedViewSet):
         data = FeedbackRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
-        def run() -> Response:
-            feedback, created = services.feedback_record(
-                user=request_user(request),
-                recommendation=recommendation,
-                rating=data.validated_data["rating"],
-                comment=data.validated_data["comment"],
-            )
-            body = FeedbackSerializer(
-                {
-                    "id": feedback.pk,
-                    "recommendation_id": recommendation.pk,
-                    "rating": feedback.rating,
-                    "comment": feedback.comment,
-                    "created_at": feedback.created_at,
-                    "updated_at": feedback.updated_at,
-                }
-            ).data
-            return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-        fingerprint = json.dumps([str(recommendation.pk), data.validated_data], sort_keys=True)
-        return replay_or_run(request, scope="feedback", fingerprint=fingerprint, run=run)
+        feedback, created = services.feedback_record(
+            user=request_user(request),
+            recommendation=recommendation,
+            rating=data.validated_data["rating"],
+            comment=data.validated_data["comment"],
+            idempotency_key=idempotency_key(request),
+        )
+        body = FeedbackSerializer(
+            {
+                "id": feedback.pk,
+                "recommendation_id": recommendation.pk,
+                "rating": feedback.rating,
+                "comment": feedback.comment,
+                "created_at": feedback.created_at,
+                "updated_at": feedback.updated_at,
+            }
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
