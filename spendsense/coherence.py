@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from spendsense.redis import decode, redis_client
+from spendsense.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -192,11 +192,6 @@ def entries_read(user_id: UserId, names: list[str]) -> tuple[int, dict[str, Any]
         if value is not None:
             values[name] = value
     return version, values
-
-
-def decode_entry(raw: bytes | None, *, backend: Any = None) -> Any:
-    """A raw Redis reply of an entry, as ``store`` wrote it."""
-    return None if raw is None else decode(raw, backend=backend)
 
 
 # --- sessions ------------------------------------------------------------------------------

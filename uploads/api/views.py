@@ -36,10 +36,6 @@ class PayloadTooLarge(DomainError):
     default_detail = "The file is larger than 10 MB."
 
 
-class UploadRejectedError(DomainError):
-    """A file that failed validation: every error found, with its locator."""
-
-
 def _rejected_response(rejected: UploadRejected) -> Response:
     errors = [error.__dict__ for error in rejected.errors]
     if rejected.error_count > len(errors):
