@@ -23,6 +23,7 @@ class ConsentViewSet(OwnedViewSet):
     """The signed-in user's consent to have their data analysed."""
 
     owner_field = None  # the caller's own: the path names no one
+    singleton = True
 
     @extend_schema(
         tags=["consent"],

@@ -65,6 +65,7 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
     filterset_class = DataUploadFilterSet
     ordering_fields = ["created_at", "status", "file_size"]
     lookup_url_kwarg = "upload_id"
+    lookup_value_converter = "uuid"
     parser_classes = [MultiPartParser]
     consent_required_for = ("create",)
     permission_classes = [IsSignedIn]
