@@ -104,8 +104,8 @@ class OwnedViewSet(viewsets.GenericViewSet):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for name in SEALED:
-            if name in vars(cls):
+        for name in SEALED:  # its own, or one a class before OwnedViewSet in the MRO brings
+            if getattr(cls, name) is not getattr(OwnedViewSet, name):
                 raise ImproperlyConfigured(
                     f"{cls.__qualname__} defines {name}(): ownership is decided by "
                     "OwnedViewSet alone; narrow the rows with scope_queryset()."

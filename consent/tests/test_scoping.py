@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from rest_framework.test import APIClient
+from rest_framework_api_key.models import APIKey
 
 from accounts.tests.factories import AdminFactory, OperatorFactory, UserFactory
-from conftest import SignedIn, grant_consent, sign_in
+from conftest import SignedIn, committed, grant_consent, sign_in
 from consent.api.scoping import SEALED, OwnedViewSet
-from operator_console.tests.test_api import key_client
 from recommendations.models import Recommendation, RecommendationStatus
 from recommendations.synthetic import synthetic_user
 from uploads.models import DataUpload
-from uploads.tests.test_api import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,14 @@ def test_a_subclass_that_decides_ownership_itself_fails_at_class_creation(method
 
     with pytest.raises(ImproperlyConfigured, match=method):
         type("Bypass", (OwnedViewSet,), {method: override})
+
+
+@pytest.mark.parametrize("method", SEALED)
+def test_a_mixin_that_decides_ownership_cannot_be_put_first(method: str) -> None:
+    mixin = type("Mixin", (), {method: lambda self: None})
+
+    with pytest.raises(ImproperlyConfigured, match=method):
+        type("Bypass", (mixin, OwnedViewSet), {})
 
 
 def test_a_subclass_may_narrow_through_the_hook() -> None:
@@ -51,7 +59,13 @@ class World:
 
 
 def with_data(signed: SignedIn, seed: int) -> tuple[Recommendation, Recommendation, DataUpload]:
-    response = upload(signed.client, json.dumps(synthetic_user(seed, 5).body).encode())
+    content = json.dumps(synthetic_user(seed, 5).body).encode()
+    with committed():  # the processing task runs, as after a real commit
+        response = signed.client.post(
+            "/api/v1/data/upload",
+            {"file": SimpleUploadedFile("data.json", content)},
+            format="multipart",
+        )
     assert response.status_code == HTTPStatus.ACCEPTED
     items = list(Recommendation.objects.filter(user=signed.user).order_by("created_at", "slug"))
     assert len(items) >= 2
@@ -153,7 +167,10 @@ def client_of(caller: str, world: World) -> APIClient:
     if caller == "anonymous":
         return APIClient()
     if caller == "api_key":
-        return key_client()
+        _, key = APIKey.objects.create_key(name="reporting")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+        return client
     if caller in ("operator", "admin"):
         factory = OperatorFactory if caller == "operator" else AdminFactory
         return sign_in(factory.create()).client
