@@ -18,11 +18,12 @@ run: venv
 test: venv
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=80 $(PYTEST_ARGS)
 
-## lint: ruff (lint and format) and mypy
+## lint: ruff (lint and format), mypy, and the apps' one order (import-linter, pyproject.toml)
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 ## schema: write and validate the OpenAPI schema
 schema: venv

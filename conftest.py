@@ -1,4 +1,4 @@
-"""Fixtures shared by every app's tests.
+"""Fixtures shared by every app's tests (helpers they call are in ``tests.support``).
 
 Tests run against whatever the environment names: PostgreSQL and Redis in CI
 (``DATABASE_URL``, ``REDIS_URL``), SQLite and the local-memory cache otherwise. AWS is the
@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.test import RequestFactory, TestCase
 from django.test.client import Client
 from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
-from accounts.models import Role, User
-from accounts.tests.factories import AdminFactory, OperatorFactory, UserFactory
+from accounts.models import User
+from tests.support.clients import SignedIn, sign_in
+from tests.support.commits import committed
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import (
+    ROLE_FACTORIES,
+    AdminFactory,
+    OperatorFactory,
+    UserFactory,
+)
+from tests.support.insights import seed
 
 # Fake credentials for moto; real ones never reach a test process.
 for _name, _value in {
@@ -62,26 +67,6 @@ def _clean_cache() -> None:
     tokens._verified.clear()
 
 
-_capturing = threading.local()
-
-
-@contextmanager
-def committed() -> Iterator[None]:
-    """What runs inside commits as in production: the callbacks it registers on commit (cache
-    bumps, the processing task) run at its end. Tests run in a transaction that never commits,
-    so without this those callbacks would never run. Nested, only the outermost runs them:
-    Django's capture leaves them registered, and an inner one would run them twice."""
-    if getattr(_capturing, "active", False):
-        yield
-        return
-    _capturing.active = True
-    try:
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            yield
-    finally:
-        _capturing.active = False
-
-
 @pytest.fixture(autouse=True)
 def _requests_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each request of a test client commits as a real request does (see ``committed``)."""
@@ -92,40 +77,6 @@ def _requests_commit(monkeypatch: pytest.MonkeyPatch) -> None:
             return real(self, **request)
 
     monkeypatch.setattr(Client, "request", committing)
-
-
-def concurrently(count: int, call: Callable[[], Any]) -> list[Any]:
-    """``call`` from ``count`` threads released together by a barrier (each with its own
-    database connection, closed after): what each returned, in no particular order."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            result = call()
-            with lock:
-                results.append(result)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
-def stale(user_id: Any) -> None:
-    """Make every cached entry of the user stale, as any change to them does once committed."""
-    from spendsense import coherence
-
-    with committed():
-        coherence.user_changed(user_id)
 
 
 @pytest.fixture
@@ -147,43 +98,23 @@ def api_client() -> APIClient:
     return APIClient()
 
 
-@dataclass
-class SignedIn:
-    """A user signed in through the real session service, with a client carrying the token."""
-
-    user: User
-    client: APIClient
-    access: str
-    refresh: str
-
-
-def sign_in(user: User) -> SignedIn:
-    from accounts.services import session_create
-
-    request = RequestFactory().post("/api/v1/auth/login", HTTP_USER_AGENT="pytest")
-    pair = session_create(user=user, request=request)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access}")
-    return SignedIn(user=user, client=client, access=pair.access, refresh=pair.refresh)
-
-
 @pytest.fixture
 def signed_in(user: User) -> SignedIn:
     return sign_in(user)
-
-
-def grant_consent(user: User) -> User:
-    from consent.services import consent_grant
-
-    with committed():
-        consent_grant(user=user, version=None, request=None)
-    return user
 
 
 @pytest.fixture
 def consented(user: User) -> SignedIn:
     """A signed-in user who has granted consent."""
     return sign_in(grant_consent(user))
+
+
+@pytest.fixture
+def seeded(consented: SignedIn) -> SignedIn:
+    """A consented user who uploaded synthetic user 0 of seed 5 (high utilization): signals,
+    personas and pending recommendations computed."""
+    seed(consented)
+    return consented
 
 
 @pytest.fixture
@@ -199,9 +130,6 @@ def operator_user() -> User:
 @pytest.fixture
 def admin_user() -> User:
     return AdminFactory.create()
-
-
-ROLE_FACTORIES = {Role.USER: UserFactory, Role.OPERATOR: OperatorFactory, Role.ADMIN: AdminFactory}
 
 
 @pytest.fixture(params=list(ROLE_FACTORIES))

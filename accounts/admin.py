@@ -9,10 +9,11 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.safestring import SafeString
 
 from accounts.models import AuditEvent, Session, User
-from accounts.services import session_revoke, user_delete, user_set_role
+from accounts.sessions.services import session_revoke
+from accounts.users.services import user_delete, user_set_role
+from spendsense.api.request import request_meta
 
 
 class UserChangeForm(auth_forms.UserChangeForm):
@@ -48,20 +49,12 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("email", "phone_number", "username", "role", "is_active", "created_at")
     list_filter = ("role", "is_active")
     search_fields = ("email", "phone_number", "username")
-    readonly_fields = ("id", "created_at", "updated_at", "last_login", "consent_status", "insights")
+    readonly_fields = ("id", "created_at", "updated_at", "last_login", "consent_status")
     fieldsets = (
         (None, {"fields": ("id", "email", "phone_number", "username", "password")}),
         ("Access", {"fields": ("role", "is_active", "groups", "consent_status")}),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
-        ("Signals, personas and uploads", {"fields": ("insights",)}),
     )
-
-    @admin.display(description="insights")
-    def insights(self, obj: User) -> SafeString:
-        # Rendered by the console, which owns how insights are shown to operators.
-        from operator_console.admin import render_user_insights
-
-        return render_user_insights(obj)
 
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ("groups",)
@@ -74,11 +67,11 @@ class UserAdmin(DjangoUserAdmin):
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         # The API's erasure: uploads (stored files too) and everything derived, then the user.
-        user_delete(user=obj, request=request)
+        user_delete(user=obj, meta=request_meta(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            user_delete(user=user, request=request)
+            user_delete(user=user, meta=request_meta(request))
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # A role change goes through the service: sessions end, the change is audited.

@@ -16,6 +16,7 @@ from accounts import tokens
 from accounts.audit import Action, audit_record
 from accounts.models import User
 from accounts.selectors import token_principal
+from spendsense.api.request import request_meta
 from spendsense.api.throttles import refused_credentials_allowed, throttle_windows
 from spendsense.redis import Batch, redis_client
 
@@ -137,7 +138,7 @@ class APIKeyAuthentication(BaseAuthentication):
         audit_record(
             action=Action.API_KEY_USE,
             actor_id=None,
-            request=request,
+            meta=request_meta(request),
             target_type="api_key",
             target_id=api_key.prefix,
             details={"name": api_key.name, "method": request.method, "path": request.path},

@@ -99,7 +99,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     consent_version = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     # The OAuth providers linked (DESIGN's "linked OAuth providers"), kept in step with
-    # allauth's SocialAccount rows by accounts/oauth.py, so users/me needs no extra query.
+    # allauth's SocialAccount rows by accounts/oauth/services.py, so users/me needs no extra query.
     linked_providers = models.JSONField(default=list, blank=True)
     # When we last proved the owner reads ``email`` (a key we mailed there came back); NULL
     # while unproven. A new email starts unproven. OAuth matches only proven emails.

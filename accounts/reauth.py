@@ -10,7 +10,6 @@ One function decides it, for every such action.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -51,15 +50,14 @@ def current_password_confirmed(*, user: User, password: str) -> bool:
     return user.has_usable_password() and user.check_password(password)
 
 
-def reauthentication_check(*, user: User, request: Any, password: str | None) -> None:
-    """Pass, or ReauthenticationRequired (403). ``request`` carries the access token's claims
-    (``request.auth``): its session's sign-in time is what "recently" is measured on."""
+def reauthentication_check(*, user: User, session_id: str | None, password: str | None) -> None:
+    """Pass, or ReauthenticationRequired (403). ``session_id``: the session of the caller's
+    access token (accounts.api.request.request_session_id), whose sign-in time is what
+    "recently" is measured on; None for a caller without one."""
     if password:
         if current_password_confirmed(user=user, password=password):
             return
         raise ReauthenticationRequired()
-    claims = getattr(request, "auth", None)
-    session_id = claims.get("sid") if isinstance(claims, dict) else None
     since = timezone.now() - timedelta(seconds=settings.REAUTHENTICATION_SECONDS)
     if (
         session_id

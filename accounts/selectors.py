@@ -17,11 +17,6 @@ from spendsense.redis import Batch, count_commands, decode, round_trip
 logger = logging.getLogger(__name__)
 
 
-def user_get_by_email(*, email: str) -> User | None:
-    """The user whose email matches ``email`` case-insensitively, if any."""
-    return User.objects.filter(email__iexact=email.strip()).first()
-
-
 def user_get_by_login(*, email: str | None, username: str | None) -> User | None:
     """The user a login names, by email or by username (both case-insensitive)."""
     if email:
@@ -151,10 +146,6 @@ def user_row(*, user_id: uuid.UUID | str, found: dict[str, Any] | None = None) -
 def user_profile(*, user_id: uuid.UUID | str) -> User:
     """The whole user row with its authenticator, for showing the user to themselves."""
     return User.objects.select_related("mfa_device").get(pk=user_id)
-
-
-def sessions_for_user(*, user: User) -> QuerySet[Session]:
-    return Session.objects.filter(user=user).order_by("-created_at")
 
 
 def sessions_live_for_user(*, user: User) -> QuerySet[Session]:

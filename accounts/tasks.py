@@ -5,8 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.mail import send_email
-from accounts.recovery import password_reset_mail
-from accounts.services import sessions_purge_expired
+from accounts.sessions.services import sessions_purge_expired
+from accounts.users.recovery import password_reset_mail
 
 # send_email and password_reset_mail live with what they send; listed here for Celery.
 __all__ = ["password_reset_mail", "purge_expired", "send_email"]

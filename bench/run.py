@@ -43,9 +43,9 @@ PREPARE = r"""
 import json
 from django.contrib.auth.hashers import make_password
 from accounts.models import User
-from accounts.services import session_create
+from accounts.sessions.services import session_create
 from consent.services import consent_grant
-from django.test import RequestFactory
+from spendsense.api.request import RequestMeta
 from recommendations.models import Recommendation
 from recommendations.synthetic import synthetic_user
 from uploads.services import upload_create
@@ -59,12 +59,12 @@ if not user.uploads.exists():
 Recommendation.objects.filter(user=user).update(status="approved")
 from spendsense import coherence
 coherence.user_changed(user.id)
-pair = session_create(user=user, request=RequestFactory().post("/"))
+pair = session_create(user=user, meta=RequestMeta())
 # Uploads come from a second user: each one recomputes its owner's insights, which would
 # turn the reader's cached reads into misses in the rounds after.
 uploader, _ = User.objects.get_or_create(email="bench-uploader@example.invalid")
 consent_grant(user=uploader, version=None, request=None)
-uploads = session_create(user=uploader, request=RequestFactory().post("/"))
+uploads = session_create(user=uploader, meta=RequestMeta())
 print(json.dumps({"reader": pair.access, "uploader": uploads.access}))
 """
 

@@ -6,11 +6,13 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
-from accounts.audit import audit_record
+from accounts.audit import Action, audit_record
 from accounts.models import ConsentStatus, User
 from consent.models import ConsentAction, ConsentRecord
 from consent.selectors import consent_granted
+from spendsense import events
 from spendsense.api.errors import DomainError
+from spendsense.api.request import request_meta
 
 
 class ConsentRequired(DomainError):
@@ -47,7 +49,10 @@ def consent_grant(*, user: User, version: str | None, request: HttpRequest | Non
     user.consent_version = current
     user.save(update_fields=["consent_status", "consent_version", "updated_at"])
     audit_record(
-        action="consent.grant", actor_id=user.id, request=request, details={"version": current}
+        action=Action.CONSENT_GRANT,
+        actor_id=user.id,
+        meta=request_meta(request),
+        details={"version": current},
     )
     return True
 
@@ -65,12 +70,10 @@ def consent_revoke(*, user: User, delete_data: bool, request: HttpRequest | None
         user.consent_status = ConsentStatus.REVOKED
         user.save(update_fields=["consent_status", "updated_at"])
         audit_record(
-            action="consent.revoke",
+            action=Action.CONSENT_REVOKE,
             actor_id=user.id,
-            request=request,
+            meta=request_meta(request),
             details={"delete_data": delete_data},
         )
     if delete_data:
-        from uploads.services import user_data_erase
-
-        user_data_erase(user=user)
+        events.announce(events.user_data_erase, user=user)  # the uploads app erases

@@ -19,12 +19,15 @@ from django.utils.safestring import SafeString
 from rest_framework.exceptions import APIException
 
 from accounts.models import User
-from consent.admin import ConsentingUsersAdmin
+from consent.admin import ConsentingUsersAdmin, ConsentScopedUserAdmin
 from consent.selectors import visible_to_staff
 from operator_console import services
 from operator_console.models import RecommendationRevision
 from operator_console.selectors import review_items
+from recommendations.engine.personas import PRIORITY
 from recommendations.models import PersonaAssignment, Recommendation, SignalSnapshot
+from spendsense.api.request import request_meta
+from uploads.models import DataUpload
 
 
 def _actor(request: HttpRequest) -> User:
@@ -107,8 +110,6 @@ def render_signals(user_id: Any) -> SafeString:
 def render_user_insights(user: User) -> SafeString:
     """A user's personas (current and history), signals for both windows, and uploads; for a
     user who consents (consent.selectors.visible_to_staff)."""
-    from uploads.models import DataUpload
-
     if not visible_to_staff(User.objects.filter(pk=user.pk), user_field=None).exists():
         return format_html("<em>{}</em>", "hidden: this person has not consented")
     personas = PersonaAssignment.objects.filter(user=user).order_by("-assigned_at")[:20]
@@ -131,6 +132,28 @@ def render_user_insights(user: User) -> SafeString:
     )
 
 
+class UserInsightsAdmin(ConsentScopedUserAdmin):
+    """The console's user page: the account as accounts and consent show it, and below it
+    the user's insights, which the console owns how to show."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*super().get_readonly_fields(request, obj), "insights")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets  # the add form
+        return (*fieldsets, ("Signals, personas and uploads", {"fields": ("insights",)}))
+
+    @admin.display(description="insights")
+    def insights(self, obj: User) -> SafeString:
+        return render_user_insights(obj)
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserInsightsAdmin)
+
+
 class ReviewForm(forms.ModelForm):
     class Meta:
         model = Recommendation
@@ -142,8 +165,6 @@ class PersonaFilter(admin.SimpleListFilter):
     parameter_name = "persona"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        from recommendations.engine.personas import PRIORITY
-
         return [(p, p) for p in PRIORITY]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -241,14 +262,14 @@ class RecommendationAdmin(ConsentingUsersAdmin):
         try:
             if changes:
                 services.recommendation_edit(
-                    recommendation=current, actor=actor, changes=changes, request=request
+                    recommendation=current, actor=actor, changes=changes, meta=request_meta(request)
                 )
             if form.cleaned_data["flagged"] != current.flagged:
                 services.recommendation_flag(
                     recommendation=current,
                     actor=actor,
                     flagged=form.cleaned_data["flagged"],
-                    request=request,
+                    meta=request_meta(request),
                 )
         except APIException as error:
             self.message_user(request, str(error.detail), messages.ERROR)
@@ -278,7 +299,7 @@ class RecommendationAdmin(ConsentingUsersAdmin):
                 action=decision,
                 actor=actor,
                 reason=request.POST.get("reason", "")[:2000],
-                request=request,
+                meta=request_meta(request),
             )
             self.message_user(
                 request, f"{decision.title()}d: {recommendation.title}", messages.SUCCESS
@@ -312,7 +333,7 @@ class RecommendationAdmin(ConsentingUsersAdmin):
                 action=decision,
                 actor=actor,
                 reason=request.POST.get("reason", "")[:2000],
-                request=request,
+                meta=request_meta(request),
             )
             self.message_user(
                 request,
@@ -340,7 +361,7 @@ class RecommendationAdmin(ConsentingUsersAdmin):
         actor = _actor(request)
         for recommendation in queryset:
             services.recommendation_flag(
-                recommendation=recommendation, actor=actor, flagged=True, request=request
+                recommendation=recommendation, actor=actor, flagged=True, meta=request_meta(request)
             )
 
 

@@ -18,6 +18,7 @@ from consent.selectors import visible_to_staff
 from operator_console.analytics import _bounds
 from operator_console.selectors import review_items
 from recommendations.models import PersonaAssignment, Recommendation, SignalSnapshot
+from spendsense.storage import s3_storage
 
 
 def analytics_storage() -> Storage:
@@ -25,9 +26,7 @@ def analytics_storage() -> Storage:
     bucket = getattr(settings, "AWS_ANALYTICS_BUCKET_NAME", "")
     if not bucket:
         return default_storage
-    from storages.backends.s3 import S3Storage
-
-    from spendsense.storage import s3_storage
+    from storages.backends.s3 import S3Storage  # boto3 only when exports go to S3
 
     options = s3_storage(
         bucket=bucket, endpoint_url=settings.AWS_S3_ENDPOINT_URL, region=settings.AWS_S3_REGION_NAME

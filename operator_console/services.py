@@ -9,11 +9,10 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import exceptions
 
-from accounts.audit import audit_record
+from accounts.audit import Action, audit_record
 from accounts.models import User
 from operator_console.models import RecommendationRevision
 from operator_console.selectors import review_items
@@ -21,6 +20,7 @@ from recommendations.engine.choose import tone_problems
 from recommendations.models import Recommendation, RecommendationStatus
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
+from spendsense.api.request import RequestMeta
 
 DECISIONS = {"approve": RecommendationStatus.APPROVED, "reject": RecommendationStatus.REJECTED}
 BULK_LIMIT = 500
@@ -64,7 +64,7 @@ def recommendation_decide(
     action: str,
     actor: User,
     reason: str = "",
-    request: HttpRequest | None = None,
+    meta: RequestMeta | None = None,
 ) -> Recommendation:
     """Approve or reject one recommendation (409 if it was decided the other way)."""
     target = DECISIONS[action]
@@ -81,9 +81,9 @@ def recommendation_decide(
         _apply(locked, target, actor, reason)
         locked.save()
         audit_record(
-            action=f"review.{action}",
+            action=Action(f"review.{action}"),
             actor_id=actor.id,
-            request=request,
+            meta=meta,
             target_type="recommendation",
             target_id=str(locked.pk),
             details={
@@ -116,7 +116,7 @@ def recommendations_bulk_decide(
     action: str,
     actor: User,
     reason: str = "",
-    request: HttpRequest | None = None,
+    meta: RequestMeta | None = None,
 ) -> list[Recommendation]:
     """Decide many at once, all or nothing: unknown or undecidable ids fail the whole call."""
     wanted = list(dict.fromkeys(ids))
@@ -150,9 +150,9 @@ def recommendations_bulk_decide(
             recommendation.save()
             changed.append(recommendation)
             audit_record(
-                action=f"review.{action}",
+                action=Action(f"review.{action}"),
                 actor_id=actor.id,
-                request=request,
+                meta=meta,
                 target_type="recommendation",
                 target_id=str(pk),
                 details={
@@ -172,7 +172,7 @@ def recommendation_edit(
     actor: User,
     changes: dict[str, str],
     reason: str = "",
-    request: HttpRequest | None = None,
+    meta: RequestMeta | None = None,
 ) -> Recommendation:
     """Edit title, content or rationale; the previous text is kept as a revision and the user
     sees the edited version."""
@@ -206,9 +206,9 @@ def recommendation_edit(
         locked.revision += 1
         locked.save()
         audit_record(
-            action="review.edit",
+            action=Action.REVIEW_EDIT,
             actor_id=actor.id,
-            request=request,
+            meta=meta,
             target_type="recommendation",
             target_id=str(locked.pk),
             details={
@@ -227,7 +227,7 @@ def recommendation_flag(
     recommendation: Recommendation,
     actor: User,
     flagged: bool,
-    request: HttpRequest | None = None,
+    meta: RequestMeta | None = None,
 ) -> Recommendation:
     """Mark (or unmark) an item for follow-up."""
     before = _snapshot(recommendation)
@@ -236,9 +236,9 @@ def recommendation_flag(
     recommendation.flagged = flagged
     coherence.user_changed(recommendation.user_id)  # operators' cached reads show the flag
     audit_record(
-        action="review.flag" if flagged else "review.unflag",
+        action=Action.REVIEW_FLAG if flagged else Action.REVIEW_UNFLAG,
         actor_id=actor.id,
-        request=request,
+        meta=meta,
         target_type="recommendation",
         target_id=str(recommendation.pk),
         details={"before": before, "after": _snapshot(recommendation)},

@@ -4,7 +4,7 @@
   (``THROTTLE_CONSOLE_LOGIN``, default 5 an hour), atomically in the cache, failing closed:
   once either is spent even the right password is refused until the window ends.
 - **The second factor** of a staff user who turned it on, with the same secret and recovery
-  codes as the API and the same single-use challenge (``accounts.mfa``): the password alone
+  codes as the API and the same single-use challenge (``accounts.mfa.services``): the password alone
   signs nobody in; the session is logged in only after the code.
 - **Enrolment**: with ``STAFF_MFA_REQUIRED`` (production's default), staff without a second
   factor are sent to set one up before any console page shows data.
@@ -27,10 +27,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.exceptions import APIException
 
-from accounts import mfa
-from accounts.audit import audit_record
+from accounts.audit import Action, audit_record
+from accounts.mfa import services as mfa
 from accounts.models import MfaDevice, User
-from accounts.selectors import user_get_by_email
+from accounts.selectors import user_get_by_login
+from spendsense.api.request import request_meta
 from spendsense.api.throttles import ThrottleUnavailable, throttle_for
 
 ConsoleLoginThrottle = throttle_for("console_login", fail_open=False)
@@ -62,11 +63,11 @@ def attempt_allowed(request: HttpRequest, email: str, user: User | None) -> bool
     return by_ip and by_account
 
 
-def _audit(action: str, request: HttpRequest, user: User | None, **details: Any) -> None:
+def _audit(action: Action, request: HttpRequest, user: User | None, **details: Any) -> None:
     audit_record(
-        action=f"console.{action}",
+        action=action,
         actor_id=user.id if user is not None else None,
-        request=request,
+        meta=request_meta(request),
         details=details,
     )
 
@@ -84,18 +85,18 @@ class ConsoleAuthenticationForm(AdminAuthenticationForm):
         request = self.request
         assert request is not None  # noqa: S101 (the login view always passes it)
         email = self.cleaned_data.get("username") or ""
-        named = user_get_by_email(email=email) if email else None
+        named = user_get_by_login(email=email, username=None)
         try:
             allowed = attempt_allowed(request, email, named)
         except ThrottleUnavailable:
             raise Refused(self.error_messages["unavailable"], code="unavailable") from None
         if not allowed:
-            _audit("login.throttled", request, named)
+            _audit(Action.CONSOLE_LOGIN_THROTTLED, request, named)
             raise Refused(self.error_messages["throttled"], code="throttled")
         try:
             return super().clean()
         except forms.ValidationError:
-            _audit("login.failure", request, named)
+            _audit(Action.CONSOLE_LOGIN_FAILURE, request, named)
             raise
 
 
@@ -119,10 +120,10 @@ class ConsoleLoginView(LoginView):
         if mfa.mfa_active(user):
             self.request.session[PENDING] = mfa.mfa_challenge(user=user)["mfa_token"]
             self.request.session[PENDING_NEXT] = self.get_success_url()
-            _audit("login.password_ok", self.request, user)
+            _audit(Action.CONSOLE_LOGIN_PASSWORD_OK, self.request, user)
             return HttpResponseRedirect(reverse("admin:console_mfa"))
         response = super().form_valid(form)
-        _audit("login.success", self.request, user, second_factor=False)
+        _audit(Action.CONSOLE_LOGIN_SUCCESS, self.request, user, second_factor=False)
         return response
 
 
@@ -151,7 +152,9 @@ def mfa_step_view(request: HttpRequest, context: dict[str, Any]) -> HttpResponse
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            user = mfa.mfa_verify(mfa_token=token, code=form.cleaned_data["code"], request=request)
+            user = mfa.mfa_verify(
+                mfa_token=token, code=form.cleaned_data["code"], meta=request_meta(request)
+            )
         except APIException as error:
             codes = error.get_codes()
             if isinstance(codes, dict) and "mfa_token" in codes:  # spent, expired, 5 tries
@@ -164,7 +167,7 @@ def mfa_step_view(request: HttpRequest, context: dict[str, Any]) -> HttpResponse
             request.session.pop(PENDING, None)
             auth_login(request, user, backend=BACKEND)
             request.session[VERIFIED] = _device_stamp(user)
-            _audit("login.success", request, user, second_factor=True)
+            _audit(Action.CONSOLE_LOGIN_SUCCESS, request, user, second_factor=True)
             return HttpResponseRedirect(target)
     return TemplateResponse(
         request,
@@ -213,13 +216,15 @@ def enrol_view(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            codes = mfa.mfa_activate(user=user, code=form.cleaned_data["code"], request=request)
+            codes = mfa.mfa_activate(
+                user=user, code=form.cleaned_data["code"], meta=request_meta(request)
+            )
         except APIException:
             form.add_error("code", "The code is wrong or expired; try the next one.")
             status = 400
         else:
             request.session[VERIFIED] = _device_stamp(user)
-            _audit("mfa.enrolled", request, user)
+            _audit(Action.CONSOLE_MFA_ENROLLED, request, user)
             return TemplateResponse(
                 request,
                 "admin/operator_console/mfa_enrol.html",

@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class RecommendationsConfig(AppConfig):
     name = "recommendations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from recommendations import receivers  # models are loaded only now
+
+        receivers.connect()

@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "storages",
     "rest_framework_api_key",
-    # OAuth: allauth's provider implementations only (accounts/oauth.py drives them)
+    # OAuth: allauth's provider implementations only (accounts/oauth/ drives them)
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -375,7 +375,7 @@ SMS_CODE_TTL_SECONDS = 600
 SMS_MAX_ATTEMPTS = 5
 AWS_SNS_ENDPOINT_URL = env_str("AWS_SNS_ENDPOINT_URL") or None
 
-# --- OAuth (accounts/oauth.py; allauth's providers, our own state and tokens) --------------
+# --- OAuth (accounts/oauth/; allauth's providers, our own state and tokens) --------------
 # Credentials come from the environment (or Secrets Manager), never from the repo or the
 # database; a provider without them answers 503.
 OAUTH_PROVIDERS = ("google", "github", "facebook", "apple")
@@ -406,7 +406,7 @@ OAUTH_REDIRECT_URIS = env_list(
 OAUTH_CALLBACK_BASE_URL = env_str("OAUTH_CALLBACK_BASE_URL").rstrip("/")
 OAUTH_STATE_SECONDS = 600
 OAUTH_EXCHANGE_CODE_SECONDS = 60
-SOCIALACCOUNT_ADAPTER = "accounts.oauth.SocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.oauth.providers.SocialAccountAdapter"
 SOCIALACCOUNT_QUERY_EMAIL = True  # GitHub sends no email otherwise
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = 10

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from accounts.api.views import JWKSView
+from accounts.sessions.api import JWKSView
 from spendsense.api.views import ApiNotFoundView, HealthView, ReadyView
 
 # The insight reads come first: they are the hot path, and Django tries patterns in order.

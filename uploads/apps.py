@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class UploadsConfig(AppConfig):
     name = "uploads"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from uploads import receivers  # models are loaded only now
+
+        receivers.connect()

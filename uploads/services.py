@@ -26,10 +26,12 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.audit import audit_record
+from accounts.audit import Action, audit_record
 from accounts.models import ConsentStatus, User
 from consent.services import consent_require
+from spendsense import events
 from spendsense.api.errors import Conflict, ServiceUnavailable
+from spendsense.api.request import request_meta
 from uploads.models import Account, DataUpload, Liability, Transaction, UploadStatus
 from uploads.selectors import known_account_ids
 from uploads.validation import ParsedUpload, UploadRejected, parse_upload
@@ -124,9 +126,9 @@ def upload_create(
             code="storage_unavailable",
         ) from error
     audit_record(
-        action="upload.create",
+        action=Action.UPLOAD_CREATE,
         actor_id=user.id,
-        request=request,
+        meta=request_meta(request),
         target_type="upload",
         target_id=str(upload.id),
         details={"size": upload.file_size, "format": upload.file_format},
@@ -356,7 +358,7 @@ def upload_process(*, upload_id: uuid.UUID | str) -> DataUpload | None:
         locked.error = ""
         locked.processed_at = timezone.now()
         locked.save(update_fields=["status", "counts", "error", "processed_at"])
-    _recompute(user.id)
+    events.announce(events.user_data_changed, user_id=user.id)  # the engine recomputes
     return locked
 
 
@@ -368,13 +370,6 @@ def upload_fail(*, upload_id: uuid.UUID, code: str, message: str) -> DataUpload 
         processed_at=timezone.now(),
     )
     return DataUpload.objects.filter(pk=upload_id).first()
-
-
-def _recompute(user_id: uuid.UUID) -> None:
-    """The engine's hook: recompute signals, personas and recommendations for the user."""
-    from recommendations.services import user_recompute
-
-    user_recompute(user_id=user_id)
 
 
 # --- erasure -----------------------------------------------------------------------------
@@ -394,13 +389,12 @@ def user_data_erase(*, user: User) -> dict[str, int]:
             "transactions": Transaction.objects.filter(user=user).delete()[0],
             "liabilities": Liability.objects.filter(user=user).delete()[0],
         }
-        from recommendations.services import user_derived_erase
-
-        counts.update(user_derived_erase(user_id=user.id))
+        for derived in events.announce(events.user_derived_erase, user_id=user.id):
+            counts.update(derived)  # the engine's rows, in this transaction
     for key in keys:
         try:
             default_storage.delete(key)
         except Exception:  # a file left behind is logged, never blocks erasure of the rows
             logger.exception("could not delete stored upload", extra={"storage_key": key})
-    audit_record(action="data.erase", actor_id=user.id, details=counts)
+    audit_record(action=Action.DATA_ERASE, actor_id=user.id, details=counts)
     return counts

@@ -180,3 +180,10 @@ class JWKSerializer(serializers.Serializer):
 
 class JWKSetSerializer(serializers.Serializer):
     keys = JWKSerializer(many=True)
+
+
+def validated(serializer_class: type, data: Any) -> dict[str, Any]:
+    """``data`` checked by ``serializer_class`` (400 naming each bad field), as a dict."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -1,20 +1,15 @@
-"""Routes of the accounts API."""
+"""Routes of the accounts API: each feature's views (accounts/<feature>/api.py) at their paths."""
 
 from __future__ import annotations
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api.mfa import MfaViewSet
-from accounts.api.oauth import OAuthCallbackView, OAuthViewSet
-from accounts.api.phone import PhoneViewSet
-from accounts.api.views import (
-    AuthViewSet,
-    EmailViewSet,
-    MeViewSet,
-    PasswordViewSet,
-    SessionViewSet,
-)
+from accounts.mfa.api import MfaViewSet
+from accounts.oauth.api import OAuthCallbackView, OAuthViewSet
+from accounts.phone.api import PhoneViewSet
+from accounts.sessions.api import AuthViewSet, SessionViewSet
+from accounts.users.api import EmailViewSet, MeViewSet, PasswordViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("auth/phone", PhoneViewSet, basename="auth-phone")

@@ -8,8 +8,8 @@ from django.db.utils import DatabaseError
 
 from accounts.audit import Action, audit_record
 from accounts.models import AuditEvent
-from accounts.tests.factories import DEFAULT_PASSWORD
-from conftest import SignedIn
+from tests.support.clients import SignedIn
+from tests.support.factories.accounts import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_a_day_in_the_life_leaves_a_pseudonymous_trail(api_client, signed_in: Si
 def test_append_only_on_postgresql() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("the append-only trigger exists on PostgreSQL only")
-    event = audit_record(action="test.event", actor_id=None)
+    event = audit_record(action="test.event", actor_id=None)  # type: ignore[arg-type]  # any row
 
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(action="tampered")

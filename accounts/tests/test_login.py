@@ -10,10 +10,10 @@ import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from rest_framework.test import APIClient
 
-from accounts import services
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session, User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.sessions import services
+from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +146,7 @@ def test_login_by_email_any_case(api_client: APIClient) -> None:
     assert response.status_code == HTTPStatus.OK
     assert set(response.json()) == {"access", "refresh", "token_type", "expires_in"}
     assert Session.objects.filter(user=user).count() == 1
-    assert AuditEvent.objects.filter(action=Action.LOGIN_SUCCESS, actor_id=user.id).exists()
+    assert AuditEvent.objects.filter(action=Action.LOGIN_SUCCESS, actor_id=user.id).count() == 1
 
 
 def test_login_by_username(api_client: APIClient) -> None:
@@ -183,7 +183,7 @@ def test_unknown_email_and_wrong_password_look_the_same(api_client: APIClient) -
     inactive = UserFactory.create(email="gone@example.com", is_active=False)
     phone_only = User.objects.create_user(phone_number="+14155550199")
 
-    with mock.patch("accounts.services.check_password", wraps=check_password) as hasher:
+    with mock.patch("accounts.sessions.services.check_password", wraps=check_password) as hasher:
         unknown = api_client.post(LOGIN, {"email": "nobody@example.com", "password": "whatever-1"})
     wrong = api_client.post(LOGIN, {"email": "known@example.com", "password": "whatever-1"})
     disabled = api_client.post(LOGIN, {"email": "gone@example.com", "password": DEFAULT_PASSWORD})

@@ -15,7 +15,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
 from accounts.mail import mail_send, send_email
-from conftest import committed
+from tests.support.commits import committed
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session, User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from conftest import SignedIn, sign_in
+from tests.support.clients import SignedIn, sign_in
+from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -155,4 +155,4 @@ def test_delete_erases_the_account_and_revokes_its_sessions(signed_in: SignedIn)
     assert signed_in.client.get(ME).status_code == HTTPStatus.UNAUTHORIZED
     assert other_device.client.get(ME).status_code == HTTPStatus.UNAUTHORIZED
     # The trail stays, pseudonymous.
-    assert AuditEvent.objects.filter(action=Action.DELETE, actor_id=user_id).exists()
+    assert AuditEvent.objects.filter(action=Action.DELETE, actor_id=user_id).count() == 1

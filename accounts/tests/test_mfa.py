@@ -11,8 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, MfaDevice
-from accounts.tests.factories import DEFAULT_PASSWORD
-from conftest import SignedIn
+from tests.support.clients import SignedIn
+from tests.support.factories.accounts import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/api/v1/auth/login"
@@ -54,8 +54,8 @@ def test_mfa_login_end_to_end(signed_in: SignedIn, api_client: APIClient) -> Non
     assert done.status_code == HTTPStatus.OK
     assert set(done.json()) == {"access", "refresh", "token_type", "expires_in"}
     assert signed_in.client.get("/api/v1/users/me").json()["sign_in_methods"]["mfa"] is True
-    assert AuditEvent.objects.filter(action="auth.mfa.activate").exists()
-    assert AuditEvent.objects.filter(action="auth.mfa.success").exists()
+    assert AuditEvent.objects.filter(action="auth.mfa.activate").count() == 1
+    assert AuditEvent.objects.filter(action="auth.mfa.success").count() == 1
 
 
 def test_a_totp_code_cannot_be_replayed_and_an_mfa_token_is_single_use(

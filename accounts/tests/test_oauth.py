@@ -1,6 +1,11 @@
 """OAuth: each provider's whole authorize → callback flow through allauth's real provider
 code, the providers answered by recorded HTTP (``responses``); state, PKCE, the one-time
-code, linking, merging and the last-method rule."""
+code, linking, merging and the last-method rule.
+
+Over 400 lines on purpose: every section drives the same recorded providers through the
+fixtures and helpers at the head of this module; split, each part would import them from
+another test module.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +26,13 @@ from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import AuditEvent, User
-from accounts.tests import providers
-from accounts.tests.factories import UserFactory
-from accounts.tests.mailbox import last_key
-from accounts.tests.providers import Profile
-from conftest import SignedIn, committed, sign_in
+from accounts.models import AuditEvent, Role, User
+from tests.support import providers
+from tests.support.clients import SignedIn, sign_in
+from tests.support.commits import committed
+from tests.support.factories.accounts import MfaDeviceFactory, UserFactory
+from tests.support.mailbox import last_key
+from tests.support.providers import Profile
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/auth/oauth"
@@ -141,7 +147,7 @@ def test_each_provider_signs_up_a_new_user_end_to_end(
     # Provider tokens are never stored, not even inside the profile data.
     assert not SocialToken.objects.exists()
     assert not {"access_token", "refresh_token", "id_token"} & set(account.extra_data)
-    assert AuditEvent.objects.filter(action="user.register", actor_id=account.user_id).exists()
+    assert AuditEvent.objects.filter(action="user.register", actor_id=account.user_id).count() == 1
 
 
 @pytest.mark.parametrize("provider", ["google", "github", "facebook"])
@@ -509,7 +515,7 @@ def test_verified_email_signs_in_the_existing_account_and_links_it(
     assert SocialAccount.objects.get(provider="google", uid="g-1").user_id == existing.id
     existing.refresh_from_db()
     assert existing.linked_providers == ["google"]
-    assert AuditEvent.objects.filter(action="auth.oauth.link", actor_id=existing.id).exists()
+    assert AuditEvent.objects.filter(action="auth.oauth.link", actor_id=existing.id).count() == 1
 
 
 @pytest.mark.parametrize("provider", ["google", "github", "facebook"])
@@ -566,7 +572,9 @@ def _assert_victim_kept_out(attacker_id: str) -> None:
     assert not SocialAccount.objects.filter(uid="g-victim").exists()
     attacker = User.objects.get(pk=attacker_id)
     assert attacker.linked_providers == []
-    assert AuditEvent.objects.filter(action="auth.oauth.refused", target_id=attacker_id).exists()
+    assert (
+        AuditEvent.objects.filter(action="auth.oauth.refused", target_id=attacker_id).count() == 1
+    )
 
 
 def test_pre_registered_email_never_lets_the_victim_into_the_attackers_account(
@@ -687,12 +695,8 @@ def test_returning_identity_signs_in_the_same_user(
 def test_mfa_user_gets_the_second_factor_challenge(
     api_client: APIClient, rsps: responses.RequestsMock
 ) -> None:
-    import pyotp
-
-    from accounts.models import MfaDevice
-
     user = UserFactory.create(email="mfa@example.org", email_verified_at=timezone.now())
-    MfaDevice.objects.create(user=user, secret=pyotp.random_base32(), confirmed_at=timezone.now())
+    MfaDeviceFactory.create(user=user)
 
     response = sign_in_flow(
         api_client, rsps, "google", Profile(uid="g-mfa", email="mfa@example.org")
@@ -887,6 +891,21 @@ def test_identity_of_an_empty_account_is_merged(
     assert event.details["merged_account"] == str(empty.id)
 
 
+def test_identity_of_an_otherwise_empty_staff_account_is_409(
+    signed_in: SignedIn, rsps: responses.RequestsMock
+) -> None:
+    staff = User.objects.create_user(email=None, role=Role.OPERATOR)  # its role is something
+    SocialAccount.objects.create(user=staff, provider="google", uid="g-staff")
+    staff.linked_providers = ["google"]
+    staff.save()
+
+    response = _google_link(signed_in, rsps, "g-staff")
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json()["errors"][0]["code"] == "oauth_identity_taken"
+    assert User.objects.filter(pk=staff.pk).exists()
+
+
 def test_linking_the_same_identity_again_changes_nothing(
     signed_in: SignedIn, rsps: responses.RequestsMock
 ) -> None:
@@ -927,7 +946,7 @@ def test_unlink_the_last_method_is_409() -> None:
 
     assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["errors"][0]["code"] == "last_sign_in_method"
-    assert SocialAccount.objects.filter(user=signed.user).exists()
+    assert SocialAccount.objects.filter(user=signed.user).count() == 1
 
 
 def test_unlink_when_another_method_remains() -> None:
@@ -941,7 +960,9 @@ def test_unlink_when_another_method_remains() -> None:
     assert response.status_code == HTTPStatus.OK, response.content
     assert response.json()["sign_in_methods"]["oauth"] == ["github"]
     assert not SocialAccount.objects.filter(user=signed.user, provider="google").exists()
-    assert AuditEvent.objects.filter(action="auth.oauth.unlink", actor_id=signed.user.id).exists()
+    assert (
+        AuditEvent.objects.filter(action="auth.oauth.unlink", actor_id=signed.user.id).count() == 1
+    )
 
 
 def test_password_user_can_unlink(signed_in: SignedIn, rsps: responses.RequestsMock) -> None:
@@ -984,7 +1005,7 @@ def test_deleting_the_account_removes_its_identities() -> None:
 
 
 def test_oauth_is_throttled_per_ip(api_client: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from accounts.api.oauth import OAuthThrottle
+    from accounts.oauth.api import OAuthThrottle
 
     monkeypatch.setattr(OAuthThrottle, "THROTTLE_RATES", {"oauth": "2/hour"})
 

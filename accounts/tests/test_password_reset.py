@@ -14,9 +14,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from accounts.tests.mailbox import last_key, messages_to
-from conftest import SignedIn, committed, sign_in
+from tests.support.clients import SignedIn, sign_in
+from tests.support.commits import committed
+from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
+from tests.support.mailbox import last_key, messages_to
 
 pytestmark = pytest.mark.django_db
 

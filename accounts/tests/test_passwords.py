@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.passwords import PWNED_RANGE_URL
-from accounts.tests.mailbox import last_key
-from conftest import committed
+from tests.support.commits import committed
+from tests.support.mailbox import last_key
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent, User
 from accounts.sms import SnsBackend
-from conftest import SignedIn, concurrently, sign_in
 from spendsense.redis import redis_client
+from tests.support.clients import SignedIn, sign_in
+from tests.support.commits import concurrently
 
 pytestmark = pytest.mark.django_db
 REQUEST = "/api/v1/auth/phone/request"
@@ -246,8 +247,8 @@ def test_link_and_unlink(signed_in: SignedIn, sms_files: Path) -> None:
     assert linked.json()["phone_number"] == PHONE
     assert unlinked.status_code == HTTPStatus.OK
     assert unlinked.json()["phone_number"] is None
-    assert AuditEvent.objects.filter(action="auth.phone.link").exists()
-    assert AuditEvent.objects.filter(action="auth.phone.unlink").exists()
+    assert AuditEvent.objects.filter(action="auth.phone.link").count() == 1
+    assert AuditEvent.objects.filter(action="auth.phone.unlink").count() == 1
 
 
 def test_link_someone_elses_number_is_409(signed_in: SignedIn, sms_files: Path) -> None:

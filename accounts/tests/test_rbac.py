@@ -10,9 +10,14 @@ from rest_framework_api_key.models import APIKey
 
 from accounts.audit import Action
 from accounts.models import AuditEvent, Role, Session
-from accounts.tests.factories import AdminFactory, UserFactory
-from conftest import ROLE_FACTORIES, sign_in
 from spendsense.api.permissions import ROLE_PERMISSIONS, Perm, may
+from tests.support.clients import sign_in
+from tests.support.factories.accounts import (
+    ROLE_FACTORIES,
+    AdminFactory,
+    OperatorFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("accounts.tests.urls")]
 
@@ -145,8 +150,6 @@ def test_console_access_follows_the_role(client: APIClient, role: Role, can_ente
 
 
 def test_only_admins_manage_api_keys(client: APIClient) -> None:
-    from accounts.tests.factories import OperatorFactory
-
     client.force_login(OperatorFactory.create())
     assert client.get("/admin/rest_framework_api_key/apikey/").status_code == FORBIDDEN
     client.force_login(AdminFactory.create())

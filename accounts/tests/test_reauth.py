@@ -10,15 +10,15 @@ from http import HTTPStatus
 from typing import Any
 from unittest import mock
 
-import pyotp
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import MfaDevice, Session, User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from conftest import committed, grant_consent, sign_in
+from accounts.models import Session, User
+from tests.support.clients import sign_in
+from tests.support.commits import committed
+from tests.support.factories.accounts import DEFAULT_PASSWORD, MfaDeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +48,10 @@ def _full_user(*, password: bool) -> User:
         SocialAccount.objects.create(user=user, provider="google", uid=f"g-{user.pk}")
         user.linked_providers = ["google"]
         user.save()
-        MfaDevice.objects.create(
-            user=user, secret=pyotp.random_base32(), confirmed_at=timezone.now()
-        )
-    grant_consent(user)
+        MfaDeviceFactory.create(user=user)
+        # Consent through the API (this app's tests import no app above it).
+        granted = sign_in(user).client.post("/api/v1/consent", {}, format="json")
+    assert granted.status_code == HTTPStatus.CREATED
     return user
 
 

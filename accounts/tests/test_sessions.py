@@ -16,9 +16,11 @@ from rest_framework.test import APIClient
 
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session
-from accounts.services import sessions_revoke_all, user_set_role
-from accounts.tests.factories import UserFactory
-from conftest import SignedIn, committed, sign_in
+from accounts.sessions.services import sessions_revoke_all
+from accounts.users.services import user_set_role
+from tests.support.clients import SignedIn, sign_in
+from tests.support.commits import committed
+from tests.support.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +136,7 @@ def test_logout_kills_the_access_token_and_the_session(signed_in: SignedIn) -> N
     assert signed_in.client.get(ME).status_code == HTTPStatus.UNAUTHORIZED
     assert refresh(signed_in.refresh)[0] == HTTPStatus.UNAUTHORIZED
     assert Session.objects.get(user=signed_in.user).revoke_reason == "logout"
-    assert AuditEvent.objects.filter(action=Action.LOGOUT, actor_id=signed_in.user.id).exists()
+    assert AuditEvent.objects.filter(action=Action.LOGOUT, actor_id=signed_in.user.id).count() == 1
 
 
 def test_logout_denies_the_jti_even_if_the_session_state_were_stale(signed_in: SignedIn) -> None:

@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
 from accounts.models import Session, User
-from accounts.tests.factories import OperatorFactory, UserFactory
-from conftest import SignedIn, sign_in
+from tests.support.clients import SignedIn, sign_in
+from tests.support.factories.accounts import OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +161,7 @@ def test_refresh_never_extends_a_session_past_its_absolute_lifetime(
 
     def at(days: float) -> Any:
         return mock.patch(
-            "accounts.services.timezone.now", return_value=started + timedelta(days=days)
+            "accounts.sessions.services.timezone.now", return_value=started + timedelta(days=days)
         )
 
     for day in (25, 50, 75):  # each refresh inside the 30-day sliding window

@@ -12,7 +12,7 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from accounts.models import Session, User
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

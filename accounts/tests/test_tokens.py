@@ -22,7 +22,7 @@ from joserfc.jwk import KeySet as JoseKeySet
 from rest_framework.test import APIClient
 
 from accounts import tokens
-from conftest import SignedIn
+from tests.support.clients import SignedIn
 
 pytestmark = pytest.mark.django_db
 

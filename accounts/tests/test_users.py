@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
 from accounts.models import Role, User
-from accounts.services import UnknownRole, user_set_role
-from accounts.tests.factories import UserFactory
+from accounts.users.services import UnknownRole, user_set_role
+from tests.support.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 

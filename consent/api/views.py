@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_session_id
 from accounts.api.serializers import ReauthenticationSerializer
 from accounts.reauth import reauthentication_check
 from consent import selectors, services
@@ -65,7 +66,9 @@ class ConsentViewSet(OwnedViewSet):
             body = ReauthenticationSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             reauthentication_check(
-                user=user, request=request, password=body.validated_data.get("current_password")
+                user=user,
+                session_id=request_session_id(request),
+                password=body.validated_data.get("current_password"),
             )
         services.consent_revoke(
             user=user, delete_data=query.validated_data["delete_data"], request=request

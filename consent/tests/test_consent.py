@@ -1,4 +1,5 @@
-"""/consent: grant, read, revoke, and erasure of data on request."""
+"""/consent: grant, read, revoke. What a revocation does to uploads is tested above this app,
+in uploads/tests/test_consent_revocation.py."""
 
 from __future__ import annotations
 
@@ -6,14 +7,10 @@ from http import HTTPStatus
 
 import pytest
 from django.conf import settings
-from django.core.files.storage import default_storage
 from rest_framework.test import APIClient
 
-from accounts.models import AuditEvent, User
-from conftest import SignedIn, grant_consent, sign_in
-from uploads.models import Account, DataUpload, Transaction
-from uploads.tests.plaid_data import example_bytes
-from uploads.tests.test_api import upload
+from accounts.models import AuditEvent
+from tests.support.clients import SignedIn
 
 pytestmark = pytest.mark.django_db
 CONSENT = "/api/v1/consent"
@@ -67,40 +64,6 @@ def test_status_before_any_grant(signed_in: SignedIn) -> None:
         "revoked_at": None,
         "history": [],
     }
-
-
-def test_revoke_keeps_data_by_default(consented: SignedIn) -> None:
-    upload(consented.client, example_bytes("accounts_get"))
-
-    response = consented.client.delete(CONSENT)
-
-    assert response.status_code == HTTPStatus.OK
-    body = response.json()
-    assert body["granted"] is False
-    assert body["revoked_at"] is not None
-    assert [h["action"] for h in body["history"]] == ["revoke", "grant"]
-    assert Account.objects.filter(user=consented.user).count() == 3
-    # Without consent, nothing more is uploaded.
-    again = upload(consented.client, example_bytes("accounts_get"))
-    assert again.status_code == HTTPStatus.FORBIDDEN
-    assert again.json()["errors"][0]["code"] == "consent_required"
-
-
-def test_revoke_with_delete_data_erases_files_and_rows(consented: SignedIn) -> None:
-    other = sign_in(grant_consent(User.objects.create_user("other@example.com", "x-unused-pw-1")))
-    upload(other.client, example_bytes("transactions_get"))
-    response = upload(consented.client, example_bytes("transactions_get"))
-    key = DataUpload.objects.get(pk=response.json()["upload_id"]).storage_key
-    assert default_storage.exists(key)
-
-    response = consented.client.delete(f"{CONSENT}?delete_data=true")
-
-    assert response.status_code == HTTPStatus.OK
-    assert response.json()["history"][0]["data_deleted"] is True
-    assert not default_storage.exists(key)
-    for model in (DataUpload, Account, Transaction):
-        assert not model.objects.filter(user=consented.user).exists()
-        assert model.objects.filter(user=other.user).exists()  # nobody else's data
 
 
 def test_revoke_rejects_a_bad_flag(consented: SignedIn) -> None:

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_user
 from consent.api.scoping import OwnedViewSet
 from operator_console import analytics, services
 from operator_console.api.serializers import (
@@ -26,7 +27,7 @@ from recommendations.models import Recommendation
 from recommendations.selectors import signals_get
 from spendsense.api.openapi import error_responses
 from spendsense.api.permissions import IsOperatorOrReadOnlyAPIKey
-from spendsense.api.request import request_user
+from spendsense.api.request import request_meta
 
 RANGE = [
     OpenApiParameter("start", str, description="YYYY-MM-DD; default 29 days before end"),
@@ -66,7 +67,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
             action=decision,
             actor=request_user(request),
             reason=data.validated_data["reason"],
-            request=request,
+            meta=request_meta(request),
         )
         return Response(OperatorRecommendationSerializer(recommendation).data)
 
@@ -102,7 +103,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
             actor=request_user(request),
             changes=changes,
             reason=data.validated_data["reason"],
-            request=request,
+            meta=request_meta(request),
         )
         return Response(OperatorRecommendationSerializer(recommendation).data)
 
@@ -123,7 +124,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
             action=data.validated_data["action"],
             actor=request_user(request),
             reason=data.validated_data["reason"],
-            request=request,
+            meta=request_meta(request),
         )
         return Response(
             {

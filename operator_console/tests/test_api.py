@@ -9,25 +9,16 @@ from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_api_key.models import APIKey
 
 from accounts.models import AuditEvent
-from accounts.tests.factories import AdminFactory, OperatorFactory, UserFactory
-from conftest import SignedIn, committed, sign_in
 from operator_console.models import RecommendationRevision, SyntheticDemographic
-from recommendations.models import Feedback, Recommendation
-from recommendations.synthetic import synthetic_user
-from uploads.tests.test_api import upload
+from recommendations.models import Recommendation
+from tests.support.clients import REVIEW, SignedIn, key_client, sign_in
+from tests.support.commits import committed
+from tests.support.factories.accounts import AdminFactory, OperatorFactory, UserFactory
+from tests.support.factories.recommendations import FeedbackFactory
 
 pytestmark = pytest.mark.django_db
-REVIEW = "/api/v1/operator/review"
-
-
-@pytest.fixture
-def owner(consented: SignedIn) -> SignedIn:
-    response = upload(consented.client, json.dumps(synthetic_user(0, 5).body).encode())
-    assert response.status_code == HTTPStatus.ACCEPTED
-    return consented
 
 
 @pytest.fixture
@@ -35,19 +26,12 @@ def operator() -> SignedIn:
     return sign_in(OperatorFactory.create())
 
 
-def pending(owner: SignedIn) -> list[Recommendation]:
+def pending(seeded: SignedIn) -> list[Recommendation]:
     return list(
-        Recommendation.objects.filter(user=owner.user, status="pending").order_by(
+        Recommendation.objects.filter(user=seeded.user, status="pending").order_by(
             "created_at", "slug"
         )
     )
-
-
-def key_client() -> APIClient:
-    _, key = APIKey.objects.create_key(name="reporting")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
 
 
 def clients(role: str) -> APIClient:
@@ -114,9 +98,9 @@ ROLES = ["anonymous", "user", "operator", "admin", "api_key"]
     ],
 )
 def test_role_matrix(
-    owner: SignedIn, role: str, method: str, path: str, expected: dict[str, int]
+    seeded: SignedIn, role: str, method: str, path: str, expected: dict[str, int]
 ) -> None:
-    item = pending(owner)[0]
+    item = pending(seeded)[0]
     url = path.format(review=REVIEW, id=item.pk)
     body: dict[str, Any] = {}
     if url.endswith("/bulk"):
@@ -130,13 +114,13 @@ def test_role_matrix(
 
 
 def test_queue_items_carry_the_full_shape_user_id_and_trace(
-    owner: SignedIn, operator: SignedIn
+    seeded: SignedIn, operator: SignedIn
 ) -> None:
     body = operator.client.get(f"{REVIEW}?status=pending&ordering=-score").json()
 
-    assert body["count"] == len(pending(owner))
+    assert body["count"] == len(pending(seeded))
     item = body["results"][0]
-    assert item["user_id"] == str(owner.user.id)
+    assert item["user_id"] == str(seeded.user.id)
     assert item["decision_trace"]["item"]["slug"]
     assert set(item) >= {
         "id",
@@ -155,28 +139,32 @@ def test_queue_items_carry_the_full_shape_user_id_and_trace(
 
 
 @pytest.mark.parametrize(
-    ("query", "count"),
+    ("query", "matching"),
     [
-        ("status=approved", 0),
-        ("persona=high_utilization", None),
-        ("persona=savings_builder", 0),
-        ("type=partner_offer", None),
-        ("created_after=2000-01-01T00:00:00Z", None),
-        ("created_before=2000-01-01T00:00:00Z", 0),
+        ("status=approved", None),
+        ("persona=high_utilization", {"persona": "high_utilization"}),
+        ("persona=savings_builder", None),
+        ("type=partner_offer", {"type": "partner_offer"}),
+        ("created_after=2000-01-01T00:00:00Z", {}),
+        ("created_before=2000-01-01T00:00:00Z", None),
     ],
 )
-def test_queue_filters(owner: SignedIn, operator: SignedIn, query: str, count: int | None) -> None:
+def test_queue_filters(
+    seeded: SignedIn, operator: SignedIn, query: str, matching: dict[str, str] | None
+) -> None:
+    """Each filter answers exactly the items it matches: some of the seeded user's, or none."""
     body = operator.client.get(f"{REVIEW}?{query}").json()
 
-    if count is None:
-        assert body["count"] > 0
+    if matching is None:
+        assert body["count"] == 0
     else:
-        assert body["count"] == count
+        expected = Recommendation.objects.filter(user=seeded.user, **matching).count()
+        assert body["count"] == expected > 0
 
 
-def test_queue_filter_by_user(owner: SignedIn, operator: SignedIn) -> None:
-    assert operator.client.get(f"{REVIEW}?user={owner.user.id}").json()["count"] == len(
-        pending(owner)
+def test_queue_filter_by_user(seeded: SignedIn, operator: SignedIn) -> None:
+    assert operator.client.get(f"{REVIEW}?user={seeded.user.id}").json()["count"] == len(
+        pending(seeded)
     )
     assert operator.client.get(f"{REVIEW}?user={operator.user.id}").json()["count"] == 0
 
@@ -191,23 +179,23 @@ def test_queue_bad_filters(operator: SignedIn, query: str) -> None:
     assert response.json()["errors"][0]["attr"] == query.split("=")[0]
 
 
-def test_detail_has_the_users_signals(owner: SignedIn, operator: SignedIn) -> None:
-    body = operator.client.get(f"{REVIEW}/{pending(owner)[0].pk}").json()
+def test_detail_has_the_users_signals(seeded: SignedIn, operator: SignedIn) -> None:
+    body = operator.client.get(f"{REVIEW}/{pending(seeded)[0].pk}").json()
 
     assert set(body["signals"]["windows"]) == {"30d", "180d"}
     assert operator.client.get(f"{REVIEW}/{uuid.uuid4()}").status_code == HTTPStatus.NOT_FOUND
 
 
-def test_approve_shows_it_to_the_user_and_is_audited(owner: SignedIn, operator: SignedIn) -> None:
-    item = pending(owner)[0]
-    assert owner.client.get("/api/v1/users/me/recommendations").json()["count"] == 0
+def test_approve_shows_it_to_the_user_and_is_audited(seeded: SignedIn, operator: SignedIn) -> None:
+    item = pending(seeded)[0]
+    assert seeded.client.get("/api/v1/users/me/recommendations").json()["count"] == 0
 
     response = operator.client.post(f"{REVIEW}/{item.pk}/approve", {"reason": "Accurate."})
 
     assert response.status_code == HTTPStatus.OK
     assert response.json()["status"] == "approved"
     assert response.json()["approved_by"] == str(operator.user.id)
-    assert owner.client.get("/api/v1/users/me/recommendations").json()["count"] == 1
+    assert seeded.client.get("/api/v1/users/me/recommendations").json()["count"] == 1
     event = AuditEvent.objects.get(action="review.approve")
     assert event.actor_id == operator.user.id
     assert event.details["before"]["status"] == "pending"
@@ -215,8 +203,8 @@ def test_approve_shows_it_to_the_user_and_is_audited(owner: SignedIn, operator: 
     assert event.details["reason"] == "Accurate."
 
 
-def test_deciding_twice(owner: SignedIn, operator: SignedIn) -> None:
-    item = pending(owner)[0]
+def test_deciding_twice(seeded: SignedIn, operator: SignedIn) -> None:
+    item = pending(seeded)[0]
     operator.client.post(f"{REVIEW}/{item.pk}/approve", {})
 
     again = operator.client.post(f"{REVIEW}/{item.pk}/approve", {})
@@ -230,9 +218,9 @@ def test_deciding_twice(owner: SignedIn, operator: SignedIn) -> None:
 
 
 def test_an_edit_is_what_the_user_sees_and_is_kept_as_a_revision(
-    owner: SignedIn, operator: SignedIn
+    seeded: SignedIn, operator: SignedIn
 ) -> None:
-    item = pending(owner)[0]
+    item = pending(seeded)[0]
     original = item.rationale
 
     response = operator.client.put(
@@ -244,7 +232,7 @@ def test_an_edit_is_what_the_user_sees_and_is_kept_as_a_revision(
 
     assert response.status_code == HTTPStatus.OK
     assert response.json()["revision"] == 1
-    seen = owner.client.get("/api/v1/users/me/recommendations").json()["results"][0]
+    seen = seeded.client.get("/api/v1/users/me/recommendations").json()["results"][0]
     assert seen["rationale"] == "A clearer explanation citing $3,400."
     revision = RecommendationRevision.objects.get(recommendation=item)
     assert revision.rationale == original
@@ -264,8 +252,8 @@ def test_an_edit_is_what_the_user_sees_and_is_kept_as_a_revision(
         ({"title": "x" * 201}, "title"),
     ],
 )
-def test_bad_edits(owner: SignedIn, operator: SignedIn, body: dict, attr: str) -> None:
-    item = pending(owner)[0]
+def test_bad_edits(seeded: SignedIn, operator: SignedIn, body: dict, attr: str) -> None:
+    item = pending(seeded)[0]
 
     response = operator.client.put(f"{REVIEW}/{item.pk}", body, format="json")
 
@@ -274,8 +262,8 @@ def test_bad_edits(owner: SignedIn, operator: SignedIn, body: dict, attr: str) -
     assert Recommendation.objects.get(pk=item.pk).revision == 0
 
 
-def test_bulk_reject(owner: SignedIn, operator: SignedIn) -> None:
-    items = pending(owner)[:2]
+def test_bulk_reject(seeded: SignedIn, operator: SignedIn) -> None:
+    items = pending(seeded)[:2]
 
     response = operator.client.post(
         f"{REVIEW}/bulk",
@@ -289,8 +277,8 @@ def test_bulk_reject(owner: SignedIn, operator: SignedIn) -> None:
     assert AuditEvent.objects.filter(action="review.reject").count() == 2
 
 
-def test_bulk_is_all_or_nothing(owner: SignedIn, operator: SignedIn) -> None:
-    items = pending(owner)
+def test_bulk_is_all_or_nothing(seeded: SignedIn, operator: SignedIn) -> None:
+    items = pending(seeded)
     operator.client.post(f"{REVIEW}/{items[0].pk}/approve", {})
     unknown = uuid.uuid4()
 
@@ -335,9 +323,8 @@ def test_analytics_on_a_known_dataset(operator: SignedIn) -> None:
     recs = list(Recommendation.objects.all())
     Recommendation.objects.filter(pk__in=[r.pk for r in recs[:4]]).update(status="approved")
     Recommendation.objects.filter(pk__in=[r.pk for r in recs[4:5]]).update(status="rejected")
-    owner = recs[0].user
-    Feedback.objects.create(recommendation=recs[0], user=owner, rating="helpful")
-    Feedback.objects.create(recommendation=recs[1], user=recs[1].user, rating="not_helpful")
+    FeedbackFactory.create(recommendation=recs[0], rating="helpful")
+    FeedbackFactory.create(recommendation=recs[1], rating="not_helpful")
 
     body = operator.client.get("/api/v1/operator/analytics").json()
 
@@ -394,12 +381,11 @@ def test_analytics_range_defaults_to_the_last_30_days(operator: SignedIn) -> Non
     )
 
 
-def test_a_flag_is_seen_in_the_operators_next_read(owner: SignedIn, operator: SignedIn) -> None:
-    from conftest import committed
+def test_a_flag_is_seen_in_the_operators_next_read(seeded: SignedIn, operator: SignedIn) -> None:
     from operator_console.services import recommendation_flag
 
-    url = f"/api/v1/users/{owner.user.id}/recommendations"
-    item = pending(owner)[0]
+    url = f"/api/v1/users/{seeded.user.id}/recommendations"
+    item = pending(seeded)[0]
     assert operator.client.get(url).status_code == HTTPStatus.OK  # cached now
 
     with committed():

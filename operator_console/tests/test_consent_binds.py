@@ -12,21 +12,20 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from accounts.tests.factories import AdminFactory, OperatorFactory, UserFactory
-from conftest import SignedIn, grant_consent, sign_in
-from operator_console.tests.test_api import REVIEW, key_client, owner  # noqa: F401 (fixture)
 from recommendations.models import Recommendation
 from recommendations.synthetic import synthetic_user
-from uploads.tests.test_api import upload
+from tests.support.clients import REVIEW, SignedIn, key_client, sign_in, upload
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import AdminFactory, OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def withdrawn(owner: SignedIn) -> SignedIn:  # noqa: F811 (the fixture imported above)
+def withdrawn(seeded: SignedIn) -> SignedIn:
     """A user with recommendations, who then withdrew consent (keeping their data)."""
-    assert owner.client.delete("/api/v1/consent").status_code == HTTPStatus.OK
-    return owner
+    assert seeded.client.delete("/api/v1/consent").status_code == HTTPStatus.OK
+    return seeded
 
 
 @pytest.fixture
@@ -81,15 +80,15 @@ def test_decisions_and_edits_on_them_are_refused(withdrawn: SignedIn) -> None:
     assert (item.status, item.title, item.revision) == ("pending", item.title, 0)
 
 
-def test_a_decision_begun_before_the_withdrawal_is_refused_after_it(owner: SignedIn) -> None:  # noqa: F811
+def test_a_decision_begun_before_the_withdrawal_is_refused_after_it(seeded: SignedIn) -> None:
     """The service locks the item through the consent rule: what the caller loaded earlier
     does not count."""
     from rest_framework.exceptions import NotFound
 
     from operator_console.services import recommendation_decide
 
-    item = item_of(owner)  # an operator opened it while the user consented
-    assert owner.client.delete("/api/v1/consent").status_code == HTTPStatus.OK
+    item = item_of(seeded)  # an operator opened it while the user consented
+    assert seeded.client.delete("/api/v1/consent").status_code == HTTPStatus.OK
 
     with pytest.raises(NotFound):
         recommendation_decide(recommendation=item, action="approve", actor=OperatorFactory.create())
@@ -172,7 +171,7 @@ def test_exports_leave_them_out(withdrawn: SignedIn, consenting: SignedIn, tmp_p
 
 
 def test_exported_decisions_leave_them_out(
-    owner: SignedIn,  # noqa: F811 (the fixture imported above)
+    seeded: SignedIn,
     consenting: SignedIn,
     tmp_path: Any,
 ) -> None:
@@ -183,10 +182,10 @@ def test_exported_decisions_leave_them_out(
     from operator_console.exports import export_parquet
 
     operator = sign_in(OperatorFactory.create())
-    theirs, kept = item_of(owner), item_of(consenting)
+    theirs, kept = item_of(seeded), item_of(consenting)
     for item in (theirs, kept):
         assert operator.client.post(f"{REVIEW}/{item.pk}/approve", {}).status_code == 200
-    assert owner.client.delete("/api/v1/consent").status_code == HTTPStatus.OK
+    assert seeded.client.delete("/api/v1/consent").status_code == HTTPStatus.OK
 
     today = timezone.now().date()
     export_parquet(start=today, end=today, storage=FileSystemStorage(location=str(tmp_path)))

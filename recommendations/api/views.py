@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.request import request_user
 from accounts.models import User
 from consent.api.scoping import OwnedViewSet
 from recommendations import selectors, services
@@ -32,7 +33,6 @@ from spendsense.api.idempotency import idempotency_key
 from spendsense.api.openapi import error_responses
 from spendsense.api.pagination import PageNumberPagination
 from spendsense.api.permissions import Perm, may, request_caller
-from spendsense.api.request import request_user
 from spendsense.api.responses import RenderedJSONResponse
 from spendsense.redis import Batch, request_batch
 from uploads.models import Account, DataUpload, Transaction

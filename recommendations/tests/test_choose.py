@@ -11,7 +11,7 @@ from recommendations.engine import personas
 from recommendations.engine.choose import DISCLAIMER, CatalogItem, choose, tone_problems
 from recommendations.engine.signals import compute_signals
 from recommendations.synthetic import ARCHETYPES, synthetic_user
-from recommendations.tests.builders import (
+from tests.support.engine import (
     AS_OF,
     Tx,
     card,

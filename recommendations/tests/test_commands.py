@@ -1,4 +1,4 @@
-"""seed_demo, recompute and bench_engine run end to end."""
+"""bench_engine runs end to end (recompute runs in operator_console/tests/test_seed_demo.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import CommandError
 from django.core.management import call_command as django_call_command
 
 from accounts.models import User
-from conftest import committed
-from operator_console.models import SyntheticDemographic
-from recommendations.models import PersonaAssignment, Recommendation
+from tests.support.commits import committed
 
 pytestmark = pytest.mark.django_db
 
@@ -22,53 +19,6 @@ def call_command(*args: Any, **kwargs: Any) -> None:
     """Run a command; what it enqueues on commit runs as after a real commit."""
     with committed():
         django_call_command(*args, **kwargs)
-
-
-def test_seed_demo_covers_every_persona_and_is_idempotent() -> None:
-    out = StringIO()
-
-    call_command("seed_demo", "--users", "12", "--seed", "3", "--operator", stdout=out)
-    call_command("seed_demo", "--users", "12", "--seed", "3", "--if-empty", stdout=StringIO())
-
-    assert User.objects.filter(email__startswith="demo-3-").count() == 12
-    personas = set(PersonaAssignment.objects.filter(window="30d").values_list("persona", flat=True))
-    assert personas == {
-        "high_utilization",
-        "variable_income_budgeter",
-        "subscription_heavy",
-        "savings_builder",
-        "cash_flow_stretched",
-        None,
-    }
-    assert SyntheticDemographic.objects.count() == 12
-    assert Recommendation.objects.exists()
-    line = out.getvalue().splitlines()[-1]
-    assert re.match(r"operator sign-in for .*: operator@spendsense\.local / \S{12,}$", line)
-    operator = User.objects.get(email="operator@spendsense.local")
-    assert operator.role == "operator"
-    password = line.rsplit(" ", 1)[-1]
-    assert operator.check_password(password)
-
-
-def test_seed_demo_refuses_production(settings) -> None:
-    settings.PRODUCTION = True
-
-    with pytest.raises(CommandError, match="does not run in production"):
-        call_command("seed_demo", "--users", "1")
-
-
-def test_recompute_command() -> None:
-    call_command("seed_demo", "--users", "2", "--seed", "4", stdout=StringIO())
-    Recommendation.objects.all().delete()
-    out = StringIO()
-
-    call_command("recompute", stdout=out)
-    call_command("recompute", "--user", "demo-4-00000@example.invalid", stdout=StringIO())
-
-    assert out.getvalue().strip() == "recomputed 2 users"
-    assert Recommendation.objects.count() > 0
-    with pytest.raises(CommandError):
-        call_command("recompute", "--user", "nobody@example.invalid")
 
 
 def test_bench_engine_prints_figures_and_cleans_up() -> None:

@@ -14,7 +14,7 @@ from recommendations.engine import personas
 from recommendations.engine.choose import CatalogItem, choose, tags_for
 from recommendations.engine.data import AccountData, TransactionData, UserData
 from recommendations.engine.signals import compute_signals
-from recommendations.tests.builders import AS_OF, Tx, card, checking, data, thresholds
+from tests.support.engine import AS_OF, Tx, card, checking, data, thresholds
 
 
 def signals_of(user_data: UserData, **t: Any) -> dict[str, Any]:

@@ -17,9 +17,10 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from conftest import SignedIn, sign_in, stale
 from recommendations.cache import cache_stats
-from recommendations.tests.test_api import PATHS, approve_all, seed
+from tests.support.clients import INSIGHTS, SignedIn, sign_in
+from tests.support.commits import stale
+from tests.support.insights import approve_all
 
 pytestmark = [
     pytest.mark.django_db,
@@ -38,10 +39,10 @@ HTTPS: dict[str, Any] = {"HTTP_X_FORWARDED_PROTO": "https"}
 
 
 @pytest.fixture
-def seeded(consented: SignedIn) -> SignedIn:
-    seed(consented)
-    approve_all(consented.user.id)
-    return consented
+def seeded(seeded: SignedIn) -> SignedIn:
+    """The root fixture's user, with every recommendation approved: what they read."""
+    approve_all(seeded.user.id)
+    return seeded
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def same_answer(fast: Any, full: Any) -> None:
 
 
 @override_settings(**SECURE)
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 @pytest.mark.parametrize("role", ["user", "operator"])
 def test_the_fast_answer_is_the_full_stacks_answer(
     seeded: SignedIn, operator_user: Any, dispatched: list[str], path: str, role: str

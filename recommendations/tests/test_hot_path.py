@@ -13,9 +13,10 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import User
-from conftest import SignedIn, sign_in, stale
 from recommendations.cache import cache_stats
-from recommendations.tests.test_api import PATHS, approve_all, seed
+from tests.support.clients import INSIGHTS, SignedIn, sign_in
+from tests.support.commits import stale
+from tests.support.insights import approve_all
 
 pytestmark = [
     pytest.mark.django_db,
@@ -24,13 +25,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def seeded(consented: SignedIn) -> SignedIn:
-    seed(consented)
-    approve_all(consented.user.id)
-    return consented
+def seeded(seeded: SignedIn) -> SignedIn:
+    """The root fixture's user, with every recommendation approved: what they read."""
+    approve_all(seeded.user.id)
+    return seeded
 
 
-@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("path", INSIGHTS)
 def test_a_cached_read_is_one_round_trip_and_no_query(
     seeded: SignedIn, round_trips: list[int], path: str, django_assert_num_queries: Any
 ) -> None:

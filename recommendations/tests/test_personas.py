@@ -7,7 +7,7 @@ from decimal import Decimal
 from recommendations.engine import personas
 from recommendations.engine.data import LiabilityData
 from recommendations.engine.signals import compute_signals
-from recommendations.tests.builders import (
+from tests.support.engine import (
     AS_OF,
     Tx,
     card,

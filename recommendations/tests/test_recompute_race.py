@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from accounts.tests.factories import UserFactory
-from conftest import SignedIn, grant_consent, sign_in
 from recommendations import services
 from recommendations.models import Recommendation, SignalSnapshot
 from recommendations.synthetic import synthetic_user
-from uploads.tests.test_api import upload
+from tests.support.clients import SignedIn, sign_in, upload
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import UserFactory
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -8,7 +8,7 @@ import pytest
 
 from recommendations.engine.data import LiabilityData
 from recommendations.engine.signals import compute_signals
-from recommendations.tests.builders import (
+from tests.support.engine import (
     AS_OF,
     Tx,
     card,

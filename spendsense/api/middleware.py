@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 
 from spendsense.api.context import request_id_var
+from spendsense.api.views import HealthView, ReadyView
 
 access_log = logging.getLogger("spendsense.access")
 
@@ -97,8 +98,6 @@ class HealthCheckMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        from spendsense.api.views import HealthView, ReadyView
-
         self.views = {"/health": HealthView.as_view(), "/ready": ReadyView.as_view()}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

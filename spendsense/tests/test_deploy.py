@@ -13,8 +13,8 @@ from unittest import mock
 
 import pytest
 
-from spendsense.tests import djangoproc
-from spendsense.tests.test_settings import production_env
+from tests.support import djangoproc
+from tests.support.djangoproc import production_env
 
 GUNICORN_CONF = djangoproc.REPO / "deploy" / "gunicorn.conf.py"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from spendsense.tests import djangoproc
+from tests.support import djangoproc
 
 CLOSED = "127.0.0.1:1"  # nothing listens on port 1
 

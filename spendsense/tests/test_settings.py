@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from spendsense.tests import djangoproc
+from tests.support import djangoproc
+from tests.support.djangoproc import PRODUCTION_SECRET, production_env, production_jwt_key
 
 SUMMARY = """
 from django.conf import settings
@@ -44,26 +42,6 @@ print(json.dumps({
     'proxy_ssl_header': getattr(settings, 'SECURE_PROXY_SSL_HEADER', None),
 }, default=str))
 """
-
-PRODUCTION_SECRET = "production-secret-for-tests-only-0123456789-abcdefghijklmnop"
-
-
-@lru_cache(maxsize=1)
-def production_jwt_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-def production_env(**extra: str) -> dict[str, str]:
-    return {
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": PRODUCTION_SECRET,
-        "DJANGO_ALLOWED_HOSTS": "api.example.com",
-        "JWT_PRIVATE_KEY": production_jwt_key(),
-        **extra,
-    }
 
 
 def summary(tmp_path: Path, **env: str) -> dict:

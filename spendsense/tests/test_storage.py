@@ -7,7 +7,7 @@ from pathlib import Path
 import boto3
 import requests
 
-from spendsense.tests import djangoproc
+from tests.support import djangoproc
 
 ROUND_TRIP = """
 from django.core.files.base import ContentFile

@@ -8,16 +8,15 @@ from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import OperatorFactory, UserFactory
-from conftest import SignedIn, committed, grant_consent, sign_in
+from tests.support.clients import UPLOAD, SignedIn, sign_in, upload
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import OperatorFactory, UserFactory
+from tests.support.plaid import EXAMPLES, account, body, example, example_bytes, transaction
 from uploads.models import Account, DataUpload, Liability, Transaction
-from uploads.tests.plaid_data import EXAMPLES, account, body, example, example_bytes, transaction
 
 pytestmark = pytest.mark.django_db
-UPLOAD = "/api/v1/data/upload"
 
 EXPECTED_COUNTS = {
     "accounts_get": {"accounts": 3, "transactions": 0, "liabilities": 0},
@@ -25,15 +24,6 @@ EXPECTED_COUNTS = {
     "transactions_sync": {"accounts": 1, "transactions": 2, "liabilities": 0},
     "liabilities_get": {"accounts": 4, "transactions": 0, "liabilities": 3},
 }
-
-
-def upload(client: APIClient, content: bytes, name: str = "data.json", **headers: Any) -> Any:
-    """POST a file; callbacks registered on commit (the processing task) run as after a real
-    commit, since the test wraps the request in a transaction that never commits."""
-    with committed():
-        return client.post(
-            UPLOAD, {"file": SimpleUploadedFile(name, content)}, format="multipart", **headers
-        )
 
 
 def counts(upload_body: dict[str, Any]) -> dict[str, dict[str, int]]:

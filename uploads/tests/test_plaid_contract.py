@@ -12,14 +12,13 @@ from unittest import mock
 import pytest
 from django.db import DataError, models
 
-from conftest import SignedIn
+from tests.support.clients import UPLOAD, SignedIn, upload
+from tests.support.plaid import account, body, example, transaction
 from uploads import models as upload_models
 from uploads import validation
 from uploads.categories import _BY_SIGN, LEGACY_MAP, from_legacy, primary_of
 from uploads.limits import ID_MAX_LENGTH
 from uploads.models import Account, DataUpload, Liability, Transaction
-from uploads.tests.plaid_data import account, body, example, transaction
-from uploads.tests.test_api import UPLOAD, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -12,12 +12,12 @@ import requests
 from botocore.exceptions import EndpointConnectionError
 from django.core.files.storage import default_storage
 
-from conftest import SignedIn
+from tests.support.clients import UPLOAD, SignedIn, sign_in, upload
+from tests.support.factories.accounts import OperatorFactory
+from tests.support.plaid import account, body, example_bytes, transaction
 from uploads import services
 from uploads.models import Account, DataUpload, Transaction
 from uploads.tasks import process_upload
-from uploads.tests.plaid_data import account, body, example_bytes, transaction
-from uploads.tests.test_api import UPLOAD, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -124,9 +124,6 @@ def test_storage_down_at_upload_time_records_nothing(consented: SignedIn) -> Non
 def test_s3_key_encryption_and_operator_presigned_url(
     consented: SignedIn, s3_default_storage: str, aws_endpoint: str
 ) -> None:
-    from accounts.tests.factories import OperatorFactory
-    from conftest import sign_in
-
     response = upload(consented.client, example_bytes("accounts_get"), "accounts.json")
 
     stored = DataUpload.objects.get(pk=response.json()["upload_id"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from uploads.tests.plaid_data import EXAMPLES, account, body, example, example_bytes, transaction
+from tests.support.plaid import EXAMPLES, account, body, example, example_bytes, transaction
 from uploads.validation import UploadRejected, detect_format, parse_upload
 
 

@@ -19,8 +19,8 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 
-from accounts.tests.factories import UserFactory
-from conftest import grant_consent
+from tests.support.consent import grant_consent
+from tests.support.factories.accounts import UserFactory
 from uploads.management.commands.bench_upload import build_json
 from uploads.models import DataUpload, Transaction
 from uploads.services import upload_create

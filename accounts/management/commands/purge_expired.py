@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from accounts.services import sessions_purge_expired
+from accounts.sessions.services import sessions_purge_expired
 
 
 class Command(BaseCommand):

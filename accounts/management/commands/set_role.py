@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Role
-from accounts.selectors import user_get_by_email
-from accounts.services import user_set_role
+from accounts.selectors import user_get_by_login
+from accounts.users.services import user_set_role
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("role", choices=Role.values)
 
     def handle(self, *args: Any, email: str, role: str, **options: Any) -> None:
-        user = user_get_by_email(email=email)
+        user = user_get_by_login(email=email, username=None)
         if user is None:
             raise CommandError(f"No user with email {email}")
         user_set_role(user=user, role=role)

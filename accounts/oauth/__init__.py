@@ -1,0 +1,1 @@
+"""OAuth with Google, GitHub, Facebook and Apple: sign-in, linking and unlinking."""

@@ -1,0 +1,1 @@
+"""Phone numbers: texted one-time codes, sign-in with them, linking and unlinking a number."""

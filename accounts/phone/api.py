@@ -1,0 +1,138 @@
+"""``/auth/phone/*``: sign in with a texted code; link and unlink a phone number."""
+
+from __future__ import annotations
+
+import hashlib
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.api.request import request_session_id, request_user
+from accounts.api.serializers import (
+    MeSerializer,
+    ReauthenticationSerializer,
+    SignInResponseSerializer,
+    validated,
+)
+from accounts.audit import Action, audit_record
+from accounts.phone import services
+from accounts.phone.codes import code_send, phone_normalize
+from accounts.sessions.services import signed_in
+from spendsense.api.openapi import error_responses
+from spendsense.api.request import request_meta
+from spendsense.api.throttles import AtomicRateThrottleMixin, throttle_for
+
+SmsIpThrottle = throttle_for("sms_ip", fail_open=False)
+
+
+class PhoneNumberThrottle(AtomicRateThrottleMixin, SimpleRateThrottle):
+    """5 codes an hour per phone number, counted before anything is sent; fails closed."""
+
+    scope = "sms_phone"
+    fail_open = False
+
+    def get_cache_key(self, request: Request, view: object) -> str | None:  # pragma: no cover
+        return None  # counted explicitly by the view, once the number is parsed
+
+
+def _throttle_phone(phone: str) -> None:
+    throttle = PhoneNumberThrottle()
+    digest = hashlib.sha256(phone.encode()).hexdigest()[:32]
+    if not throttle.hit(f"throttle_sms_phone_{digest}"):
+        raise exceptions.Throttled(wait=throttle.wait())
+
+
+class PhoneRequestSerializer(serializers.Serializer):
+    phone_number = serializers.CharField(max_length=32)
+
+
+class PhoneVerifySerializer(PhoneRequestSerializer):
+    code = serializers.CharField(max_length=12)
+
+
+class PhoneAcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def _phone(data: dict) -> str:
+    return phone_normalize(validated(PhoneRequestSerializer, data)["phone_number"])
+
+
+def _code(data: dict) -> tuple[str, str]:
+    checked = validated(PhoneVerifySerializer, data)
+    return phone_normalize(checked["phone_number"]), checked["code"]
+
+
+class PhoneViewSet(viewsets.ViewSet):
+    """Phone sign-in: the same 202 for every valid number, known or not."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["auth"],
+        request=PhoneRequestSerializer,
+        responses={202: PhoneAcceptedSerializer, **error_responses(503)},
+    )
+    @action(detail=False, methods=["post"], url_path="request", throttle_classes=[SmsIpThrottle])
+    def request_code(self, request: Request) -> Response:
+        phone = _phone(request.data)
+        _throttle_phone(phone)
+        code_send(phone=phone)
+        audit_record(action=Action.PHONE_CODE_REQUESTED, actor_id=None, meta=request_meta(request))
+        return Response(
+            {"detail": "If this number can receive texts, a code is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        tags=["auth"], request=PhoneVerifySerializer, responses={200: SignInResponseSerializer}
+    )
+    @action(detail=False, methods=["post"], throttle_classes=[SmsIpThrottle])
+    def verify(self, request: Request) -> Response:
+        phone, code = _code(request.data)
+        meta = request_meta(request)
+        user = services.phone_sign_in(phone=phone, code=code, meta=meta)
+        return Response(signed_in(user=user, meta=meta))
+
+    @extend_schema(
+        tags=["auth"],
+        request=PhoneVerifySerializer,
+        responses={200: MeSerializer, **error_responses(409)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        throttle_classes=[SmsIpThrottle],
+    )
+    def link(self, request: Request) -> Response:
+        phone, code = _code(request.data)
+        user = services.phone_link(
+            user=request_user(request), phone=phone, code=code, meta=request_meta(request)
+        )
+        return Response(MeSerializer(user).data)
+
+    @extend_schema(
+        tags=["auth"],
+        request=ReauthenticationSerializer,
+        responses={
+            200: MeSerializer,
+            409: OpenApiResponse(description="Last method."),
+            **error_responses(403),
+        },
+    )
+    @action(detail=False, methods=["delete"], permission_classes=[IsAuthenticated])
+    def unlink(self, request: Request) -> Response:
+        data = validated(ReauthenticationSerializer, request.data)
+        user = services.phone_unlink(
+            user=request_user(request),
+            session_id=request_session_id(request),
+            meta=request_meta(request),
+            current_password=data.get("current_password"),
+        )
+        return Response(MeSerializer(user).data)

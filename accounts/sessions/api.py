@@ -1,0 +1,194 @@
+"""``/auth``: sign-up, sign-in, token refresh, sign-out; ``/auth/sessions``: the caller's
+sessions; ``/.well-known/jwks.json``: the keys that verify access tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import tokens
+from accounts.api.request import request_claims, request_session_id, request_user
+from accounts.api.serializers import (
+    JWKSetSerializer,
+    LoginSerializer,
+    MeSerializer,
+    RefreshSerializer,
+    RegisterResponseSerializer,
+    RegisterSerializer,
+    SessionSerializer,
+    SignInResponseSerializer,
+    TokenResponseSerializer,
+    validated,
+)
+from accounts.models import Session
+from accounts.selectors import sessions_live_for_user
+from accounts.sessions import services
+from accounts.sessions.services import signed_in
+from accounts.users.services import user_register
+from spendsense.api.openapi import error_responses
+from spendsense.api.request import request_meta
+from spendsense.api.throttles import (
+    AnonRateThrottle,
+    UserRateThrottle,
+    throttle_for,
+)
+
+# Sign-in limits fail closed: while Redis is down, no unlimited password guessing.
+LoginThrottle = throttle_for("login", fail_open=False)
+RegisterThrottle = throttle_for("register", fail_open=False)
+
+
+class AuthViewSet(viewsets.ViewSet):
+    """Sign-up, sign-in, token refresh and sign-out with email (or username) and password."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["auth"],
+        request=RegisterSerializer,
+        responses={201: RegisterResponseSerializer, **error_responses(409)},
+    )
+    @action(detail=False, methods=["post"], throttle_classes=[RegisterThrottle])
+    def register(self, request: Request) -> Response:
+        data = validated(RegisterSerializer, request.data)
+        user, pair = user_register(
+            email=data["email"],
+            password=data["password"],
+            username=data.get("username"),
+            meta=request_meta(request),
+        )
+        body = {"user": MeSerializer(user).data, **pair.as_response()}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["auth"], request=LoginSerializer, responses={200: SignInResponseSerializer}
+    )
+    @action(detail=False, methods=["post"], throttle_classes=[LoginThrottle])
+    def login(self, request: Request) -> Response:
+        data = validated(LoginSerializer, request.data)
+        meta = request_meta(request)
+        user = services.user_authenticate(
+            email=data.get("email"),
+            username=data.get("username"),
+            password=data["password"],
+            meta=meta,
+        )
+        return Response(signed_in(user=user, meta=meta))
+
+    @extend_schema(
+        tags=["auth"], request=RefreshSerializer, responses={200: TokenResponseSerializer}
+    )
+    @action(detail=False, methods=["post"], throttle_classes=[AnonRateThrottle])
+    def refresh(self, request: Request) -> Response:
+        data = validated(RefreshSerializer, request.data)
+        pair = services.session_rotate(refresh_token=data["refresh"], meta=request_meta(request))
+        return Response(pair.as_response())
+
+    @extend_schema(
+        tags=["auth"],
+        request=RefreshSerializer,
+        responses={204: OpenApiResponse(description="Signed out.")},
+    )
+    @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated])
+    def logout(self, request: Request) -> Response:
+        data = validated(RefreshSerializer, request.data)
+        services.logout(
+            user=request_user(request),
+            claims=request_claims(request),
+            refresh_token=data["refresh"],
+            meta=request_meta(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's own sign-ins: list them, end one, or end every other one."""
+
+    serializer_class = SessionSerializer
+    queryset = Session.objects.none()  # the schema's model; requests use get_queryset
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [UserRateThrottle]
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return sessions_live_for_user(user=request_user(self.request))
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "current_session_id": self.current_id}
+
+    @property
+    def current_id(self) -> str:
+        """The session of the caller's access token; 403 for a caller without one (an API key)."""
+        sid = request_session_id(self.request)
+        if not sid:
+            raise exceptions.PermissionDenied(
+                "Only a signed-in session can manage sessions.", code="session_required"
+            )
+        return sid
+
+    @extend_schema(
+        tags=["auth"],
+        summary="List the caller's live sessions",
+        responses={200: SessionSerializer(many=True), **error_responses(403)},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.current_id  # noqa: B018 (403 before anything is read)
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="End one of the caller's sessions; its tokens stop working at once",
+        request=None,
+        responses={204: OpenApiResponse(description="Ended."), **error_responses(403, 404)},
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        self.current_id  # noqa: B018 (403 before anything is read)
+        services.session_end(
+            user=request_user(request), session_id=_uuid_or_404(pk), meta=request_meta(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="End every session of the caller but this one",
+        operation_id="auth_sessions_destroy_others",
+        request=None,
+        responses={204: OpenApiResponse(description="Ended."), **error_responses(403)},
+    )
+    def destroy_others(self, request: Request) -> Response:
+        services.sessions_end_others(
+            user=request_user(request),
+            current_session_id=self.current_id,
+            meta=request_meta(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _uuid_or_404(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise exceptions.NotFound("No such session.", code="session_not_found") from None
+
+
+class JWKSView(APIView):
+    """The public keys that verify access tokens: the current one and those still accepted."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(tags=["auth"], auth=[], responses={200: JWKSetSerializer})
+    def get(self, request: Request) -> Response:
+        response = Response(tokens.jwks())
+        response["Cache-Control"] = "public, max-age=300"
+        return response

@@ -1,0 +1,1 @@
+"""Users: registration, the profile, email verification, password recovery, roles, erasure."""

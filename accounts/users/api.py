@@ -1,0 +1,173 @@
+"""``/users/me``: the signed-in user; ``/auth/email``: proving the address;
+``/auth/password``: a forgotten password's reset."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api.request import request_session_id, request_user
+from accounts.api.serializers import (
+    AcceptedSerializer,
+    EmailKeySerializer,
+    EmailVerifiedSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    PasswordResetRequestSerializer,
+    PasswordResetSerializer,
+    ReauthenticationSerializer,
+    validated,
+)
+from accounts.reauth import reauthentication_check
+from accounts.selectors import user_profile
+from accounts.users import recovery, services
+from spendsense.api.openapi import error_responses
+from spendsense.api.request import request_meta
+from spendsense.api.throttles import (
+    AnonRateThrottle,
+    ScopedRateThrottle,
+    UserRateThrottle,
+    throttle_for,
+)
+
+PasswordResetIPThrottle = throttle_for("password_reset_ip", fail_open=False)
+
+
+class EmailViewSet(viewsets.ViewSet):
+    """Proving the account's email address: the mailed key comes back, or a new one is sent."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+    throttle_scope = "email_resend"  # ScopedRateThrottle's rate; only resend uses it
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Verify an email address with the key from the mailed link",
+        auth=[],
+        request=EmailKeySerializer,
+        responses={200: EmailVerifiedSerializer, **error_responses(400)},
+    )
+    @action(detail=False, methods=["post"], authentication_classes=[])
+    def verify(self, request: Request) -> Response:
+        data = validated(EmailKeySerializer, request.data)
+        services.email_verify(key=data["key"], meta=request_meta(request))
+        return Response({"email_verified": True})
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Mail a new verification link to the signed-in user's email",
+        request=None,
+        responses={202: AcceptedSerializer, **error_responses(400, 409)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        permission_classes=[IsAuthenticated],
+        throttle_classes=[ScopedRateThrottle],
+    )
+    def resend(self, request: Request) -> Response:
+        services.email_verification_resend(user=request_user(request), meta=request_meta(request))
+        return Response(
+            {"detail": "A verification link is on its way."}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class PasswordViewSet(viewsets.ViewSet):
+    """A way back into an account whose password is forgotten: a mailed, single-use link."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Mail a password reset link (the same answer whether or not the account exists)",
+        auth=[],
+        request=PasswordResetRequestSerializer,
+        responses={202: AcceptedSerializer, **error_responses(400, 503)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="request",
+        throttle_classes=[PasswordResetIPThrottle],
+    )
+    def request_reset(self, request: Request) -> Response:
+        data = validated(PasswordResetRequestSerializer, request.data)
+        recovery.password_reset_request(email=data["email"], meta=request_meta(request))
+        return Response(
+            {"detail": "If an account has this email, a reset link is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Set a new password with the key from the mailed link; every session ends",
+        auth=[],
+        request=PasswordResetSerializer,
+        responses={200: AcceptedSerializer, **error_responses(400)},
+    )
+    @action(detail=False, methods=["post"])
+    def reset(self, request: Request) -> Response:
+        data = validated(PasswordResetSerializer, request.data)
+        recovery.password_reset(
+            key=data["key"], password=data["password"], meta=request_meta(request)
+        )
+        return Response({"detail": "Your password is set. Sign in with it."})
+
+
+class MeViewSet(viewsets.ViewSet):
+    """The signed-in user: read, change, erase."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [UserRateThrottle]
+
+    @extend_schema(tags=["users"], responses={200: MeSerializer})
+    def retrieve(self, request: Request) -> Response:
+        return Response(MeSerializer(user_profile(user_id=request_user(request).pk)).data)
+
+    @extend_schema(
+        tags=["users"],
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **error_responses(403, 409)},
+    )
+    def update(self, request: Request) -> Response:
+        data = validated(MeUpdateSerializer, request.data)
+        user = services.user_update(
+            user=request_user(request),
+            session_id=request_session_id(request),
+            meta=request_meta(request),
+            current_password=data.get("current_password"),
+            email=data.get("email"),
+            username=data.get("username") if "username" in data else None,
+            new_password=data.get("password"),
+        )
+        return Response(MeSerializer(user_profile(user_id=user.pk)).data)
+
+    @extend_schema(
+        tags=["users"],
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **error_responses(403, 409)},
+    )
+    def partial_update(self, request: Request) -> Response:
+        return self.update(request)
+
+    @extend_schema(
+        tags=["users"],
+        request=ReauthenticationSerializer,
+        responses={204: OpenApiResponse(description="Erased."), **error_responses(403)},
+    )
+    def destroy(self, request: Request) -> Response:
+        data = validated(ReauthenticationSerializer, request.data)
+        user = request_user(request)
+        reauthentication_check(
+            user=user,
+            session_id=request_session_id(request),
+            password=data.get("current_password"),
+        )
+        services.user_delete(user=user, meta=request_meta(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
