@@ -16,6 +16,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from spendsense import coherence
+from spendsense.api.permissions import Perm, may
 
 e164_validator = RegexValidator(
     r"^\+[1-9]\d{6,14}$", "Enter a phone number in E.164 format, e.g. +14155550123.", "invalid"
@@ -156,15 +157,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_staff(self) -> bool:
         """Operators and admins sign in to the console; nobody else does."""
-        return self.role in (Role.OPERATOR, Role.ADMIN)
-
-    @property
-    def is_operator(self) -> bool:
-        return self.role in (Role.OPERATOR, Role.ADMIN)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+        return may(self, Perm.REVIEW)
 
 
 class SessionQuerySet(models.QuerySet["Session"]):

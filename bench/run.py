@@ -153,8 +153,8 @@ end
 
 
 def wrk(scenario: Scenario, *, seconds: int, connections: int, scratch: Path) -> Result:
-    """``scenario`` driven by wrk (one thread: it needs a tenth of a core at these rates, hey
-    took a third of one) for ``seconds`` at ``connections``; latencies in ms."""
+    """``scenario`` driven by wrk (one thread: it needs about a tenth of a core at these rates)
+    for ``seconds`` at ``connections``; latencies in ms."""
     headers = dict(scenario.headers)
     if scenario.content_type:
         headers["Content-Type"] = scenario.content_type
@@ -200,43 +200,6 @@ def wrk(scenario: Scenario, *, seconds: int, connections: int, scratch: Path) ->
         non_2xx=int(non_2xx),
         errors=f"{errors} socket errors" if int(errors) else "",
     )
-
-
-def hey(scenario: Scenario, *, seconds: int, connections: int, scratch: Path) -> Result:
-    """``scenario`` driven by hey (Go; about a third of a core at these rates). ``scratch``
-    is not needed: hey takes everything on its command line."""
-    url, headers, method = scenario.url, scenario.headers, scenario.method
-    body, content_type = scenario.body, scenario.content_type
-    command = ["hey", "-z", f"{seconds}s", "-c", str(connections), "-m", method, "-t", "20"]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    if body is not None:
-        command += ["-D", str(body)]
-    if content_type:
-        command += ["-T", content_type]
-    output = subprocess.run(
-        [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True
-    ).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-
-    def percentile(pct: str) -> float:
-        found = re.search(rf"{pct}% in ([\d.]+) secs", output)
-        return float(found.group(1)) * 1000 if found else float("nan")
-
-    codes = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", output))
-    errors = re.search(r"Error distribution:(.*)", output, re.S)
-    return Result(
-        rps=float(rps.group(1)) if rps else 0.0,
-        p50_ms=percentile("50"),
-        p95_ms=percentile("95"),
-        p99_ms=percentile("99"),
-        responses=sum(int(n) for n in codes.values()),
-        non_2xx=sum(int(n) for code, n in codes.items() if not code.startswith("2")),
-        errors=errors.group(1).strip()[:200] if errors else "",
-    )
-
-
-CLIENTS = {"wrk": wrk, "hey": hey}
 
 
 @contextmanager
@@ -379,21 +342,13 @@ def main() -> int:
         "machine vary by about 20 %%",
     )
     parser.add_argument(
-        "--client",
-        choices=sorted(CLIENTS),
-        default="wrk",
-        help="the load generator: wrk (C, about a tenth of a core) or hey (Go, about a third "
-        "of one); its CPU is taken from the server's two cores",
-    )
-    parser.add_argument(
         "--only", default="", help="run only the scenarios whose name contains this (and the floor)"
     )
     common_arguments(parser)
     args = parser.parse_args()
-    if shutil.which(args.client) is None:
-        log(f"{args.client} is not installed: apt-get install {args.client}")
+    if shutil.which("wrk") is None:
+        log("wrk is not installed: apt-get install wrk")
         return 2
-    drive = CLIENTS[args.client]
     with running_server(
         workers=args.workers,
         port=args.port,
@@ -457,7 +412,7 @@ def main() -> int:
         ]
         scenarios = [scenarios[0]] + [s for s in scenarios[1:] if args.only in s.name]
         log("warming up: 3s of the floor, not counted")
-        drive(scenarios[0], seconds=3, connections=args.connections, scratch=var)
+        wrk(scenarios[0], seconds=3, connections=args.connections, scratch=var)
         # Rounds: every scenario once per round, the floor first, so each endpoint is
         # compared with the floor measured minutes apart at most (the machine drifts).
         rounds: list[list[Result]] = []
@@ -471,7 +426,7 @@ def main() -> int:
                 )
                 timer.start()
                 cpu_before = server_cpu_seconds(group)
-                result = drive(
+                result = wrk(
                     scenario, seconds=args.seconds, connections=args.connections, scratch=var
                 )
                 timer.cancel()

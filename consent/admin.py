@@ -12,6 +12,7 @@ from accounts.admin import UserAdmin
 from accounts.models import User
 from consent.models import ConsentRecord
 from consent.selectors import visible_to_staff
+from spendsense.api.permissions import Perm, may
 
 
 class ConsentingUsersAdmin(admin.ModelAdmin):
@@ -48,7 +49,7 @@ class ConsentScopedUserAdmin(UserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
-        if isinstance(request.user, User) and request.user.is_admin:
+        if may(request.user, Perm.MANAGE_ROLES):
             return queryset
         return visible_to_staff(queryset, user_field=None)
 

@@ -168,6 +168,11 @@ class Feedback(models.Model):
     )
     rating = models.CharField(max_length=16, choices=FeedbackRating.choices)
     comment = models.TextField(blank=True, default="", max_length=2000)
+    # The Idempotency-Key of the request that last wrote this rating, if it sent one: a retry
+    # with it gets this rating back, with the status of the first answer (201 when that request
+    # created the rating). The unique constraint keeps the write itself idempotent.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    created_by_key = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -24,7 +24,7 @@ from recommendations.models import (
 )
 from recommendations.selectors import catalog_load, user_data_load
 from spendsense import coherence
-from spendsense.api.errors import DomainError
+from spendsense.api.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -238,12 +238,39 @@ class FeedbackNotAllowed(DomainError):
 
 
 def feedback_record(
-    *, user: User, recommendation: Recommendation, rating: str, comment: str
+    *,
+    user: User,
+    recommendation: Recommendation,
+    rating: str,
+    comment: str,
+    idempotency_key: str | None = None,
 ) -> tuple[Feedback, bool]:
-    """Create or update the user's one rating of this recommendation; True when created."""
+    """Create or update the user's one rating of this recommendation; True when created.
+
+    A retry with the ``idempotency_key`` of the request that last wrote one of the user's
+    ratings gets that rating back, and True when that request created it (the first answer
+    again); the same key with another recommendation, rating or comment is a Conflict.
+    """
     if recommendation.user_id != user.id:
         raise FeedbackNotAllowed()
-    feedback, created = Feedback.objects.update_or_create(
-        recommendation=recommendation, user=user, defaults={"rating": rating, "comment": comment}
+    if idempotency_key is not None:
+        earlier = Feedback.objects.filter(user=user, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            if (earlier.recommendation_id, earlier.rating, earlier.comment) != (
+                recommendation.pk,
+                rating,
+                comment,
+            ):
+                raise Conflict(
+                    "This Idempotency-Key was used with a different request.",
+                    code="idempotency_key_reused",
+                    attr="Idempotency-Key",
+                )
+            return earlier, earlier.created_by_key
+    values = {"rating": rating, "comment": comment, "idempotency_key": idempotency_key}
+    return Feedback.objects.update_or_create(
+        recommendation=recommendation,
+        user=user,
+        defaults={**values, "created_by_key": False},
+        create_defaults={**values, "created_by_key": idempotency_key is not None},
     )
-    return feedback, created

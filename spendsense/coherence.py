@@ -145,39 +145,6 @@ def store(user_id: UserId, name: str, value: Any, *, version: int | None, ttl: i
     return True
 
 
-_KEEP = """
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('SADD', KEYS[2], KEYS[1])
-if redis.call('TTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
-return 1
-"""
-
-
-def keep(user_id: UserId, name: str, value: Any, *, ttl: int) -> None:
-    """Cache ``value`` as the user's entry ``name`` whatever their version (what must
-    survive changes to them, such as a request's answer replayed for its Idempotency-Key),
-    indexed like every entry so that erasure deletes it too. Read it with ``kept``."""
-    key = entry_key(user_id, name)
-    try:
-        redis = redis_client()
-        if redis is not None:
-            keys = [cache.make_key(key), cache.make_key(_index_key(user_id))]
-            payload = cache.client.encode(value)  # type: ignore[attr-defined]
-            _script(redis, _KEEP)(keys=keys, args=[payload, ttl])
-            return
-    except Exception:
-        logger.warning("cache unreachable: entry not kept", exc_info=True)
-        return
-    cache.set(key, value, timeout=ttl)
-    index = cache.get(_index_key(user_id)) or set()
-    cache.set(_index_key(user_id), {*index, key}, timeout=ttl)
-
-
-def kept(user_id: UserId, name: str) -> Any:
-    """An entry stored with ``keep``, or None."""
-    return cache.get(entry_key(user_id, name))
-
-
 def _bump(user_ids: list[str]) -> None:
     try:
         redis = redis_client()

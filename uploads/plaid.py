@@ -35,11 +35,7 @@ def account_subtypes() -> dict[str, frozenset[str]]:
     }
 
 
+@lru_cache(maxsize=32)
 def values(name: str) -> frozenset[Any]:
     """An enum by name with its ``<name>_newer`` additions."""
-    return _values(name)
-
-
-@lru_cache(maxsize=32)
-def _values(name: str) -> frozenset[Any]:
     return frozenset(enums()[name]) | frozenset(enums().get(f"{name}_newer", []))

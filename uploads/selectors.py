@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
 from accounts.models import User
 from uploads.models import Account, DataUpload, UploadStatus
 
@@ -19,11 +17,3 @@ def known_account_ids(*, user: User) -> set[str]:
     ):
         known.update(ids or [])
     return known
-
-
-def uploads_visible_to(*, user: User) -> QuerySet[DataUpload]:
-    """Uploads the caller may see: their own, or everyone's for operators."""
-    uploads = DataUpload.objects.select_related("user").order_by("-created_at")
-    if user.is_operator:
-        return uploads
-    return uploads.filter(user=user)

@@ -316,10 +316,6 @@ def _ingest(user: User, parsed: ParsedUpload) -> dict[str, dict[str, int]]:
     }
 
 
-class UploadGone(Exception):
-    """The upload no longer exists (its user revoked consent with data deletion)."""
-
-
 def upload_process(*, upload_id: uuid.UUID | str) -> DataUpload | None:
     """Ingest one queued upload. Idempotent: a processed upload is left as it is.
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework import exceptions
 
 from accounts.audit import Action, audit_record
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.oauth.providers import Identity
 from accounts.oauth.state import exchange_code_take
 from accounts.reauth import reauthentication_check
@@ -108,9 +108,10 @@ def oauth_sign_in(*, identity: Identity, meta: RequestMeta) -> tuple[User, bool]
 
 
 def _is_empty_account(user: User) -> bool:
-    """Nothing to lose: a plain user with no data, consent or other way to sign in."""
+    """Nothing to lose: a plain user (no staff role) with no data, consent or other way to
+    sign in."""
     return (
-        user.role == Role.USER
+        not user.is_staff
         and not user.has_usable_password()
         and not user.phone_number
         and len(user.linked_providers) <= 1

@@ -26,7 +26,7 @@ from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, Role, User
 from tests.support import providers
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
@@ -889,6 +889,21 @@ def test_identity_of_an_empty_account_is_merged(
     assert empty_session.client.get("/api/v1/users/me").status_code == HTTPStatus.UNAUTHORIZED
     event = AuditEvent.objects.get(action="auth.oauth.link", actor_id=signed_in.user.id)
     assert event.details["merged_account"] == str(empty.id)
+
+
+def test_identity_of_an_otherwise_empty_staff_account_is_409(
+    signed_in: SignedIn, rsps: responses.RequestsMock
+) -> None:
+    staff = User.objects.create_user(email=None, role=Role.OPERATOR)  # its role is something
+    SocialAccount.objects.create(user=staff, provider="google", uid="g-staff")
+    staff.linked_providers = ["google"]
+    staff.save()
+
+    response = _google_link(signed_in, rsps, "g-staff")
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json()["errors"][0]["code"] == "oauth_identity_taken"
+    assert User.objects.filter(pk=staff.pk).exists()
 
 
 def test_linking_the_same_identity_again_changes_nothing(

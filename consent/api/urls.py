@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import path
-
 from consent.api.views import ConsentViewSet
+from spendsense.api.routers import Router
 
-consent = ConsentViewSet.as_view({"post": "create", "get": "retrieve", "delete": "destroy"})
+router = Router()
+router.register("consent", ConsentViewSet, basename="consent")
 
-urlpatterns = [path("consent", consent, name="consent")]
+urlpatterns = router.urls

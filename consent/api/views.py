@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.request import request_session_id, request_user
+from accounts.api.request import request_session_id
 from accounts.api.serializers import ReauthenticationSerializer
 from accounts.reauth import reauthentication_check
 from consent import selectors, services
+from consent.api.scoping import OwnedViewSet
 from consent.api.serializers import (
     ConsentGrantSerializer,
     ConsentRevokeQuerySerializer,
@@ -19,8 +20,11 @@ from consent.api.serializers import (
 from spendsense.api.openapi import error_responses
 
 
-class ConsentViewSet(viewsets.ViewSet):
+class ConsentViewSet(OwnedViewSet):
     """The signed-in user's consent to have their data analysed."""
+
+    owner_field = None  # the caller's own: the path names no one
+    singleton = True
 
     @extend_schema(
         tags=["consent"],
@@ -60,7 +64,7 @@ class ConsentViewSet(viewsets.ViewSet):
     def create(self, request: Request) -> Response:
         serializer = ConsentGrantSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = request_user(request)
+        user = self.get_object()
         created = services.consent_grant(
             user=user, version=serializer.validated_data.get("version"), request=request
         )
@@ -78,9 +82,7 @@ class ConsentViewSet(viewsets.ViewSet):
         responses={200: ConsentSerializer},
     )
     def retrieve(self, request: Request) -> Response:
-        return Response(
-            ConsentSerializer(selectors.consent_status(user=request_user(request))).data
-        )
+        return Response(ConsentSerializer(selectors.consent_status(user=self.get_object())).data)
 
     @extend_schema(
         tags=["consent"],
@@ -105,7 +107,7 @@ class ConsentViewSet(viewsets.ViewSet):
     def destroy(self, request: Request) -> Response:
         query = ConsentRevokeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        user = request_user(request)
+        user = self.get_object()
         if query.validated_data["delete_data"]:  # erasure cannot be undone
             body = ReauthenticationSerializer(data=request.data)
             body.is_valid(raise_exception=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from rest_framework.routers import SimpleRouter
-
 from operator_console.api.views import AnalyticsViewSet, ReviewViewSet
+from spendsense.api.routers import Router
 
-router = SimpleRouter(trailing_slash=False)
+router = Router(use_regex_path=True)  # the ids, as published (spendsense.api.routers)
 router.register("operator/review", ReviewViewSet, basename="operator-review")
 router.register("operator/analytics", AnalyticsViewSet, basename="operator-analytics")
 

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.request import request_user
+from consent.api.scoping import OwnedViewSet
 from operator_console import analytics, services
 from operator_console.api.serializers import (
     BulkResultSerializer,
@@ -21,8 +22,8 @@ from operator_console.api.serializers import (
     parse_range,
 )
 from operator_console.filters import ReviewFilterSet
-from operator_console.selectors import review_items
 from recommendations.api.serializers import OperatorRecommendationSerializer
+from recommendations.models import Recommendation
 from recommendations.selectors import signals_get
 from spendsense.api.openapi import ErrorResponseSerializer, error_responses
 from spendsense.api.permissions import IsOperatorOrReadOnlyAPIKey
@@ -35,10 +36,12 @@ RANGE = [
 ]
 
 
-class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
     """The review queue. Operators and admins act; API keys may only read."""
 
-    queryset = review_items().select_related("user", "approved_by").order_by("-created_at")
+    # OwnedViewSet limits the items to what staff may reach: those of users who consent.
+
+    queryset = Recommendation.objects.select_related("user", "approved_by").order_by("-created_at")
     serializer_class = OperatorRecommendationSerializer
     permission_classes = [IsOperatorOrReadOnlyAPIKey]
     filterset_class = ReviewFilterSet

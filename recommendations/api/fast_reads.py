@@ -9,7 +9,7 @@ the answer is a cached body. Nothing here restates a rule:
 
 - the token and the caller: ``accounts.tokens.access_token_decode`` and
   ``accounts.selectors.token_principal``, as ``JWTAuthentication`` calls them;
-- who may read: ``recommendations.access.insights_target``, as the view calls it;
+- who may read: ``consent.api.scoping.user_target``, as the view's ``get_object`` calls it;
 - the rate limits: the view's own throttle classes, counted in the same round trip;
 - the answer: the cached body of the user's current version, and the headers DRF adds.
 
@@ -35,11 +35,11 @@ from rest_framework.exceptions import APIException
 from accounts import tokens
 from accounts.authentication import PreparedAuth, bearer_token
 from accounts.selectors import token_principal
-from recommendations.access import insights_target, reads_any_user
+from consent.api.scoping import user_target
 from recommendations.api.views import UserInsightsViewSet
 from recommendations.cache import body_key, body_prefetch, fresh_body, recommendations_cache_name
 from recommendations.selectors import recommendation_statuses
-from spendsense.api.permissions import Perm, claims_have
+from spendsense.api.permissions import Perm, may
 from spendsense.api.responses import RenderedJSONResponse
 from spendsense.api.throttles import throttle_windows
 from spendsense.redis import Batch, redis_client
@@ -99,7 +99,8 @@ class CachedReadMiddleware:
         except tokens.TokenError:
             return None
         user_id = claims["sub"]
-        operator = claims_have(claims, Perm.READ_ANY_USER)  # names the entry; checked below
+        operator = may(claims, Perm.READ_ANY_USER)  # names the entry; checked below
+        consent_required = name in UserInsightsViewSet.consent_required_for
         if name == "recommendations":
             name = _first_page_name(operator)
         batch = Batch(redis)
@@ -108,10 +109,10 @@ class CachedReadMiddleware:
         body_prefetch(batch, user_id=user_id, name=name)
         user = token_principal(claims=claims, batch=batch)
         request.prepared_auth = PreparedAuth(token, claims, user, batch)  # type: ignore[attr-defined]
-        if user is None or reads_any_user(user) != operator:
+        if user is None or may(user, Perm.READ_ANY_USER) != operator:
             return None
         try:
-            insights_target(caller=user, user_ref="me")
+            user_target(caller=user, user_ref="me", consent_required=consent_required)
         except APIException:  # the view refuses it, in the one error format
             return None
         request.user = user  # the throttles count by it; the access line names it

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import exceptions, status, viewsets
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.request import request_user
 from accounts.models import User
+from consent.api.scoping import OwnedViewSet
 from recommendations import selectors, services
-from recommendations.access import insights_target, reads_any_user, recommendation_for
 from recommendations.api.serializers import (
     FeedbackRequestSerializer,
     FeedbackSerializer,
@@ -30,10 +29,10 @@ from recommendations.api.serializers import (
 )
 from recommendations.cache import body_prefetch, cached_body, recommendations_cache_name
 from recommendations.models import Recommendation, RecommendationStatus
-from spendsense.api.idempotency import replay_or_run
+from spendsense.api.idempotency import idempotency_key
 from spendsense.api.openapi import error_example, error_responses
 from spendsense.api.pagination import PageNumberPagination
-from spendsense.api.permissions import Perm, claims_have
+from spendsense.api.permissions import Perm, may, request_caller
 from spendsense.api.responses import RenderedJSONResponse
 from spendsense.redis import Batch, request_batch
 from uploads.models import Account, DataUpload, Transaction
@@ -68,11 +67,6 @@ _AS_OF_NULL = (
 def _version(user: User) -> int | None:
     """The user's cache version when authentication already read it (the caller's own)."""
     return getattr(user, "insights_cache_version", None)
-
-
-def target_user(request: Request, user_ref: str) -> User:
-    """The user a path names, if the caller may read their insights (recommendations.access)."""
-    return insights_target(caller=request_user(request), user_ref=user_ref)
 
 
 def _profile(user: User) -> dict[str, Any]:
@@ -133,10 +127,12 @@ def _recommendations_query(request: Request, *, operator: bool) -> tuple[list[st
     )
 
 
-class UserInsightsViewSet(viewsets.ViewSet):
+class UserInsightsViewSet(OwnedViewSet):
     """A user's insights. Owner or operator; the user's consent is required."""
 
-    permission_classes = [IsAuthenticated]
+    owner_field = None  # the path names the user: ``me`` or an id
+    lookup_url_kwarg = "user_id"
+    consent_required_for = ("profile", "signals", "persona", "recommendations")
 
     def cache_prefetch(self, request: Request, claims: dict[str, Any], batch: Batch) -> None:
         """Called by authentication: a caller reading their own insights gets the cached
@@ -147,7 +143,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
         if self.action in ("profile", "signals", "persona"):
             body_prefetch(batch, user_id=user_id, name=self.action)
         elif self.action == "recommendations":
-            operator = claims_have(claims, Perm.READ_ANY_USER)
+            operator = may(claims, Perm.READ_ANY_USER)
             try:
                 _, name = _recommendations_query(request, operator=operator)
             except exceptions.ValidationError:
@@ -198,7 +194,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def profile(self, request: Request, user_id: str) -> HttpResponse:
-        user = target_user(request, user_id)
+        user = self.get_object()
         return _cached(request, user, "profile", lambda: _profile(user))
 
     @extend_schema(
@@ -224,7 +220,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def signals(self, request: Request, user_id: str) -> HttpResponse:
-        user = target_user(request, user_id)
+        user = self.get_object()
         return _cached(request, user, "signals", lambda: selectors.signals_get(user_id=user.id))
 
     @extend_schema(
@@ -270,7 +266,7 @@ class UserInsightsViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def persona(self, request: Request, user_id: str) -> HttpResponse:
-        user = target_user(request, user_id)
+        user = self.get_object()
         return _cached(request, user, "persona", lambda: selectors.persona_get(user_id=user.id))
 
     @extend_schema(
@@ -329,8 +325,8 @@ class UserInsightsViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def recommendations(self, request: Request, user_id: str) -> HttpResponse:
-        user = target_user(request, user_id)
-        operator = reads_any_user(request_user(request))
+        user = self.get_object()
+        operator = may(request_caller(request), Perm.READ_ANY_USER)
         statuses, name = _recommendations_query(request, operator=operator)
 
         def build() -> dict[str, Any]:
@@ -344,14 +340,18 @@ class UserInsightsViewSet(viewsets.ViewSet):
         return _cached(request, user, name, build)
 
 
-class RecommendationViewSet(viewsets.GenericViewSet):
+class RecommendationViewSet(OwnedViewSet):
     """One recommendation, and feedback on it."""
 
-    permission_classes = [IsAuthenticated]
     queryset = Recommendation.objects.select_related("user")
+    consent_required_for = ("retrieve", "feedback")
+    filter_backends = ()
 
-    def _get(self, request: Request, pk: str) -> Recommendation:
-        return recommendation_for(caller=request_user(request), recommendation_id=pk)
+    def scope_queryset(self, queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+        """People see their approved items; operators any item (of a consenting user)."""
+        if may(request_caller(self.request), Perm.READ_ANY_USER):
+            return queryset
+        return queryset.filter(status=RecommendationStatus.APPROVED)
 
     @extend_schema(
         tags=["recommendations"],
@@ -365,10 +365,10 @@ class RecommendationViewSet(viewsets.GenericViewSet):
         responses={200: RecommendationSerializer, **error_responses(403, 404)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
-        recommendation = self._get(request, pk)
+        recommendation = self.get_object()
         serializer = (
             OperatorRecommendationSerializer
-            if reads_any_user(request_user(request))
+            if may(request_caller(request), Perm.READ_ANY_USER)
             else RecommendationSerializer
         )
         return Response(serializer(recommendation).data)
@@ -400,28 +400,25 @@ class RecommendationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def feedback(self, request: Request, pk: str) -> Response:
-        recommendation = self._get(request, pk)
+        recommendation = self.get_object()
         data = FeedbackRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
-        def run() -> Response:
-            feedback, created = services.feedback_record(
-                user=request_user(request),
-                recommendation=recommendation,
-                rating=data.validated_data["rating"],
-                comment=data.validated_data["comment"],
-            )
-            body = FeedbackSerializer(
-                {
-                    "id": feedback.pk,
-                    "recommendation_id": recommendation.pk,
-                    "rating": feedback.rating,
-                    "comment": feedback.comment,
-                    "created_at": feedback.created_at,
-                    "updated_at": feedback.updated_at,
-                }
-            ).data
-            return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
-
-        fingerprint = json.dumps([str(recommendation.pk), data.validated_data], sort_keys=True)
-        return replay_or_run(request, scope="feedback", fingerprint=fingerprint, run=run)
+        feedback, created = services.feedback_record(
+            user=request_user(request),
+            recommendation=recommendation,
+            rating=data.validated_data["rating"],
+            comment=data.validated_data["comment"],
+            idempotency_key=idempotency_key(request),
+        )
+        body = FeedbackSerializer(
+            {
+                "id": feedback.pk,
+                "recommendation_id": recommendation.pk,
+                "rating": feedback.rating,
+                "comment": feedback.comment,
+                "created_at": feedback.created_at,
+                "updated_at": feedback.updated_at,
+            }
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -308,6 +308,35 @@ def test_feedback_idempotency_key(seeded: SignedIn, approved: Recommendation) ->
     assert Feedback.objects.get().rating == "helpful"
 
 
+def test_feedback_idempotency_key_replays_an_update(
+    seeded: SignedIn, approved: Recommendation
+) -> None:
+    url = f"/api/v1/recommendations/{approved.pk}/feedback"
+    assert seeded.client.post(url, {"rating": "helpful"}).status_code == HTTPStatus.CREATED
+
+    update = seeded.client.post(url, {"rating": "not_helpful"}, HTTP_IDEMPOTENCY_KEY="fb-2")
+    replay = seeded.client.post(url, {"rating": "not_helpful"}, HTTP_IDEMPOTENCY_KEY="fb-2")
+
+    assert update.status_code == replay.status_code == HTTPStatus.OK
+    assert replay.json() == update.json()  # updated_at included: the retry wrote nothing
+
+
+def test_feedback_idempotency_key_on_another_item_is_409(seeded: SignedIn) -> None:
+    approve_all(seeded.user.id)
+    first, second = Recommendation.objects.filter(user=seeded.user)[:2]
+    url = "/api/v1/recommendations/{}/feedback"
+
+    ok = seeded.client.post(url.format(first.pk), {"rating": "helpful"}, HTTP_IDEMPOTENCY_KEY="k")
+    reused = seeded.client.post(
+        url.format(second.pk), {"rating": "helpful"}, HTTP_IDEMPOTENCY_KEY="k"
+    )
+
+    assert ok.status_code == HTTPStatus.CREATED
+    assert reused.status_code == HTTPStatus.CONFLICT
+    assert reused.json()["errors"][0]["attr"] == "Idempotency-Key"
+    assert Feedback.objects.get().recommendation_id == first.pk
+
+
 def test_feedback_on_someone_elses_item(seeded: SignedIn, approved: Recommendation) -> None:
     stranger = sign_in(grant_consent(UserFactory.create()))
     operator = sign_in(OperatorFactory.create())

@@ -5,11 +5,12 @@ The same roles gate the Django admin console (``User.is_staff`` follows the role
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
-from rest_framework_api_key.models import APIKey
+from rest_framework_api_key.models import AbstractAPIKey
 
 
 class Perm:
@@ -20,6 +21,10 @@ class Perm:
     MANAGE_CATALOG = "manage_catalog"
     MANAGE_API_KEYS = "manage_api_keys"
 
+
+# API keys are no one's account: they read what operators read (consenting users' data, on
+# the operator endpoints, GET only: IsOperatorOrReadOnlyAPIKey).
+API_KEY_ROLE = "api_key"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "user": frozenset({Perm.READ_OWN}),
@@ -34,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.MANAGE_API_KEYS,
         }
     ),
+    API_KEY_ROLE: frozenset({Perm.READ_ANY_USER}),
 }
 
 
@@ -55,21 +61,28 @@ OPERATOR_CONSOLE_PERMISSIONS: frozenset[str] = frozenset(
 )
 
 
-def role_has(role: str | None, permission: str) -> bool:
-    return permission in ROLE_PERMISSIONS.get(role or "", frozenset())
+def may(caller: Any, permission: str) -> bool:
+    """The one question of the table: whether ``caller`` holds ``permission``.
+
+    ``caller`` is whoever authentication found: a user (their role), an API key, or an access
+    token's verified claims (their ``roles``: the cached reads ask before the user is loaded,
+    then ask again of the user). Anyone else (anonymous, None) holds nothing.
+    """
+    if isinstance(caller, Mapping):
+        roles = caller.get("roles", [])
+    elif isinstance(caller, AbstractAPIKey):
+        roles = [API_KEY_ROLE]
+    elif caller is not None and caller.is_authenticated:
+        roles = [caller.role]
+    else:
+        roles = []
+    return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in roles)
 
 
-def claims_have(claims: dict[str, Any], permission: str) -> bool:
-    """Whether the roles an access token carries grant ``permission`` (before the user is
-    loaded: the insight reads choose their cache entry from it)."""
-    return any(role_has(role, permission) for role in claims.get("roles", []))
-
-
-def user_has(request: Request, permission: str) -> bool:
-    user = request.user
-    return bool(
-        user and user.is_authenticated and role_has(getattr(user, "role", None), permission)
-    )
+def request_caller(request: Request) -> Any:
+    """Who is calling: the API key when one authenticated the request, else the user (who may
+    be anonymous)."""
+    return request.auth if isinstance(request.auth, AbstractAPIKey) else request.user
 
 
 class IsOperator(BasePermission):
@@ -78,7 +91,7 @@ class IsOperator(BasePermission):
     message = "This action is for operators."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return user_has(request, Perm.REVIEW)
+        return may(request_caller(request), Perm.REVIEW)
 
 
 class IsAdmin(BasePermission):
@@ -87,21 +100,16 @@ class IsAdmin(BasePermission):
     message = "This action is for admins."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return user_has(request, Perm.MANAGE_ROLES)
+        return may(request_caller(request), Perm.MANAGE_ROLES)
 
 
-class IsOwnerOrOperator(BasePermission):
-    """Signed-in callers; objects only their own, unless they may read any user's data.
-
-    Objects name their owner in ``user_id`` (or are the user).
-    """
+class IsSignedIn(BasePermission):
+    """A signed-in person; an API key (no one's account) gets 403. The same test as DRF's
+    IsAuthenticated, which the schema generator takes to answer only 401: views over rows an
+    API key may not reach use this one, so their 403 is documented."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return bool(request.user and request.user.is_authenticated)
-
-    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
-        owner_id = getattr(obj, "user_id", getattr(obj, "pk", None))
-        return owner_id == request.user.pk or user_has(request, Perm.READ_ANY_USER)
 
 
 class IsOperatorOrReadOnlyAPIKey(BasePermission):
@@ -112,6 +120,7 @@ class IsOperatorOrReadOnlyAPIKey(BasePermission):
     api_key_methods = SAFE_METHODS
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if isinstance(request.auth, APIKey):
-            return request.method in self.api_key_methods
-        return user_has(request, Perm.REVIEW)
+        caller = request_caller(request)
+        if isinstance(caller, AbstractAPIKey):
+            return request.method in self.api_key_methods and may(caller, Perm.READ_ANY_USER)
+        return may(caller, Perm.REVIEW)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import path
-
+from spendsense.api.routers import Router
 from uploads.api.views import DataUploadViewSet
 
-collection = DataUploadViewSet.as_view({"get": "list", "post": "create"})
-detail = DataUploadViewSet.as_view({"get": "retrieve"})
+router = Router()
+router.register("data/upload", DataUploadViewSet, basename="upload")
 
-urlpatterns = [
-    path("data/upload", collection, name="upload-list"),
-    path("data/upload/<uuid:upload_id>", detail, name="upload-detail"),
-]
+urlpatterns = router.urls

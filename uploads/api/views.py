@@ -9,11 +9,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.request import request_user
 from consent.api.scoping import OwnedViewSet
 from spendsense.api.errors import DomainError
 from spendsense.api.idempotency import idempotency_key
 from spendsense.api.openapi import ErrorResponseSerializer, error_example, error_responses
+from spendsense.api.permissions import IsSignedIn, Perm, may, request_caller
 from uploads import services
 from uploads.api.serializers import (
     UploadAcceptedSerializer,
@@ -34,10 +34,6 @@ class PayloadTooLarge(DomainError):
     status_code = 413
     default_code = "too_large"
     default_detail = "The file is larger than 10 MB."
-
-
-class UploadRejectedError(DomainError):
-    """A file that failed validation: every error found, with its locator."""
 
 
 def _rejected_response(rejected: UploadRejected) -> Response:
@@ -69,10 +65,14 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
     filterset_class = DataUploadFilterSet
     ordering_fields = ["created_at", "status", "file_size"]
     lookup_url_kwarg = "upload_id"
+    lookup_value_converter = "uuid"
     parser_classes = [MultiPartParser]
+    consent_required_for = ("create",)
+    permission_classes = [IsSignedIn]
 
     def get_serializer_context(self) -> dict[str, object]:
-        return {**super().get_serializer_context(), "operator": self.caller_is_operator}
+        operator = may(request_caller(self.request), Perm.READ_ANY_USER)
+        return {**super().get_serializer_context(), "operator": operator}
 
     @extend_schema(
         tags=["uploads"],
@@ -130,10 +130,7 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
         },
     )
     def create(self, request: Request) -> Response:
-        user = request_user(request)
-        from consent.services import consent_require
-
-        consent_require(user=user)
+        user = self.get_owner()
         key = idempotency_key(request)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -25,16 +25,6 @@ from consent.services import consent_grant
 from uploads.services import upload_create, upload_process, user_data_erase
 from uploads.validation import parse_upload
 
-PAYMENT_META = (
-    "by_order_of",
-    "payee",
-    "payer",
-    "payment_method",
-    "payment_processor",
-    "ppd_id",
-    "reason",
-    "reference_number",
-)
 MERCHANTS = ["Walmart", "Netflix", "Spotify", "Shell", "Whole Foods", "Uber", "Amazon", "Target"]
 CATEGORIES = ["GENERAL_MERCHANDISE", "ENTERTAINMENT", "TRANSPORTATION", "FOOD_AND_DRINK"]
 
