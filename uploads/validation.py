@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -104,14 +105,18 @@ def _parse_json(text: str) -> dict[str, Any]:
     return data
 
 
-def _list(data: dict[str, Any], key: str, path: str, errors: ErrorLog) -> list[Any]:
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
+def _list(data: dict[str, Any], key: str, path: str, errors: ErrorLog) -> Iterator[Any]:
+    """The items of a list of the document, each let go once taken: the parsed file and the
+    records made of it are never held in full together."""
+    items = data.get(key)
+    if items is None:
+        return
+    if not isinstance(items, list):
         errors.add(path, "invalid", "Must be a list.")
-        return []
-    return value
+        return
+    for index in range(len(items)):
+        item, items[index] = items[index], None
+        yield item
 
 
 def _validate_json(data: dict[str, Any], known: set[str], errors: ErrorLog) -> ParsedUpload:
