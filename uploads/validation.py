@@ -29,7 +29,8 @@ from uploads.plaid.errors import (
     reject,
 )
 from uploads.plaid.models import MAX_MONEY, NUMBER_QUANTUM
-from uploads.plaid.rules import Document, ParsedUpload
+from uploads.plaid.records import ParsedUpload
+from uploads.plaid.rules import Document
 
 __all__ = [
     "ID_MAX_LENGTH",

@@ -14,7 +14,8 @@ from typing import Any
 
 from uploads.plaid import models
 from uploads.plaid.errors import ErrorLog, UploadError, UploadRejected, reject
-from uploads.plaid.rules import SKIP, Document, ParsedUpload, merge_credit_rows
+from uploads.plaid.records import ParsedUpload, merge_credit_rows
+from uploads.plaid.rules import SKIP, Document
 
 
 def _number_columns() -> set[str]:
