@@ -109,7 +109,8 @@ class Document:
             if isinstance(raw, dict):
                 kind, subtype = raw.get("type"), raw.get("subtype")
                 if (
-                    kind in subtypes
+                    isinstance(kind, str)
+                    and kind in subtypes
                     and isinstance(subtype, str)
                     and subtype not in subtypes[kind]
                     and not any(loc == ("subtype",) for loc, _, _ in issues)

@@ -525,6 +525,13 @@ def test_model_edges(change: dict, attr: str, code: str) -> None:
     assert codes(rejected) == [(attr, code)]
 
 
+@pytest.mark.parametrize("value", [[], {"a": 1}, 5])
+def test_a_choice_of_any_json_type_is_named(value: Any) -> None:
+    rejected = reject(body(accounts=[account(type=value)]))
+
+    assert codes(rejected) == [("accounts.0.type", "invalid_choice")]
+
+
 def test_empty_strings_are_absent_values() -> None:
     parsed = parse_upload(
         body(
