@@ -125,6 +125,11 @@ _CHOICES = {
 }
 
 
+def shown(value: Any) -> str:
+    """A value as a message quotes it: JSON, cut to 80 characters."""
+    return json.dumps(value.text if isinstance(value, LoneSurrogate) else value, default=str)[:80]
+
+
 def translate(error: Any) -> Issue:
     """Our (location, code, message) for one of Pydantic's errors. An error on ``None`` is
     a required field left null (an optional one takes ``None``)."""
@@ -144,8 +149,7 @@ def translate(error: Any) -> Issue:
         what = _CHOICES.get(tuple(str(part) for part in loc[-2:])) or _CHOICES.get(
             (str(loc[-1]),), "choice"
         )
-        shown = json.dumps(value.text if surrogate else value, default=str)[:80]
-        return loc, "invalid_choice", f"{shown} is not a valid {what}."
+        return loc, "invalid_choice", f"{shown(value)} is not a valid {what}."
     if kind == "string_type" and loc and loc[-1] in DATE_FIELDS:
         return loc, "invalid", _DATE
     if kind == "string_type" and surrogate:

@@ -10,7 +10,6 @@ record ingestion writes (``uploads.plaid.records``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from uploads import plaid
 from uploads.limits import ID_MAX_LENGTH
 from uploads.plaid import models
-from uploads.plaid.errors import ErrorLog, Issue, check
+from uploads.plaid.errors import ErrorLog, Issue, check, shown
 from uploads.plaid.records import (
     LIABILITY_RECORDS,
     ParsedUpload,
@@ -111,18 +110,13 @@ class Document:
                 if (
                     isinstance(kind, str)
                     and kind in subtypes
-                    and isinstance(subtype, str)
-                    and subtype not in subtypes[kind]
-                    and not any(loc == ("subtype",) for loc, _, _ in issues)
+                    and subtype is not None
+                    and not (isinstance(subtype, str) and subtype in subtypes[kind])
                 ):
-                    issues.append(
-                        (
-                            ("subtype",),
-                            "invalid_choice",
-                            f"{json.dumps(subtype)[:80]} is not a valid subtype"
-                            f" for a {kind} account.",
-                        )
-                    )
+                    # Named against its type (the model's own message names no type).
+                    detail = f"{shown(subtype)} is not a valid subtype for a {kind} account."
+                    issues = [issue for issue in issues if issue[0] != ("subtype",)]
+                    issues.append((("subtype",), "invalid_choice", detail))
                 balances = raw.get("balances")
                 if (
                     isinstance(balances, dict)

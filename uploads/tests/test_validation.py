@@ -547,7 +547,7 @@ def test_empty_strings_are_absent_values() -> None:
     ] == [(None, "", False)]
 
 
-def test_a_subtype_of_another_type_and_one_of_no_type() -> None:
+def test_a_subtype_of_another_type_and_one_of_none() -> None:
     rejected = reject(body(accounts=[account(subtype="mortgage"), account("acc-2", subtype=True)]))
 
     assert [(e.attr, e.code, e.detail) for e in rejected.errors] == [
@@ -556,7 +556,11 @@ def test_a_subtype_of_another_type_and_one_of_no_type() -> None:
             "invalid_choice",
             '"mortgage" is not a valid subtype for a depository account.',
         ),
-        ("accounts.1.subtype", "invalid_choice", "true is not a valid account subtype."),
+        (
+            "accounts.1.subtype",
+            "invalid_choice",
+            "true is not a valid subtype for a depository account.",
+        ),
     ]
 
 
