@@ -43,8 +43,6 @@ DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
 Money = Annotated[Decimal, Field(gt=-_MONEY_BOUND, lt=_MONEY_BOUND)]
-# Coordinates are not stored: any finite number.
-Coordinate = Annotated[Decimal, Field(allow_inf_nan=False)]
 # The pattern first (``date.fromisoformat`` also reads ``20261001``), then a real day.
 Day = Annotated[str, Field(pattern=DATE_PATTERN), AfterValidator(date.fromisoformat)]
 RequiredId = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH)]
@@ -119,8 +117,9 @@ class Location(PlaidRecord):
     region: str | None = None
     postal_code: str | None = None
     country: str | None = None
-    lat: Coordinate | None = None
-    lon: Coordinate | None = None
+    # Not stored: any finite number.
+    lat: Decimal | None = None
+    lon: Decimal | None = None
     store_number: str | None = None
 
 
