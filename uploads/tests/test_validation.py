@@ -495,3 +495,86 @@ def test_csv_with_bom_and_crlf() -> None:
     )
 
     assert len(parse_upload(content, known_account_ids={"acc-1"}).transactions) == 1
+
+
+# --- the models' edges ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "attr", "code"),
+    [
+        # A string emptied of U+0000 is absent text, but the wrong type for anything else.
+        ({"amount": "\u0000"}, "transactions.0.amount", "invalid"),
+        ({"date": "\u0000"}, "transactions.0.date", "invalid"),
+        (
+            {"iso_currency_code": "\u0000", "unofficial_currency_code": None},
+            "transactions.0.iso_currency_code",
+            "required",
+        ),
+        # A number where a choice is expected is named, not a server error.
+        ({"payment_channel": 5}, "transactions.0.payment_channel", "invalid_choice"),
+        # Plaid types location; it is checked though not kept.
+        ({"location": {"lat": "32.9", "city": None}}, "transactions.0.location.lat", "invalid"),
+        ({"location": "Poway"}, "transactions.0.location", "invalid"),
+        ({"name": "\ud800", "merchant_name": "ok"}, "transactions.0.name", "invalid"),
+    ],
+)
+def test_model_edges(change: dict, attr: str, code: str) -> None:
+    rejected = reject(body(accounts=[account()], transactions=[transaction(**change)]))
+
+    assert codes(rejected) == [(attr, code)]
+
+
+@pytest.mark.parametrize("value", [[], {"a": 1}, 5])
+def test_a_choice_of_any_json_type_is_named(value: Any) -> None:
+    rejected = reject(body(accounts=[account(type=value)]))
+
+    assert codes(rejected) == [("accounts.0.type", "invalid_choice")]
+
+
+def test_empty_strings_are_absent_values() -> None:
+    parsed = parse_upload(
+        body(
+            accounts=[account(balances={"current": "", "iso_currency_code": "USD"})],
+            transactions=[transaction(authorized_date="", payment_channel="", pending="")],
+        ),
+        known_account_ids=set(),
+    )
+
+    assert parsed.accounts[0]["current"] is None
+    assert [
+        (t["authorized_date"], t["payment_channel"], t["pending"]) for t in parsed.transactions
+    ] == [(None, "", False)]
+
+
+def test_a_subtype_of_another_type_and_one_of_none() -> None:
+    rejected = reject(body(accounts=[account(subtype="mortgage"), account("acc-2", subtype=True)]))
+
+    assert [(e.attr, e.code, e.detail) for e in rejected.errors] == [
+        (
+            "accounts.0.subtype",
+            "invalid_choice",
+            '"mortgage" is not a valid subtype for a depository account.',
+        ),
+        (
+            "accounts.1.subtype",
+            "invalid_choice",
+            "true is not a valid subtype for a depository account.",
+        ),
+    ]
+
+
+def test_errors_of_one_record_come_in_field_order_rules_included() -> None:
+    rejected = reject(
+        body(
+            transactions=[
+                transaction(account_id="ghost", date="x", iso_currency_code=None, pending=3)
+            ]
+        )
+    )
+
+    assert codes(rejected) == [
+        ("transactions.0.account_id", "unknown_account"),
+        ("transactions.0.date", "invalid"),
+        ("transactions.0.pending", "invalid"),
+    ]

@@ -1,4 +1,4 @@
-"""Plaid's enums (``plaid_enums.json``, copied verbatim from the shared spec extract)."""
+"""Plaid's enums (``enums.json``, copied verbatim from the shared spec extract)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-_ENUMS_FILE = Path(__file__).with_name("plaid_enums.json")
+_ENUMS_FILE = Path(__file__).with_name("enums.json")
 
 
 @lru_cache(maxsize=1)
