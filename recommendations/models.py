@@ -8,6 +8,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from spendsense.fields import DocumentField
+
 
 class Window(models.TextChoices):
     DAYS_30 = "30d", "30 days"
@@ -22,8 +24,8 @@ class SignalSnapshot(models.Model):
     )
     window = models.CharField(max_length=8, choices=Window.choices)
     as_of = models.DateField()
-    data = models.JSONField()
-    inputs = models.JSONField(default=dict)
+    data = DocumentField()
+    inputs = DocumentField(default=dict)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -43,8 +45,8 @@ class PersonaAssignment(models.Model):
     )
     window = models.CharField(max_length=8, choices=Window.choices)
     persona = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 (null = none matched)
-    matched = models.JSONField(default=list)
-    evaluations = models.JSONField(default=list)
+    matched = DocumentField(default=list)
+    evaluations = DocumentField(default=list)
     reason = models.CharField(max_length=255, blank=True, default="")
     as_of = models.DateField()
     assigned_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -130,7 +132,7 @@ class Recommendation(models.Model):
     status = models.CharField(
         max_length=16, choices=RecommendationStatus.choices, default=RecommendationStatus.PENDING
     )
-    decision_trace = models.JSONField(default=dict)
+    decision_trace = DocumentField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(

@@ -167,7 +167,9 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
                 or latest_by_window[name] != assigned[name]["persona"]
             ]
         )
-        Recommendation.objects.filter(user_id=user_id, status=RecommendationStatus.PENDING).delete()
+        pending = RecommendationStatus.PENDING
+        # Reads only the ids to cascade from, not every trace.
+        Recommendation.objects.filter(user_id=user_id, status=pending).only("pk").delete()
         Recommendation.objects.bulk_create(
             [
                 Recommendation(

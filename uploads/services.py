@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import F, Model
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from consent.services import consent_require
 from spendsense import events
 from spendsense.api.errors import Conflict, ServiceUnavailable
 from spendsense.api.request import request_meta
+from spendsense.lookups import AnyOf
 from uploads.models import Account, DataUpload, Liability, Transaction, UploadStatus
 from uploads.selectors import known_account_ids
 from uploads.validation import ParsedUpload, UploadRejected, parse_upload
@@ -255,7 +256,7 @@ def _upsert(
     key_values = {tuple(record[name] for name in key_fields) for record in records}
     lookup_field = key_fields[-1]
     rows = model._default_manager.filter(
-        user=user, **{f"{lookup_field}__in": [key[-1] for key in key_values]}
+        AnyOf(F(lookup_field), [key[-1] for key in key_values]), user=user
     ).values(*key_fields, *value_fields)
     for row in rows:
         existing[tuple(row[name] for name in key_fields)] = row
