@@ -17,6 +17,7 @@ from tests.support.clients import REVIEW, SignedIn, key_client, sign_in
 from tests.support.commits import committed
 from tests.support.factories.accounts import AdminFactory, OperatorFactory, UserFactory
 from tests.support.factories.recommendations import FeedbackFactory
+from tests.support.insights import RECOMMENDATION_FIELDS
 
 pytestmark = pytest.mark.django_db
 
@@ -122,18 +123,7 @@ def test_queue_items_carry_the_full_shape_user_id_and_trace(
     item = body["results"][0]
     assert item["user_id"] == str(seeded.user.id)
     assert item["decision_trace"]["item"]["slug"]
-    assert set(item) >= {
-        "id",
-        "type",
-        "title",
-        "content",
-        "rationale",
-        "disclaimer",
-        "persona",
-        "window",
-        "status",
-        "created_at",
-    }
+    assert set(item) >= RECOMMENDATION_FIELDS
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
 
