@@ -36,6 +36,13 @@ class LastSignInMethod(Conflict):
     default_detail = "This is your only way to sign in; add a password or another method first."
 
 
+def sign_in_method_kept(*, user: User, phone: str | None, providers: list[str]) -> None:
+    """409 unless the account keeps a way to sign in: its password, ``phone`` or one of
+    ``providers`` (what it would have once a method is removed)."""
+    if not (user.has_usable_password() or phone or providers):
+        raise LastSignInMethod()
+
+
 def password_validate(password: str, user: User) -> None:
     """Django's password validators for ``user``'s new password; 400 on ``password``."""
     try:
