@@ -103,14 +103,8 @@ class SessionAdmin(admin.ModelAdmin):
             session_revoke(session=session, reason="admin")
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """The audit trail: read-only, for everyone who may see it."""
-
-    list_display = ("created_at", "action", "actor_id", "target_type", "target_id", "ip")
-    list_filter = ("action",)
-    search_fields = ("actor_id", "target_id", "request_id")
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+class RecordAdmin(admin.ModelAdmin):
+    """A record in the console (the audit trail, consent history): read, never written."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -120,3 +114,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(RecordAdmin):
+    """The audit trail: read-only, for everyone who may see it."""
+
+    list_display = ("created_at", "action", "actor_id", "target_type", "target_id", "ip")
+    list_filter = ("action",)
+    search_fields = ("actor_id", "target_id", "request_id")
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
+from accounts.mail import frontend_link, mail_send
 from accounts.models import EmailKey, User
 from spendsense.api.errors import DomainError
 
@@ -32,17 +34,28 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def email_key_issue(*, user: User, purpose: str, email: str, lifetime_seconds: int) -> str:
-    """A new key of ``purpose`` for ``user``, bound to ``email``; returned once, to be mailed."""
+def email_key_mail(
+    *,
+    user: User,
+    purpose: str,
+    lifetime_seconds: int,
+    template: str,
+    page: str,
+    context: dict[str, Any] | None = None,
+) -> None:
+    """Issue a new key of ``purpose`` for ``user``, bound to the user's current email, and mail
+    it there as a link to ``page`` of the web client (``template`` gets it as ``link``)."""
+    assert user.email  # noqa: S101 (callers check)
     key = secrets.token_urlsafe(32)
     EmailKey.objects.create(
         user=user,
         purpose=purpose,
         key_hash=_hash(key),
-        email=email,
+        email=user.email,
         expires_at=timezone.now() + timedelta(seconds=lifetime_seconds),
     )
-    return key
+    link = frontend_link(page, key=key)
+    mail_send(to=user.email, template=template, context={**(context or {}), "link": link})
 
 
 def email_key_take(*, purpose: str, key: str) -> EmailKey:

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin import UserAdmin
+from accounts.admin import RecordAdmin, UserAdmin
 from accounts.models import User
 from consent.models import ConsentRecord
 from consent.selectors import visible_to_staff
@@ -25,20 +25,11 @@ class ConsentingUsersAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(RecordAdmin):
     list_display = ("created_at", "user", "action", "version", "data_deleted")
     list_filter = ("action", "version")
     search_fields = ("user__email",)
     readonly_fields = ("id", "user", "action", "version", "data_deleted", "created_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class ConsentScopedUserAdmin(UserAdmin):

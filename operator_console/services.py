@@ -38,6 +38,25 @@ def _snapshot(recommendation: Recommendation) -> dict[str, Any]:
     }
 
 
+def _audit_review(
+    action: Action,
+    actor: User,
+    meta: RequestMeta | None,
+    recommendation: Recommendation,
+    before: dict[str, Any],
+    **details: Any,
+) -> None:
+    """A review in the audit trail: the item's state before and after, and what else applies."""
+    audit_record(
+        action=action,
+        actor_id=actor.id,
+        meta=meta,
+        target_type="recommendation",
+        target_id=str(recommendation.pk),
+        details={"before": before, "after": _snapshot(recommendation), **details},
+    )
+
+
 def _lockable() -> QuerySet[Recommendation]:
     """Review items, locked for a decision (only the item's row: not its user's)."""
     return review_items().select_for_update(of=("self",))
@@ -77,27 +96,22 @@ def recommendation_decide(
             )
         if locked.status == target:
             return locked
-        before = _snapshot(locked)
-        _apply(locked, target, actor, reason)
-        locked.save()
-        audit_record(
-            action=Action(f"review.{action}"),
-            actor_id=actor.id,
-            meta=meta,
-            target_type="recommendation",
-            target_id=str(locked.pk),
-            details={
-                "before": before,
-                "after": _snapshot(locked),
-                "reason": reason,
-                "user_id": str(locked.user_id),
-            },
-        )
+        _apply(locked, action, actor, reason, meta, user_id=str(locked.user_id))
     coherence.user_changed(locked.user_id)
     return locked
 
 
-def _apply(recommendation: Recommendation, target: str, actor: User, reason: str) -> None:
+def _apply(
+    recommendation: Recommendation,
+    action: str,
+    actor: User,
+    reason: str,
+    meta: RequestMeta | None,
+    **details: Any,
+) -> None:
+    """Decide one locked item (``action`` of DECISIONS), save it and audit it."""
+    before = _snapshot(recommendation)
+    target = DECISIONS[action]
     now = timezone.now()
     recommendation.status = target
     recommendation.decided_at = now
@@ -108,6 +122,10 @@ def _apply(recommendation: Recommendation, target: str, actor: User, reason: str
     else:
         recommendation.approved_at = None
         recommendation.approved_by = None
+    recommendation.save()
+    _audit_review(
+        Action(f"review.{action}"), actor, meta, recommendation, before, reason=reason, **details
+    )
 
 
 def recommendations_bulk_decide(
@@ -145,23 +163,8 @@ def recommendations_bulk_decide(
             recommendation = found[pk]
             if recommendation.status == target:
                 continue
-            before = _snapshot(recommendation)
-            _apply(recommendation, target, actor, reason)
-            recommendation.save()
+            _apply(recommendation, action, actor, reason, meta, bulk=True)
             changed.append(recommendation)
-            audit_record(
-                action=Action(f"review.{action}"),
-                actor_id=actor.id,
-                meta=meta,
-                target_type="recommendation",
-                target_id=str(pk),
-                details={
-                    "before": before,
-                    "after": _snapshot(recommendation),
-                    "reason": reason,
-                    "bulk": True,
-                },
-            )
     coherence.users_changed(r.user_id for r in changed)
     return [found[pk] for pk in wanted]
 
@@ -205,18 +208,8 @@ def recommendation_edit(
             setattr(locked, name, text)
         locked.revision += 1
         locked.save()
-        audit_record(
-            action=Action.REVIEW_EDIT,
-            actor_id=actor.id,
-            meta=meta,
-            target_type="recommendation",
-            target_id=str(locked.pk),
-            details={
-                "before": before,
-                "after": _snapshot(locked),
-                "changed": sorted(changes),
-                "reason": reason,
-            },
+        _audit_review(
+            Action.REVIEW_EDIT, actor, meta, locked, before, changed=sorted(changes), reason=reason
         )
     coherence.user_changed(locked.user_id)
     return locked
@@ -235,12 +228,7 @@ def recommendation_flag(
         raise exceptions.NotFound()
     recommendation.flagged = flagged
     coherence.user_changed(recommendation.user_id)  # operators' cached reads show the flag
-    audit_record(
-        action=Action.REVIEW_FLAG if flagged else Action.REVIEW_UNFLAG,
-        actor_id=actor.id,
-        meta=meta,
-        target_type="recommendation",
-        target_id=str(recommendation.pk),
-        details={"before": before, "after": _snapshot(recommendation)},
+    _audit_review(
+        Action.REVIEW_FLAG if flagged else Action.REVIEW_UNFLAG, actor, meta, recommendation, before
     )
     return recommendation

@@ -13,6 +13,7 @@ from django.test import override_settings
 from recommendations.synthetic import synthetic_user
 from tests.support import djangoproc
 from tests.support.clients import SignedIn, upload
+from tests.support.errors import error_body
 from tests.support.factories.accounts import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -62,16 +63,10 @@ def test_with_redis_down_sign_in_fails_closed(user: Any, api_client: Any) -> Non
         )
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert response.json() == {
-        "type": "server_error",
-        "errors": [
-            {
-                "code": "throttle_unavailable",
-                "detail": "Sign-in is briefly unavailable; try again in a minute.",
-                "attr": None,
-            }
-        ],
-    }
+    assert response.json() == error_body(
+        "server_error",
+        ("throttle_unavailable", "Sign-in is briefly unavailable; try again in a minute.", None),
+    )
 
 
 def test_with_redis_down_ready_names_the_cache(api_client: Any) -> None:

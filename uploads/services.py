@@ -85,11 +85,7 @@ def upload_create(
         file_format="",
     )
     try:
-        parsed = parse_upload(
-            content,
-            known_account_ids=known_account_ids(user=user),
-            max_errors=settings.UPLOAD_MAX_ERRORS,
-        )
+        parsed = _parse(content, user)
     except UploadRejected as rejected:
         upload.status = UploadStatus.REJECTED
         upload.validation = {
@@ -136,6 +132,15 @@ def upload_create(
     )
     upload.refresh_from_db()
     return UploadOutcome(upload=upload, replayed=False)
+
+
+def _parse(content: bytes, user: User) -> ParsedUpload:
+    """Validate a file against the user's accounts (on upload, and again in the task)."""
+    return parse_upload(
+        content,
+        known_account_ids=known_account_ids(user=user),
+        max_errors=settings.UPLOAD_MAX_ERRORS,
+    )
 
 
 def _format_of(content: bytes) -> str:
@@ -342,11 +347,7 @@ def upload_process(*, upload_id: uuid.UUID | str) -> DataUpload | None:
         content = handle.read()
     # Re-validated from the stored bytes: the task trusts nothing but the file.
     try:
-        parsed = parse_upload(
-            content,
-            known_account_ids=known_account_ids(user=user),
-            max_errors=settings.UPLOAD_MAX_ERRORS,
-        )
+        parsed = _parse(content, user)
     except UploadRejected as rejected:
         return upload_fail(upload_id=upload.id, code="invalid", message=rejected.errors[0].detail)
     with transaction.atomic():

@@ -52,6 +52,22 @@ PROVIDER_PARAMETER = OpenApiParameter(
 )
 _CODE_CHALLENGE = r"^[A-Za-z0-9_-]{43}$"  # base64url(SHA-256), unpadded
 
+# The callback's GET and its form POST (Apple) are one endpoint to the provider.
+_CALLBACK_DESCRIPTION = (
+    "Not called by clients: the provider sends the browser here after consent "
+    "(Apple with a form POST). A flow started with a client `redirect_uri` ends with a "
+    "302 to it carrying a one-time `code` (60 s) and your `client_state` as `state`; "
+    "POST that code to /api/v1/auth/oauth/exchange. Without a `redirect_uri` the answer "
+    "is the token pair. 400 for an unknown or used `state`, or when the user cancelled "
+    "(`oauth_cancelled`); 409 `email_unverified_account` when an account holds the "
+    "provider's email without having verified it (sign in to it and link instead)."
+)
+_CALLBACK_RESPONSES = {
+    200: SignInResponseSerializer,
+    302: OpenApiResponse(description="To the client's redirect_uri with a one-time code."),
+    **error_responses(404, 409, 503),
+}
+
 
 class AuthorizeQuerySerializer(serializers.Serializer):
     purpose = serializers.ChoiceField(choices=Purpose.choices, default=Purpose.LOGIN)
@@ -292,22 +308,10 @@ class OAuthCallbackView(APIView):
         tags=["auth"],
         operation_id="oauthCallback",
         summary="OAuth provider callback (browser navigation)",
-        description=(
-            "Not called by clients: the provider sends the browser here after consent "
-            "(Apple with a form POST). A flow started with a client `redirect_uri` ends with a "
-            "302 to it carrying a one-time `code` (60 s) and your `client_state` as `state`; "
-            "POST that code to /api/v1/auth/oauth/exchange. Without a `redirect_uri` the answer "
-            "is the token pair. 400 for an unknown or used `state`, or when the user cancelled "
-            "(`oauth_cancelled`); 409 `email_unverified_account` when an account holds the "
-            "provider's email without having verified it (sign in to it and link instead)."
-        ),
+        description=_CALLBACK_DESCRIPTION,
         auth=[],
         parameters=[PROVIDER_PARAMETER, CallbackSerializer],
-        responses={
-            200: SignInResponseSerializer,
-            302: OpenApiResponse(description="To the client's redirect_uri with a one-time code."),
-            **error_responses(404, 409, 503),
-        },
+        responses=_CALLBACK_RESPONSES,
     )
     def get(self, request: Request, provider: str) -> HttpResponse:
         providers.provider_check(provider)
@@ -348,23 +352,11 @@ class OAuthCallbackView(APIView):
         tags=["auth"],
         operation_id="oauthCallbackFormPost",
         summary="OAuth provider callback (Apple's form POST)",
-        description=(
-            "Not called by clients: the provider sends the browser here after consent "
-            "(Apple with a form POST). A flow started with a client `redirect_uri` ends with a "
-            "302 to it carrying a one-time `code` (60 s) and your `client_state` as `state`; "
-            "POST that code to /api/v1/auth/oauth/exchange. Without a `redirect_uri` the answer "
-            "is the token pair. 400 for an unknown or used `state`, or when the user cancelled "
-            "(`oauth_cancelled`); 409 `email_unverified_account` when an account holds the "
-            "provider's email without having verified it (sign in to it and link instead)."
-        ),
+        description=_CALLBACK_DESCRIPTION,
         auth=[],
         parameters=[PROVIDER_PARAMETER],
         request={"application/x-www-form-urlencoded": CallbackSerializer},
-        responses={
-            200: SignInResponseSerializer,
-            302: OpenApiResponse(description="To the client's redirect_uri with a one-time code."),
-            **error_responses(404, 409, 503),
-        },
+        responses=_CALLBACK_RESPONSES,
     )
     def post(self, request: Request, provider: str) -> HttpResponse:
         return self.get(request, provider)

@@ -109,9 +109,13 @@ class _ApiFlow(OAuth2Adapter):
         client: Any,
         pkce_code_verifier: str | None = None,
     ) -> dict[str, Any]:
-        data = client.get_access_token(self.code, pkce_code_verifier=pkce_code_verifier)
+        data = self.exchange(client, pkce_code_verifier)
         self.did_fetch_access_token = True
-        return dict(data)
+        return data
+
+    def exchange(self, client: Any, pkce_code_verifier: str | None) -> dict[str, Any]:
+        """The token endpoint's answer for ``self.code``; a provider that differs overrides it."""
+        return dict(client.get_access_token(self.code, pkce_code_verifier=pkce_code_verifier))
 
 
 class GoogleFlow(_ApiFlow, GoogleOAuth2Adapter):
@@ -126,17 +130,9 @@ class FacebookFlow(_ApiFlow, FacebookOAuth2Adapter):
     """Facebook's token endpoint takes a GET, and allauth's client drops the PKCE verifier
     from GET exchanges; it goes in as an extra parameter instead."""
 
-    def get_access_token_data(
-        self,
-        request: HttpRequest,
-        app: SocialApp,
-        client: Any,
-        pkce_code_verifier: str | None = None,
-    ) -> dict[str, Any]:
+    def exchange(self, client: Any, pkce_code_verifier: str | None) -> dict[str, Any]:
         extra = {"code_verifier": pkce_code_verifier} if pkce_code_verifier else None
-        data = client.get_access_token(self.code, extra_data=extra)
-        self.did_fetch_access_token = True
-        return dict(data)
+        return dict(client.get_access_token(self.code, extra_data=extra))
 
 
 class AppleFlow(_ApiFlow, AppleOAuth2Adapter):
@@ -145,14 +141,8 @@ class AppleFlow(_ApiFlow, AppleOAuth2Adapter):
 
     user_json = ""
 
-    def get_access_token_data(
-        self,
-        request: HttpRequest,
-        app: SocialApp,
-        client: Any,
-        pkce_code_verifier: str | None = None,
-    ) -> dict[str, Any]:
-        data = super().get_access_token_data(request, app, client, pkce_code_verifier)
+    def exchange(self, client: Any, pkce_code_verifier: str | None) -> dict[str, Any]:
+        data = super().exchange(client, pkce_code_verifier)
         # The form field comes through the browser, so anyone can write it: it may give a
         # name and nothing else. Identity and email come only from the id_token Apple's token
         # endpoint returned (a ``user`` with an email would fill in one the token lacks).

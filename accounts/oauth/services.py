@@ -17,7 +17,7 @@ from accounts.oauth.providers import Identity
 from accounts.oauth.state import exchange_code_take
 from accounts.reauth import reauthentication_check
 from accounts.sessions.services import InvalidCredentials, sessions_revoke_all
-from accounts.users.services import LastSignInMethod
+from accounts.users.services import sign_in_method_kept
 from spendsense.api.errors import Conflict
 from spendsense.api.request import RequestMeta
 
@@ -190,8 +190,7 @@ def oauth_unlink(
                 "This provider is not linked to your account.", code="provider_not_linked"
             )
         others = [p for p in user.linked_providers if p != provider_id]
-        if not (user.has_usable_password() or user.phone_number or others):
-            raise LastSignInMethod()
+        sign_in_method_kept(user=user, phone=user.phone_number, providers=others)
         accounts.delete()
         user.linked_providers = others
         user.save(update_fields=["linked_providers", "updated_at"])

@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.phone.codes import code_check
 from accounts.reauth import reauthentication_check
 from accounts.sessions.services import InvalidCredentials
-from accounts.users.services import LastSignInMethod
+from accounts.users.services import sign_in_method_kept
 from spendsense.api.errors import Conflict, DomainError
 from spendsense.api.request import RequestMeta
 
@@ -70,8 +70,7 @@ def phone_unlink(
     reauthentication_check(user=user, session_id=session_id, password=current_password)
     if not user.phone_number:
         raise DomainError("No phone number is linked.", code="no_phone", attr="phone_number")
-    if not user.has_usable_password() and not user.linked_providers:
-        raise LastSignInMethod()
+    sign_in_method_kept(user=user, phone=None, providers=user.linked_providers)
     user.phone_number = None
     user.save(update_fields=["phone_number", "updated_at"])
     audit_record(action=Action.PHONE_UNLINK, actor_id=user.id, meta=meta)

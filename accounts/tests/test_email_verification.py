@@ -18,23 +18,13 @@ from accounts.models import EmailKey, User
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed, concurrently
 from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
-from tests.support.mailbox import last_key, messages_to
+from tests.support.mailbox import BAD_KEY, last_key, messages_to
 
 pytestmark = pytest.mark.django_db
 
 VERIFY = "/api/v1/auth/email/verify"
 RESEND = "/api/v1/auth/email/resend"
 ME = "/api/v1/users/me"
-BAD_KEY = {
-    "type": "validation_error",
-    "errors": [
-        {
-            "code": "invalid_key",
-            "detail": "This link is invalid, has been used, or has expired.",
-            "attr": "key",
-        }
-    ],
-}
 
 
 def register(client: APIClient, email: str = "ada@example.com") -> dict[str, Any]:
@@ -43,6 +33,14 @@ def register(client: APIClient, email: str = "ada@example.com") -> dict[str, Any
     )
     assert response.status_code == HTTPStatus.CREATED, response.json()
     return dict(response.json())
+
+
+def registered(client: APIClient) -> tuple[APIClient, str]:
+    """Register ada@example.com: her signed-in client and the key mailed to verify her email."""
+    body = register(client)
+    signed_in = APIClient()
+    signed_in.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    return signed_in, last_key("ada@example.com", "verify-email")
 
 
 def test_registration_mails_a_link_that_verifies_the_email(api_client: APIClient) -> None:
@@ -121,10 +119,7 @@ def test_a_key_still_works_just_before_three_days(api_client: APIClient) -> None
 def test_changing_email_makes_it_unverified_tells_the_old_address_and_kills_old_keys(
     api_client: APIClient,
 ) -> None:
-    body = register(api_client)
-    old_key = last_key("ada@example.com", "verify-email")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    client, old_key = registered(api_client)
     client.post(VERIFY, {"key": old_key}, format="json")
     mail.outbox.clear()
 
@@ -145,10 +140,7 @@ def test_changing_email_makes_it_unverified_tells_the_old_address_and_kills_old_
 def test_a_key_mailed_to_the_old_address_cannot_verify_the_new_one(
     api_client: APIClient,
 ) -> None:
-    body = register(api_client)
-    old_key = last_key("ada@example.com", "verify-email")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    client, old_key = registered(api_client)
     client.patch(
         ME, {"email": "new@example.com", "current_password": DEFAULT_PASSWORD}, format="json"
     )

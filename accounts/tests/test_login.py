@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from accounts.audit import Action
 from accounts.models import AuditEvent, Session, User
 from accounts.sessions import services
+from tests.support.errors import error_body
 from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,16 +106,9 @@ def test_register_taken_email_is_409_case_insensitively(api_client: APIClient) -
     response = api_client.post(REGISTER, {"email": "TAKEN@example.com", "password": GOOD_PASSWORD})
 
     assert response.status_code == HTTPStatus.CONFLICT
-    assert response.json() == {
-        "type": "client_error",
-        "errors": [
-            {
-                "code": "email_taken",
-                "detail": "An account with this email already exists.",
-                "attr": "email",
-            }
-        ],
-    }
+    assert response.json() == error_body(
+        "client_error", ("email_taken", "An account with this email already exists.", "email")
+    )
 
 
 def test_register_taken_username_is_409(api_client: APIClient) -> None:

@@ -32,7 +32,7 @@ from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
 from tests.support.factories.accounts import MfaDeviceFactory, UserFactory
 from tests.support.mailbox import last_key
-from tests.support.providers import Profile
+from tests.support.providers import Profile, link_identity
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/auth/oauth"
@@ -861,9 +861,7 @@ def test_identity_of_a_non_empty_account_is_409(
     signed_in: SignedIn, rsps: responses.RequestsMock
 ) -> None:
     owner = UserFactory.create()  # has a password: not empty
-    SocialAccount.objects.create(user=owner, provider="google", uid="g-owned")
-    owner.linked_providers = ["google"]
-    owner.save()
+    link_identity(owner, "google", "g-owned")
 
     response = _google_link(signed_in, rsps, "g-owned")
 
@@ -876,9 +874,7 @@ def test_identity_of_an_empty_account_is_merged(
     signed_in: SignedIn, rsps: responses.RequestsMock
 ) -> None:
     empty = User.objects.create_user(email=None)
-    SocialAccount.objects.create(user=empty, provider="google", uid="g-empty")
-    empty.linked_providers = ["google"]
-    empty.save()
+    link_identity(empty, "google", "g-empty")
     empty_session = sign_in(empty)
 
     response = _google_link(signed_in, rsps, "g-empty")
@@ -895,9 +891,7 @@ def test_identity_of_an_otherwise_empty_staff_account_is_409(
     signed_in: SignedIn, rsps: responses.RequestsMock
 ) -> None:
     staff = User.objects.create_user(email=None, role=Role.OPERATOR)  # its role is something
-    SocialAccount.objects.create(user=staff, provider="google", uid="g-staff")
-    staff.linked_providers = ["google"]
-    staff.save()
+    link_identity(staff, "google", "g-staff")
 
     response = _google_link(signed_in, rsps, "g-staff")
 
@@ -933,9 +927,7 @@ def test_second_identity_of_the_same_provider_is_409(
 
 def oauth_only_user(provider: str = "google") -> SignedIn:
     user = User.objects.create_user(email=None)
-    SocialAccount.objects.create(user=user, provider=provider, uid=f"{provider}-only")
-    user.linked_providers = [provider]
-    user.save()
+    link_identity(user, provider, f"{provider}-only")
     return sign_in(user)
 
 

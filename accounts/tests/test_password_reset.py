@@ -17,23 +17,13 @@ from accounts.models import User
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
 from tests.support.factories.accounts import DEFAULT_PASSWORD, UserFactory
-from tests.support.mailbox import last_key, messages_to
+from tests.support.mailbox import BAD_KEY, last_key, messages_to
 
 pytestmark = pytest.mark.django_db
 
 REQUEST = "/api/v1/auth/password/request"
 RESET = "/api/v1/auth/password/reset"
 NEW_PASSWORD = "a brand new passphrase 77"
-BAD_KEY = {
-    "type": "validation_error",
-    "errors": [
-        {
-            "code": "invalid_key",
-            "detail": "This link is invalid, has been used, or has expired.",
-            "attr": "key",
-        }
-    ],
-}
 
 
 def ask(email: str, client: APIClient | None = None) -> Any:

@@ -11,7 +11,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from allauth.socialaccount.models import SocialAccount
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -19,6 +18,7 @@ from accounts.models import Session, User
 from tests.support.clients import sign_in
 from tests.support.commits import committed
 from tests.support.factories.accounts import DEFAULT_PASSWORD, MfaDeviceFactory, UserFactory
+from tests.support.providers import link_identity
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +45,7 @@ def _full_user(*, password: bool) -> User:
             if password
             else User.objects.create_user(email="nopw@example.com", phone_number="+14155550123")
         )
-        SocialAccount.objects.create(user=user, provider="google", uid=f"g-{user.pk}")
-        user.linked_providers = ["google"]
-        user.save()
+        link_identity(user, "google", f"g-{user.pk}")
         MfaDeviceFactory.create(user=user)
         # Consent through the API (this app's tests import no app above it).
         granted = sign_in(user).client.post("/api/v1/consent", {}, format="json")

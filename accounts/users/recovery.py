@@ -17,8 +17,7 @@ from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.audit import Action, audit_record
-from accounts.keys import InvalidKey, email_key_issue, email_key_take, email_keys_retire
-from accounts.mail import frontend_link, mail_send
+from accounts.keys import InvalidKey, email_key_mail, email_key_take, email_keys_retire
 from accounts.models import KeyPurpose, User
 from accounts.users.services import password_validate
 from spendsense.api.request import RequestMeta
@@ -59,16 +58,12 @@ def password_reset_mail(*, email: str) -> None:
     user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None or not user.email:
         return
-    key = email_key_issue(
+    email_key_mail(
         user=user,
         purpose=KeyPurpose.RESET_PASSWORD,
-        email=user.email,
         lifetime_seconds=settings.PASSWORD_RESET_KEY_SECONDS,
-    )
-    mail_send(
-        to=user.email,
         template="password_reset",
-        context={"link": frontend_link("reset-password", key=key)},
+        page="reset-password",
     )
 
 

@@ -16,8 +16,8 @@ from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
 
 from accounts.audit import Action, audit_record
-from accounts.keys import InvalidKey, email_key_issue, email_key_take, email_keys_retire
-from accounts.mail import frontend_link, mail_send
+from accounts.keys import InvalidKey, email_key_mail, email_key_take, email_keys_retire
+from accounts.mail import mail_send
 from accounts.models import KeyPurpose, Role, User
 from accounts.reauth import current_password_confirmed, reauthentication_check
 from accounts.sessions.services import TokenPair, session_create
@@ -34,6 +34,13 @@ class UnknownRole(DomainError):
 class LastSignInMethod(Conflict):
     default_code = "last_sign_in_method"
     default_detail = "This is your only way to sign in; add a password or another method first."
+
+
+def sign_in_method_kept(*, user: User, phone: str | None, providers: list[str]) -> None:
+    """409 unless the account keeps a way to sign in: its password, ``phone`` or one of
+    ``providers`` (what it would have once a method is removed)."""
+    if not (user.has_usable_password() or phone or providers):
+        raise LastSignInMethod()
 
 
 def password_validate(password: str, user: User) -> None:
@@ -160,17 +167,13 @@ def user_update(
 
 def _verification_mail(*, user: User) -> None:
     """Mail a verification link to the user's current email (after commit)."""
-    assert user.email  # noqa: S101 (callers check)
-    key = email_key_issue(
+    email_key_mail(
         user=user,
         purpose=KeyPurpose.VERIFY_EMAIL,
-        email=user.email,
         lifetime_seconds=settings.EMAIL_VERIFICATION_KEY_SECONDS,
-    )
-    mail_send(
-        to=user.email,
         template="verify_email",
-        context={"email": user.email, "link": frontend_link("verify-email", key=key)},
+        page="verify-email",
+        context={"email": user.email},
     )
 
 

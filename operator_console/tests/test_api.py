@@ -17,6 +17,7 @@ from tests.support.clients import REVIEW, SignedIn, key_client, sign_in
 from tests.support.commits import committed
 from tests.support.factories.accounts import AdminFactory, OperatorFactory, UserFactory
 from tests.support.factories.recommendations import FeedbackFactory
+from tests.support.insights import RECOMMENDATION_FIELDS
 
 pytestmark = pytest.mark.django_db
 
@@ -44,57 +45,24 @@ def clients(role: str) -> APIClient:
 
 
 ROLES = ["anonymous", "user", "operator", "admin", "api_key"]
+# What each role gets: reading the console (a reporting API key may), and deciding (it may not).
+READ = {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200}
+WRITE = {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 403}
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
     ("method", "path", "expected"),
     [
-        (
-            "get",
-            REVIEW,
-            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
-        ),
-        (
-            "get",
-            "{review}/{id}",
-            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
-        ),
-        (
-            "post",
-            "{review}/{id}/approve",
-            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 403},
-        ),
-        (
-            "post",
-            "{review}/{id}/reject",
-            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 403},
-        ),
-        (
-            "put",
-            "{review}/{id}",
-            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 403},
-        ),
-        (
-            "post",
-            "{review}/bulk",
-            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 403},
-        ),
-        (
-            "get",
-            "/api/v1/operator/analytics",
-            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
-        ),
-        (
-            "get",
-            "/api/v1/operator/analytics/coverage",
-            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
-        ),
-        (
-            "get",
-            "/api/v1/operator/analytics/performance",
-            {"anonymous": 401, "user": 403, "operator": 200, "admin": 200, "api_key": 200},
-        ),
+        ("get", REVIEW, READ),
+        ("get", "{review}/{id}", READ),
+        ("post", "{review}/{id}/approve", WRITE),
+        ("post", "{review}/{id}/reject", WRITE),
+        ("put", "{review}/{id}", WRITE),
+        ("post", "{review}/bulk", WRITE),
+        ("get", "/api/v1/operator/analytics", READ),
+        ("get", "/api/v1/operator/analytics/coverage", READ),
+        ("get", "/api/v1/operator/analytics/performance", READ),
     ],
 )
 def test_role_matrix(
@@ -122,18 +90,7 @@ def test_queue_items_carry_the_full_shape_user_id_and_trace(
     item = body["results"][0]
     assert item["user_id"] == str(seeded.user.id)
     assert item["decision_trace"]["item"]["slug"]
-    assert set(item) >= {
-        "id",
-        "type",
-        "title",
-        "content",
-        "rationale",
-        "disclaimer",
-        "persona",
-        "window",
-        "status",
-        "created_at",
-    }
+    assert set(item) >= RECOMMENDATION_FIELDS
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
 

@@ -4,31 +4,25 @@ from __future__ import annotations
 
 import re
 from io import StringIO
-from typing import Any
 
 import pytest
 from django.core.management import CommandError
-from django.core.management import call_command as django_call_command
 
 from accounts.models import User
 from operator_console.models import SyntheticDemographic
 from recommendations.models import PersonaAssignment, Recommendation
-from tests.support.commits import committed
+from tests.support.commits import call_command_committed
 
 pytestmark = pytest.mark.django_db
-
-
-def call_command(*args: Any, **kwargs: Any) -> None:
-    """Run a command; what it enqueues on commit runs as after a real commit."""
-    with committed():
-        django_call_command(*args, **kwargs)
 
 
 def test_seed_demo_covers_every_persona_and_is_idempotent() -> None:
     out = StringIO()
 
-    call_command("seed_demo", "--users", "12", "--seed", "3", "--operator", stdout=out)
-    call_command("seed_demo", "--users", "12", "--seed", "3", "--if-empty", stdout=StringIO())
+    call_command_committed("seed_demo", "--users", "12", "--seed", "3", "--operator", stdout=out)
+    call_command_committed(
+        "seed_demo", "--users", "12", "--seed", "3", "--if-empty", stdout=StringIO()
+    )
 
     assert User.objects.filter(email__startswith="demo-3-").count() == 12
     personas = set(PersonaAssignment.objects.filter(window="30d").values_list("persona", flat=True))
@@ -54,17 +48,17 @@ def test_seed_demo_refuses_production(settings) -> None:
     settings.PRODUCTION = True
 
     with pytest.raises(CommandError, match="does not run in production"):
-        call_command("seed_demo", "--users", "1")
+        call_command_committed("seed_demo", "--users", "1")
 
 
 def test_recompute_command() -> None:
-    call_command("seed_demo", "--users", "2", "--seed", "4", stdout=StringIO())
+    call_command_committed("seed_demo", "--users", "2", "--seed", "4", stdout=StringIO())
     made = sorted(Recommendation.objects.values_list("user_id", "slug"))
     Recommendation.objects.all().delete()
     out = StringIO()
 
-    call_command("recompute", stdout=out)
-    call_command("recompute", "--user", "demo-4-00000@example.invalid", stdout=StringIO())
+    call_command_committed("recompute", stdout=out)
+    call_command_committed("recompute", "--user", "demo-4-00000@example.invalid", stdout=StringIO())
 
     assert out.getvalue().strip() == "recomputed 2 users"
     # The same data and engine make the same items again, once each (``--user`` replaces
@@ -72,4 +66,4 @@ def test_recompute_command() -> None:
     assert sorted(Recommendation.objects.values_list("user_id", "slug")) == made
     assert made
     with pytest.raises(CommandError):
-        call_command("recompute", "--user", "nobody@example.invalid")
+        call_command_committed("recompute", "--user", "nobody@example.invalid")

@@ -18,7 +18,7 @@ from tests.support.clients import INSIGHTS, SignedIn, sign_in, upload
 from tests.support.commits import committed
 from tests.support.consent import grant_consent
 from tests.support.factories.accounts import OperatorFactory, UserFactory
-from tests.support.insights import approve_all, seed
+from tests.support.insights import RECOMMENDATION_FIELDS, approve_all, seed
 
 pytestmark = pytest.mark.django_db
 
@@ -58,18 +58,7 @@ def test_users_see_only_approved_recommendations(seeded: SignedIn) -> None:
     assert body["count"] == Recommendation.objects.filter(user=seeded.user).count()
     assert 4 <= body["count"] <= 8
     item = body["results"][0]
-    assert set(item) == {
-        "id",
-        "type",
-        "title",
-        "content",
-        "rationale",
-        "disclaimer",
-        "persona",
-        "window",
-        "status",
-        "created_at",
-    }
+    assert set(item) == RECOMMENDATION_FIELDS
     assert all(r["disclaimer"] == DISCLAIMER for r in body["results"])
     assert any("%" in r["rationale"] or "$" in r["rationale"] for r in body["results"])
     detail = seeded.client.get(f"/api/v1/recommendations/{item['id']}")

@@ -11,15 +11,7 @@ from recommendations.engine import personas
 from recommendations.engine.choose import DISCLAIMER, CatalogItem, choose, tone_problems
 from recommendations.engine.signals import compute_signals
 from recommendations.synthetic import ARCHETYPES, synthetic_user
-from tests.support.engine import (
-    AS_OF,
-    Tx,
-    card,
-    checking,
-    data,
-    savings_account,
-    thresholds,
-)
+from tests.support.engine import AS_OF, Tx, card, checking, data, savings_account, thresholds
 
 
 def run(user_data, catalog: list[CatalogItem], held: set[str] | None = None, **t: Any):

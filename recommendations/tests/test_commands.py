@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import re
 from io import StringIO
-from typing import Any
 
 import pytest
-from django.core.management import call_command as django_call_command
 
 from accounts.models import User
-from tests.support.commits import committed
+from tests.support.commits import call_command_committed
 
 pytestmark = pytest.mark.django_db
-
-
-def call_command(*args: Any, **kwargs: Any) -> None:
-    """Run a command; what it enqueues on commit runs as after a real commit."""
-    with committed():
-        django_call_command(*args, **kwargs)
 
 
 def test_bench_engine_prints_figures_and_cleans_up() -> None:
     out = StringIO()
 
-    call_command("bench_engine", "--users", "3", stdout=out)
+    call_command_committed("bench_engine", "--users", "3", stdout=out)
 
     text = out.getvalue()
     assert re.search(

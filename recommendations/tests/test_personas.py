@@ -7,15 +7,7 @@ from decimal import Decimal
 from recommendations.engine import personas
 from recommendations.engine.data import LiabilityData
 from recommendations.engine.signals import compute_signals
-from tests.support.engine import (
-    AS_OF,
-    Tx,
-    card,
-    checking,
-    data,
-    savings_account,
-    thresholds,
-)
+from tests.support.engine import AS_OF, Tx, card, checking, data, savings_account, thresholds
 
 
 def assign(user_data, name: str = "30d") -> dict:

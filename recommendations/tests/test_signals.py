@@ -8,15 +8,7 @@ import pytest
 
 from recommendations.engine.data import LiabilityData
 from recommendations.engine.signals import compute_signals
-from tests.support.engine import (
-    AS_OF,
-    Tx,
-    card,
-    checking,
-    data,
-    savings_account,
-    thresholds,
-)
+from tests.support.engine import AS_OF, Tx, card, checking, data, savings_account, thresholds
 
 
 def window(user_data, name: str = "30d") -> dict:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.management import call_command
 from django.db import connections
 from django.test import TestCase
 
@@ -61,3 +62,9 @@ def stale(user_id: Any) -> None:
     """Make every cached entry of the user stale, as any change to them does once committed."""
     with committed():
         coherence.user_changed(user_id)
+
+
+def call_command_committed(*args: Any, **kwargs: Any) -> None:
+    """Run a management command; what it enqueues on commit runs as after a real commit."""
+    with committed():
+        call_command(*args, **kwargs)

@@ -49,15 +49,7 @@ def run(code: str, env: dict[str, str], *args: str) -> subprocess.CompletedProce
         "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'spendsense.settings')\n"
         "django.setup()\n"
     )
-    return subprocess.run(
-        [sys.executable, "-c", prologue + code, *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return _python(env, "-c", prologue + code, *args)
 
 
 def run_json(code: str, env: dict[str, str]) -> Any:
@@ -68,15 +60,7 @@ def run_json(code: str, env: dict[str, str]) -> Any:
 
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return _python(env, "manage.py", *args)
 
 
 PRODUCTION_SECRET = "production-secret-for-tests-only-0123456789-abcdefghijklmnop"
@@ -98,3 +82,16 @@ def production_env(**extra: str) -> dict[str, str]:
         "JWT_PRIVATE_KEY": production_jwt_key(),
         **extra,
     }
+
+
+def _python(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """This interpreter with ``args``, from the repo root; the caller judges the exit code."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

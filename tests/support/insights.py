@@ -12,6 +12,22 @@ from recommendations.synthetic import synthetic_user
 from tests.support.clients import SignedIn, upload
 from tests.support.commits import stale
 
+# The fields of a recommendation as its owner sees it (stated here, not read off the serializer).
+RECOMMENDATION_FIELDS = frozenset(
+    {
+        "id",
+        "type",
+        "title",
+        "content",
+        "rationale",
+        "disclaimer",
+        "persona",
+        "window",
+        "status",
+        "created_at",
+    }
+)
+
 
 def seed(user_client: SignedIn, archetype_index: int = 0) -> None:
     """Upload synthetic user ``archetype_index`` of seed 5 (archetype 0: high utilization)."""

@@ -7,7 +7,14 @@ import re
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
+from tests.support.errors import error_body
+
 KEY = re.compile(r"[?&]key=([A-Za-z0-9_-]+)")
+# The answer to a mailed link's key that is unknown, used or expired.
+BAD_KEY = error_body(
+    "validation_error",
+    ("invalid_key", "This link is invalid, has been used, or has expired.", "key"),
+)
 
 
 def messages_to(address: str) -> list[EmailMultiAlternatives]:

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from uploads.plaid.bodies import checking_account
+
 FIXTURES = Path(__file__).resolve().parents[2] / "uploads" / "tests" / "fixtures" / "plaid"
 EXAMPLES = ["accounts_get", "transactions_get", "transactions_sync", "liabilities_get"]
 
@@ -21,20 +23,7 @@ def example(name: str) -> dict[str, Any]:
 
 
 def account(account_id: str = "acc-1", **overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "account_id": account_id,
-        "balances": {
-            "available": 100,
-            "current": 110,
-            "limit": None,
-            "iso_currency_code": "USD",
-            "unofficial_currency_code": None,
-        },
-        "mask": "0000",
-        "name": "Checking",
-        "subtype": "checking",
-        "type": "depository",
-    }
+    base = checking_account(account_id, available=100, current=110)
     base.update(overrides)
     return base
 

@@ -18,10 +18,13 @@ from urllib.parse import parse_qs
 
 import jwt
 import responses
+from allauth.socialaccount.models import SocialAccount
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+from accounts.models import User
 
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
@@ -241,3 +244,11 @@ def new_uid(provider: str) -> str:
     if provider in ("github", "facebook"):
         return str(uuid.uuid4().int % 10**12)
     return uuid.uuid4().hex
+
+
+def link_identity(user: User, provider: str, uid: str) -> User:
+    """Give ``user`` the identity ``uid`` at ``provider``, as a finished link leaves it."""
+    SocialAccount.objects.create(user=user, provider=provider, uid=uid)
+    user.linked_providers = [provider]
+    user.save()
+    return user

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from tests.support.clients import UPLOAD, SignedIn, sign_in, upload
 from tests.support.consent import grant_consent
+from tests.support.errors import error_body
 from tests.support.factories.accounts import OperatorFactory, UserFactory
 from tests.support.plaid import EXAMPLES, account, body, example, example_bytes, transaction
 from uploads.models import Account, DataUpload, Liability, Transaction
@@ -141,17 +142,11 @@ def test_an_invalid_file_is_rejected_whole_and_kept_as_rejected(consented: Signe
     response = upload(consented.client, data)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json() == {
-        "type": "validation_error",
-        "errors": [
-            {
-                "code": "invalid",
-                "detail": "Must be a date in ISO 8601 form (YYYY-MM-DD).",
-                "attr": "transactions.1.date",
-            },
-            {"code": "invalid", "detail": "Must be a number.", "attr": "transactions.1.amount"},
-        ],
-    }
+    assert response.json() == error_body(
+        "validation_error",
+        ("invalid", "Must be a date in ISO 8601 form (YYYY-MM-DD).", "transactions.1.date"),
+        ("invalid", "Must be a number.", "transactions.1.amount"),
+    )
     assert not Account.objects.exists()
     assert not Transaction.objects.exists()
     rejected = DataUpload.objects.get(pk=response["X-Upload-ID"])

@@ -13,6 +13,7 @@ from botocore.exceptions import EndpointConnectionError
 from django.core.files.storage import default_storage
 
 from tests.support.clients import UPLOAD, SignedIn, sign_in, upload
+from tests.support.errors import error_body
 from tests.support.factories.accounts import OperatorFactory
 from tests.support.plaid import account, body, example_bytes, transaction
 from uploads import services
@@ -108,16 +109,14 @@ def test_storage_down_at_upload_time_records_nothing(consented: SignedIn) -> Non
         response = upload(consented.client, example_bytes("accounts_get"))
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert response.json() == {
-        "type": "server_error",
-        "errors": [
-            {
-                "code": "storage_unavailable",
-                "detail": "File storage is unavailable; nothing was recorded. Try again later.",
-                "attr": None,
-            }
-        ],
-    }
+    assert response.json() == error_body(
+        "server_error",
+        (
+            "storage_unavailable",
+            "File storage is unavailable; nothing was recorded. Try again later.",
+            None,
+        ),
+    )
     assert not DataUpload.objects.exists()
 
 

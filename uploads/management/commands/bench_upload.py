@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from consent.services import consent_grant
+from uploads.plaid.bodies import checking_account
 from uploads.services import upload_create, upload_process, user_data_erase
 from uploads.validation import parse_upload
 
@@ -97,20 +98,7 @@ def _transaction(n: int, rng: random.Random, start: date) -> dict[str, Any]:
     }
 
 
-ACCOUNT = {
-    "account_id": "bench-checking",
-    "balances": {
-        "available": 1000,
-        "current": 1000,
-        "limit": None,
-        "iso_currency_code": "USD",
-        "unofficial_currency_code": None,
-    },
-    "mask": "0000",
-    "name": "Checking",
-    "subtype": "checking",
-    "type": "depository",
-}
+ACCOUNT = checking_account("bench-checking", available=1000, current=1000)
 CSV_HEADER = (
     "account_id,transaction_id,date,amount,iso_currency_code,name,merchant_name,payment_channel,"
     "pending,personal_finance_category.primary,personal_finance_category.detailed\n"
