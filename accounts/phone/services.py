@@ -68,10 +68,14 @@ def phone_unlink(
     """Remove the phone number, unless it is the last way to sign in (409); the caller
     re-authenticates first (accounts.reauth)."""
     reauthentication_check(user=user, session_id=session_id, password=current_password)
-    if not user.phone_number:
-        raise DomainError("No phone number is linked.", code="no_phone", attr="phone_number")
-    sign_in_method_kept(user=user, phone=None, providers=user.linked_providers)
-    user.phone_number = None
-    user.save(update_fields=["phone_number", "updated_at"])
+    with transaction.atomic():
+        # Locked as oauth_unlink locks it: two removals at once cannot both see the other's
+        # method still there and leave the account with no way to sign in.
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.phone_number:
+            raise DomainError("No phone number is linked.", code="no_phone", attr="phone_number")
+        sign_in_method_kept(user=user, phone=None, providers=user.linked_providers)
+        user.phone_number = None
+        user.save(update_fields=["phone_number", "updated_at"])
     audit_record(action=Action.PHONE_UNLINK, actor_id=user.id, meta=meta)
     return user

@@ -18,6 +18,7 @@ from accounts.sms import SnsBackend
 from spendsense.redis import redis_client
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import concurrently
+from tests.support.providers import link_identity
 
 pytestmark = pytest.mark.django_db
 REQUEST = "/api/v1/auth/phone/request"
@@ -307,3 +308,25 @@ def test_six_simultaneous_verifies_of_one_code_give_exactly_one_success(
 
     assert sorted(statuses) == [HTTPStatus.OK] + [HTTPStatus.BAD_REQUEST] * 5
     assert User.objects.filter(phone_number=PHONE).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_removing_phone_and_provider_at_once_keeps_one_way_to_sign_in() -> None:
+    """Both removals lock the user row: the second sees the first's change and answers 409."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: concurrent transactions (SQLite test DB is in memory)")
+    user = link_identity(User.objects.create_user(phone_number=PHONE), "google", "uid-1")
+    access = sign_in(user).access
+    paths = iter(["/api/v1/auth/phone/unlink", "/api/v1/auth/oauth/unlink/google"])
+    chosen = [next(paths), next(paths)]
+
+    def remove() -> int:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        return client.delete(chosen.pop()).status_code
+
+    statuses = concurrently(2, remove)
+
+    assert sorted(statuses) == [HTTPStatus.OK, HTTPStatus.CONFLICT]
+    kept = User.objects.get(pk=user.pk)
+    assert bool(kept.phone_number) != bool(kept.linked_providers)
