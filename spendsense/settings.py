@@ -3,6 +3,9 @@
 Nothing set means *embedded development*: SQLite, a local-memory cache, local files, Celery
 running tasks eagerly in-process, keys generated into ``var/``. ``DJANGO_DEBUG=false`` means
 production and turns on the hardening of DESIGN §2. The variables are listed in README.md.
+
+Over 400 lines on purpose: every knob has its default and the comment saying why beside
+it, and reading the environment in one module is the rule (STYLE.md, rule 10).
 """
 
 from __future__ import annotations

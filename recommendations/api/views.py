@@ -1,4 +1,8 @@
-"""``/users/{user_id}/profile|signals|persona|recommendations`` and ``/recommendations/*``."""
+"""``/users/{user_id}/profile|signals|persona|recommendations`` and ``/recommendations/*``.
+
+Over 400 lines on purpose: most of it is each operation's OpenAPI description and examples,
+written beside the view they document (STYLE.md, rule 4).
+"""
 
 from __future__ import annotations
 
