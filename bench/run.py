@@ -53,7 +53,7 @@ from uploads.services import upload_create
 user, _ = User.objects.get_or_create(email="bench@example.invalid")
 user.password = make_password("%(password)s")
 user.save()
-consent_grant(user=user, version=None, request=None)
+consent_grant(user=user, version=None)
 if not user.uploads.exists():
     upload_create(user=user, file_name="bench.json", content=json.dumps(synthetic_user(2, 42).body).encode(), idempotency_key="bench")
 Recommendation.objects.filter(user=user).update(status="approved")
@@ -63,7 +63,7 @@ pair = session_create(user=user, meta=RequestMeta())
 # Uploads come from a second user: each one recomputes its owner's insights, which would
 # turn the reader's cached reads into misses in the rounds after.
 uploader, _ = User.objects.get_or_create(email="bench-uploader@example.invalid")
-consent_grant(user=uploader, version=None, request=None)
+consent_grant(user=uploader, version=None)
 uploads = session_create(user=uploader, meta=RequestMeta())
 print(json.dumps({"reader": pair.access, "uploader": uploads.access}))
 """

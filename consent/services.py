@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 
 from accounts.audit import Action, audit_record
 from accounts.models import ConsentStatus, User
@@ -12,7 +11,7 @@ from consent.models import ConsentAction, ConsentRecord
 from consent.selectors import consent_granted
 from spendsense import events
 from spendsense.api.errors import DomainError
-from spendsense.api.request import request_meta
+from spendsense.api.request import RequestMeta
 
 
 class ConsentRequired(DomainError):
@@ -35,7 +34,7 @@ def consent_require(*, user: User) -> None:
 
 
 @transaction.atomic
-def consent_grant(*, user: User, version: str | None, request: HttpRequest | None) -> bool:
+def consent_grant(*, user: User, version: str | None, meta: RequestMeta | None = None) -> bool:
     """Record a grant of the current consent version; False when it was already granted."""
     current = settings.CONSENT_VERSION
     if version is not None and version != current:
@@ -51,13 +50,13 @@ def consent_grant(*, user: User, version: str | None, request: HttpRequest | Non
     audit_record(
         action=Action.CONSENT_GRANT,
         actor_id=user.id,
-        meta=request_meta(request),
+        meta=meta,
         details={"version": current},
     )
     return True
 
 
-def consent_revoke(*, user: User, delete_data: bool, request: HttpRequest | None) -> None:
+def consent_revoke(*, user: User, delete_data: bool, meta: RequestMeta | None = None) -> None:
     """Record a revocation; with ``delete_data`` also erase every upload (files too) and every
     row derived from them."""
     with transaction.atomic():
@@ -72,7 +71,7 @@ def consent_revoke(*, user: User, delete_data: bool, request: HttpRequest | None
         audit_record(
             action=Action.CONSENT_REVOKE,
             actor_id=user.id,
-            meta=request_meta(request),
+            meta=meta,
             details={"delete_data": delete_data},
         )
     if delete_data:

@@ -23,7 +23,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.audit import Action, audit_record
@@ -31,7 +30,7 @@ from accounts.models import ConsentStatus, User
 from consent.services import consent_require
 from spendsense import events
 from spendsense.api.errors import Conflict, ServiceUnavailable
-from spendsense.api.request import request_meta
+from spendsense.api.request import RequestMeta
 from spendsense.lookups import AnyOf
 from uploads.models import Account, DataUpload, Liability, Transaction, UploadStatus
 from uploads.selectors import known_account_ids
@@ -60,7 +59,7 @@ def upload_create(
     file_name: str,
     content: bytes,
     idempotency_key: str | None,
-    request: HttpRequest | None = None,
+    meta: RequestMeta | None = None,
 ) -> UploadOutcome:
     """Accept one file: validate it, store it, queue its processing.
 
@@ -125,7 +124,7 @@ def upload_create(
     audit_record(
         action=Action.UPLOAD_CREATE,
         actor_id=user.id,
-        meta=request_meta(request),
+        meta=meta,
         target_type="upload",
         target_id=str(upload.id),
         details={"size": upload.file_size, "format": upload.file_format},

@@ -18,6 +18,7 @@ from consent.api.serializers import (
     ConsentSerializer,
 )
 from spendsense.api.openapi import error_responses
+from spendsense.api.request import request_meta
 
 
 class ConsentViewSet(OwnedViewSet):
@@ -66,7 +67,7 @@ class ConsentViewSet(OwnedViewSet):
         serializer.is_valid(raise_exception=True)
         user = self.get_object()
         created = services.consent_grant(
-            user=user, version=serializer.validated_data.get("version"), request=request
+            user=user, version=serializer.validated_data.get("version"), meta=request_meta(request)
         )
         body = ConsentSerializer(selectors.consent_status(user=user)).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -117,6 +118,6 @@ class ConsentViewSet(OwnedViewSet):
                 password=body.validated_data.get("current_password"),
             )
         services.consent_revoke(
-            user=user, delete_data=query.validated_data["delete_data"], request=request
+            user=user, delete_data=query.validated_data["delete_data"], meta=request_meta(request)
         )
         return Response(ConsentSerializer(selectors.consent_status(user=user)).data)

@@ -9,5 +9,5 @@ from tests.support.commits import committed
 
 def grant_consent(user: User) -> User:
     with committed():
-        consent_grant(user=user, version=None, request=None)
+        consent_grant(user=user, version=None)
     return user

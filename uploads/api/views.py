@@ -14,6 +14,7 @@ from spendsense.api.errors import DomainError
 from spendsense.api.idempotency import idempotency_key
 from spendsense.api.openapi import ErrorResponseSerializer, error_example, error_responses
 from spendsense.api.permissions import IsSignedIn, Perm, may, request_caller
+from spendsense.api.request import request_meta
 from uploads import services
 from uploads.api.serializers import (
     UploadAcceptedSerializer,
@@ -156,7 +157,7 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
                 file_name=upload_file.name or "upload",
                 content=upload_file.read(),
                 idempotency_key=key,
-                request=request,
+                meta=request_meta(request),
             )
         except UploadRejected as rejected:
             return _rejected_response(rejected)

@@ -65,7 +65,7 @@ class Command(BaseCommand):
                     user=user,
                     defaults={"age_band": synthetic.age_band, "archetype": synthetic.archetype},
                 )
-            consent_grant(user=user, version=None, request=None)
+            consent_grant(user=user, version=None)
             upload_create(
                 user=user,
                 file_name="plaid.json",

@@ -49,7 +49,7 @@ class Command(BaseCommand):
                     f"bench-engine-{seed}-{index}-{time.time_ns()}@example.invalid"
                 )
                 created.append(user)
-                consent_grant(user=user, version=None, request=None)
+                consent_grant(user=user, version=None)
                 parsed = parse_upload(json.dumps(synthetic.body).encode(), known_account_ids=set())
                 _ingest(user, parsed)
             self.stdout.write(

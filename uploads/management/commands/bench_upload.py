@@ -179,7 +179,7 @@ class Command(BaseCommand):
 
         user = User.objects.create_user(f"bench-{time.time_ns()}@example.invalid")
         try:
-            consent_grant(user=user, version=None, request=None)
+            consent_grant(user=user, version=None)
             accounts = json.dumps({"accounts": [ACCOUNT]}).encode()
             upload_create(
                 user=user, file_name="accounts.json", content=accounts, idempotency_key=None
