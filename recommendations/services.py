@@ -255,24 +255,28 @@ def feedback_record(
     """
     if recommendation.user_id != user.id:
         raise FeedbackNotAllowed()
-    if idempotency_key is not None:
-        earlier = Feedback.objects.filter(user=user, idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            if (earlier.recommendation_id, earlier.rating, earlier.comment) != (
-                recommendation.pk,
-                rating,
-                comment,
-            ):
-                raise Conflict(
-                    "This Idempotency-Key was used with a different request.",
-                    code="idempotency_key_reused",
-                    attr="Idempotency-Key",
-                )
-            return earlier, earlier.created_by_key
-    values = {"rating": rating, "comment": comment, "idempotency_key": idempotency_key}
-    return Feedback.objects.update_or_create(
-        recommendation=recommendation,
-        user=user,
-        defaults={**values, "created_by_key": False},
-        create_defaults={**values, "created_by_key": idempotency_key is not None},
-    )
+    with transaction.atomic():
+        # One write of the user's ratings at a time: a retry racing its first request (or the
+        # same key sent for two items) reads the rating the other wrote, never writes past it.
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+        if idempotency_key is not None:
+            earlier = Feedback.objects.filter(user=user, idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                if (earlier.recommendation_id, earlier.rating, earlier.comment) != (
+                    recommendation.pk,
+                    rating,
+                    comment,
+                ):
+                    raise Conflict(
+                        "This Idempotency-Key was used with a different request.",
+                        code="idempotency_key_reused",
+                        attr="Idempotency-Key",
+                    )
+                return earlier, earlier.created_by_key
+        values = {"rating": rating, "comment": comment, "idempotency_key": idempotency_key}
+        return Feedback.objects.update_or_create(
+            recommendation=recommendation,
+            user=user,
+            defaults={**values, "created_by_key": False},
+            create_defaults={**values, "created_by_key": idempotency_key is not None},
+        )
