@@ -171,3 +171,37 @@ def test_a_hostile_csv_file_is_a_located_4xx(consented: SignedIn, name: str) -> 
     errors = response.json()["errors"]
     assert errors
     assert all(e.get("attr") for e in errors), errors
+
+
+@pytest.mark.django_db
+def test_erasing_the_data_erases_the_ratings_keys() -> None:
+    alice, [item] = person_with_items()
+    post = {"rating": "helpful"}
+    assert (
+        alice.client.post(FEEDBACK.format(item.pk), post, HTTP_IDEMPOTENCY_KEY="k").status_code
+        == HTTPStatus.CREATED
+    )
+    assert alice.client.delete("/api/v1/consent?delete_data=true").status_code == HTTPStatus.OK
+    grant_consent(alice.user)
+
+    assert not Feedback.objects.filter(idempotency_key="k").exists()
+    replay = alice.client.post(FEEDBACK.format(item.pk), post, HTTP_IDEMPOTENCY_KEY="k")
+    assert replay.status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.django_db
+def test_odd_spellings_of_ids_are_the_same_rule() -> None:
+    alice, [item] = person_with_items()
+    bob, _ = person_with_items()
+    upper = str(alice.user.id).upper()
+    assert alice.client.get(f"/api/v1/users/{upper}/profile").status_code == HTTPStatus.OK
+    assert bob.client.get(f"/api/v1/users/{upper}/profile").status_code == HTTPStatus.NOT_FOUND
+    for path in (
+        f"/api/v1/users/{upper}%00/profile",
+        f"/api/v1/users/{{{alice.user.id}}}/profile",
+        f"/api/v1/users/{alice.user.id.hex}/profile",
+        f"/api/v1/recommendations/{str(item.pk).upper()}",
+        "/api/v1/recommendations/not-a-uuid",
+        f"/api/v1/data/upload/{str(item.pk).upper()}",
+    ):
+        assert bob.client.get(path).status_code == HTTPStatus.NOT_FOUND, path
