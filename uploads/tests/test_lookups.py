@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from django.db.models import F
 
@@ -13,7 +15,7 @@ from uploads.models import Account
 pytestmark = pytest.mark.django_db
 
 
-def ids(values: list[str | None], **scope: object) -> set[str]:
+def ids(values: Sequence[str | None], **scope: object) -> set[str]:
     rows = Account.objects.filter(AnyOf(F("account_id"), values), **scope)
     return set(rows.values_list("account_id", flat=True))
 
