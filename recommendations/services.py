@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ConsentStatus, User
+from consent.services import ConsentRequired
 from recommendations.engine import ENGINE_VERSION, personas
 from recommendations.engine.choose import DISCLAIMER, choose
 from recommendations.engine.signals import compute_signals
@@ -258,7 +259,10 @@ def feedback_record(
     with transaction.atomic():
         # One write of the user's ratings at a time: a retry racing its first request (or the
         # same key sent for two items) reads the rating the other wrote, never writes past it.
-        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+        # As for a recompute, a withdrawal that committed first refuses the write, and one that
+        # comes after waits for it (its erasure then deletes the rating).
+        if not _consenting_locked(user.id):
+            raise ConsentRequired()
         if idempotency_key is not None:
             earlier = Feedback.objects.filter(user=user, idempotency_key=idempotency_key).first()
             if earlier is not None:

@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from accounts.models import User
+from consent.services import ConsentRequired
 from recommendations.models import Feedback, RecommendationStatus
+from recommendations.services import feedback_record
 from tests.support.clients import SignedIn, sign_in, upload
 from tests.support.commits import concurrently
 from tests.support.consent import grant_consent
@@ -205,3 +208,16 @@ def test_odd_spellings_of_ids_are_the_same_rule() -> None:
         f"/api/v1/data/upload/{str(item.pk).upper()}",
     ):
         assert bob.client.get(path).status_code == HTTPStatus.NOT_FOUND, path
+
+
+@pytest.mark.django_db
+def test_a_rating_written_after_a_withdrawal_committed_is_refused() -> None:
+    """The view checked consent before the withdrawal committed; the write checks it again
+    under the user's row lock, as a recompute does, and writes nothing."""
+    alice, [item] = person_with_items()
+    checked = User.objects.get(pk=alice.user.pk)  # loaded while consenting
+    assert alice.client.delete("/api/v1/consent").status_code == HTTPStatus.OK
+
+    with pytest.raises(ConsentRequired):
+        feedback_record(user=checked, recommendation=item, rating="helpful", comment="")
+    assert not Feedback.objects.filter(user=alice.user).exists()
