@@ -138,6 +138,8 @@ HOSTILE: dict[str, bytes] = {
     "type a dict": _body(type={"a": 1}),
     "id a float": _body(account_id=1.5),
     "empty": b"",
+    "duplicate keys": b'{"accounts": [], "accounts": 5, "transactions": []}',
+    "number as key value": b'{"accounts": [{"account_id": 1e999999999}]}',
     "BOM only": b"\xef\xbb\xbf",
     "NUL bytes": b"\x00" * 1024,
 }
@@ -221,3 +223,12 @@ def test_a_rating_written_after_a_withdrawal_committed_is_refused() -> None:
     with pytest.raises(ConsentRequired):
         feedback_record(user=checked, recommendation=item, rating="helpful", comment="")
     assert not Feedback.objects.filter(user=alice.user).exists()
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_multipart_is_a_4xx(consented: SignedIn) -> None:
+    for content_type in ("application/json", "text/csv", "multipart/form-data"):
+        response = consented.client.generic(
+            "POST", "/api/v1/data/upload", b'{"accounts": []}', content_type=content_type
+        )
+        assert 400 <= response.status_code < 500, (content_type, response.status_code)
