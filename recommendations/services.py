@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ConsentStatus, User
+from consent.services import ConsentRequired
 from recommendations.engine import ENGINE_VERSION, personas
 from recommendations.engine.choose import DISCLAIMER, choose
 from recommendations.engine.signals import compute_signals
@@ -255,24 +256,31 @@ def feedback_record(
     """
     if recommendation.user_id != user.id:
         raise FeedbackNotAllowed()
-    if idempotency_key is not None:
-        earlier = Feedback.objects.filter(user=user, idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            if (earlier.recommendation_id, earlier.rating, earlier.comment) != (
-                recommendation.pk,
-                rating,
-                comment,
-            ):
-                raise Conflict(
-                    "This Idempotency-Key was used with a different request.",
-                    code="idempotency_key_reused",
-                    attr="Idempotency-Key",
-                )
-            return earlier, earlier.created_by_key
-    values = {"rating": rating, "comment": comment, "idempotency_key": idempotency_key}
-    return Feedback.objects.update_or_create(
-        recommendation=recommendation,
-        user=user,
-        defaults={**values, "created_by_key": False},
-        create_defaults={**values, "created_by_key": idempotency_key is not None},
-    )
+    with transaction.atomic():
+        # One write of the user's ratings at a time: a retry racing its first request (or the
+        # same key sent for two items) reads the rating the other wrote, never writes past it.
+        # As for a recompute, a withdrawal that committed first refuses the write, and one that
+        # comes after waits for it (its erasure then deletes the rating).
+        if not _consenting_locked(user.id):
+            raise ConsentRequired()
+        if idempotency_key is not None:
+            earlier = Feedback.objects.filter(user=user, idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                if (earlier.recommendation_id, earlier.rating, earlier.comment) != (
+                    recommendation.pk,
+                    rating,
+                    comment,
+                ):
+                    raise Conflict(
+                        "This Idempotency-Key was used with a different request.",
+                        code="idempotency_key_reused",
+                        attr="Idempotency-Key",
+                    )
+                return earlier, earlier.created_by_key
+        values = {"rating": rating, "comment": comment, "idempotency_key": idempotency_key}
+        return Feedback.objects.update_or_create(
+            recommendation=recommendation,
+            user=user,
+            defaults={**values, "created_by_key": False},
+            create_defaults={**values, "created_by_key": idempotency_key is not None},
+        )

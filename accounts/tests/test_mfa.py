@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from http import HTTPStatus
 from typing import Any
@@ -151,3 +152,31 @@ def test_deactivation_needs_the_password(signed_in: SignedIn, api_client: APICli
 @pytest.mark.parametrize("path", ["setup", "activate", "deactivate"])
 def test_management_needs_a_bearer(api_client: APIClient, path: str) -> None:
     assert api_client.post(f"/api/v1/auth/mfa/{path}", {}).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_a_texted_code_alone_does_not_sign_in_an_mfa_account(
+    signed_in: SignedIn, api_client: APIClient, settings: Any, tmp_path: Any
+) -> None:
+    """Every first factor ends in the one sign-in completion: the phone's too."""
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = tmp_path
+    totp, _ = activate(signed_in)
+    signed_in.user.phone_number = "+14155550177"
+    signed_in.user.save()
+    assert (
+        api_client.post("/api/v1/auth/phone/request", {"phone_number": "+14155550177"}).status_code
+        == 202
+    )
+    [sent] = tmp_path.glob("*.txt")
+    code = re.search(r"\b(\d{6})\b", sent.read_text().split("\n", 1)[1])
+    assert code is not None
+
+    answer = api_client.post(
+        "/api/v1/auth/phone/verify", {"phone_number": "+14155550177", "code": code.group(1)}
+    )
+
+    assert answer.status_code == HTTPStatus.OK
+    assert set(answer.json()) == {"mfa_required", "mfa_token"}
+    done = api_client.post(VERIFY, {"mfa_token": answer.json()["mfa_token"], "code": totp.now()})
+    assert done.status_code == HTTPStatus.OK
+    assert "access" in done.json()

@@ -10,9 +10,11 @@ Authentication has already decided the caller (a user, an API key, or nobody). F
   table: operators, admins, API keys), and only while that user consents; otherwise 404, so
   neither the row nor the consent is revealed.
 
-``OwnedViewSet`` owns ``get_queryset``, ``get_object`` and ``get_permissions``: a subclass that
-defines one fails when its class is created. Subclasses narrow with ``scope_queryset`` and
-declare ``owner_field``, ``consent_required_for`` and ``permission_classes``.
+``OwnedViewSet`` owns ``get_queryset``, ``get_object`` and ``get_permissions`` (and leaves
+``filter_queryset`` and ``paginate_queryset``, which a list passes its rows through, as DRF
+defines them): a subclass that defines one fails when its class is created. Subclasses
+narrow with ``scope_queryset`` and declare ``owner_field``, ``consent_required_for`` and
+``permission_classes``.
 """
 
 from __future__ import annotations
@@ -32,8 +34,15 @@ from consent.selectors import consent_granted, visible_to_staff
 from consent.services import consent_require
 from spendsense.api.permissions import Perm, may, request_caller
 
-# What OwnedViewSet decides alone.
-SEALED = ("get_queryset", "get_object", "get_permissions")
+# What OwnedViewSet decides alone, and what a list passes its rows through (a subclass filters
+# and paginates through filter_backends and pagination_class, which cannot swap the rows).
+SEALED = (
+    "get_queryset",
+    "get_object",
+    "get_permissions",
+    "filter_queryset",
+    "paginate_queryset",
+)
 
 
 def _own(caller: User, *, consent_required: bool) -> User:

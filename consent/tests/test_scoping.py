@@ -36,3 +36,16 @@ def test_a_subclass_may_narrow_through_the_hook() -> None:
             return queryset.none()
 
     assert issubclass(Narrowed, OwnedViewSet)
+
+
+@pytest.mark.parametrize("method", ["filter_queryset", "paginate_queryset"])
+def test_the_list_path_cannot_swap_its_rows_either(method: str) -> None:
+    """A list reads get_queryset() through filter_queryset and paginate_queryset: a subclass
+    returning other rows from either (Model.objects...) would list what ownership refused.
+    Subclasses filter and paginate through filter_backends and pagination_class."""
+
+    def swap(self: Any, queryset: Any, *args: Any) -> Any:
+        return queryset.model.objects.all()
+
+    with pytest.raises(ImproperlyConfigured, match=method):
+        type("Bypass", (OwnedViewSet,), {method: swap})
