@@ -229,6 +229,6 @@ def test_a_rating_written_after_a_withdrawal_committed_is_refused() -> None:
 def test_a_body_that_is_not_multipart_is_a_4xx(consented: SignedIn) -> None:
     for content_type in ("application/json", "text/csv", "multipart/form-data"):
         response = consented.client.generic(
-            "POST", "/api/v1/data/upload", b'{"accounts": []}', content_type=content_type
+            "POST", "/api/v1/data/upload", '{"accounts": []}', content_type=content_type
         )
         assert 400 <= response.status_code < 500, (content_type, response.status_code)
