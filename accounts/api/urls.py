@@ -1,26 +1,27 @@
-"""Routes of the accounts API: each feature's views (accounts/<feature>/api.py) at their paths."""
+"""Routes of the accounts API: each feature's views (accounts/<feature>/api.py) at their paths.
+
+The viewsets are registered on the API's one Router (spendsense.api.routers), as in every
+app; OAuth's and the sessions' paths are written out because a router does not make their
+shapes (the provider before the action; DELETE on the collection itself)."""
 
 from __future__ import annotations
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from accounts.mfa.api import MfaViewSet
 from accounts.oauth.api import OAuthCallbackView, OAuthViewSet
 from accounts.phone.api import PhoneViewSet
 from accounts.sessions.api import AuthViewSet, SessionViewSet
 from accounts.users.api import EmailViewSet, MeViewSet, PasswordViewSet
+from spendsense.api.routers import Router
 
-router = SimpleRouter(trailing_slash=False)
+router = Router()
 router.register("auth/phone", PhoneViewSet, basename="auth-phone")
 router.register("auth/mfa", MfaViewSet, basename="auth-mfa")
 router.register("auth/email", EmailViewSet, basename="auth-email")
 router.register("auth/password", PasswordViewSet, basename="auth-password")
 router.register("auth", AuthViewSet, basename="auth")
-
-me = MeViewSet.as_view(
-    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
-)
+router.register("users/me", MeViewSet, basename="users-me")
 
 oauth_urls = [
     path("auth/oauth/exchange", OAuthViewSet.as_view({"post": "exchange"}), name="oauth-exchange"),
@@ -55,5 +56,4 @@ urlpatterns = [
     *oauth_urls,
     *session_urls,
     *router.urls,
-    path("users/me", me, name="users-me"),
 ]

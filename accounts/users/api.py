@@ -146,6 +146,7 @@ class PasswordViewSet(viewsets.ViewSet):
 class MeViewSet(viewsets.ViewSet):
     """The signed-in user: read, change, erase."""
 
+    singleton = True  # served at /users/me itself (spendsense.api.routers.Router)
     permission_classes = [IsAuthenticated]
     throttle_classes = [UserRateThrottle]
 
