@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
+from django.http.multipartparser import MultiPartParserError
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import DataAndFiles, MultiPartParser
+
+from spendsense.api.errors import DomainError
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    default_code = "too_large"
+    default_detail = "The file is larger than 10 MB."
 
 
 class MaxSizeUploadHandler(FileUploadHandler):
@@ -27,3 +40,26 @@ class MaxSizeUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+class SizeGuardedMultiPartParser(MultiPartParser):
+    """DRF's multipart parser with ``MaxSizeUploadHandler`` first in the chain: a file over
+    ``UPLOAD_MAX_BYTES`` answers 413 ``too_large`` without ever being held whole."""
+
+    def parse(
+        self, stream: Any, media_type: Any = None, parser_context: Any = None
+    ) -> DataAndFiles:
+        context = parser_context or {}
+        request = context["request"]
+        guard = MaxSizeUploadHandler(request, settings.UPLOAD_MAX_BYTES)
+        meta = request.META.copy()
+        meta["CONTENT_TYPE"] = media_type
+        encoding = context.get("encoding", settings.DEFAULT_CHARSET)
+        handlers = [guard, *request.upload_handlers]
+        try:
+            data, files = DjangoMultiPartParser(meta, stream, handlers, encoding).parse()
+        except MultiPartParserError as error:
+            raise ParseError(f"Multipart form parse error - {error}") from error
+        if guard.too_large:
+            raise PayloadTooLarge()
+        return DataAndFiles(data, files)

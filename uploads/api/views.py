@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,19 +21,13 @@ from uploads.api.serializers import (
     UploadSerializer,
 )
 from uploads.filters import DataUploadFilterSet
-from uploads.handlers import MaxSizeUploadHandler
+from uploads.handlers import PayloadTooLarge, SizeGuardedMultiPartParser
 from uploads.models import DataUpload
 from uploads.validation import UploadError, UploadRejected
 
 # Multipart framing around a file is a few hundred bytes; anything much larger is refused
 # from its Content-Length before a byte of it is read.
 MULTIPART_SLACK = 64 * 1024
-
-
-class PayloadTooLarge(DomainError):
-    status_code = 413
-    default_code = "too_large"
-    default_detail = "The file is larger than 10 MB."
 
 
 def _rejected_response(rejected: UploadRejected) -> Response:
@@ -67,7 +60,7 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
     ordering_fields = ["created_at", "status", "file_size"]
     lookup_url_kwarg = "upload_id"
     lookup_value_converter = "uuid"
-    parser_classes = [MultiPartParser]
+    parser_classes = [SizeGuardedMultiPartParser]
     consent_required_for = ("create",)
     permission_classes = [IsSignedIn]
 
@@ -139,12 +132,7 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
             declared = 0
         if declared > settings.UPLOAD_MAX_BYTES + MULTIPART_SLACK:
             raise PayloadTooLarge()
-        guard = MaxSizeUploadHandler(request._request, settings.UPLOAD_MAX_BYTES)
-        request._request.upload_handlers = [guard, *request._request.upload_handlers]
-        files = request.FILES
-        if guard.too_large:
-            raise PayloadTooLarge()
-        upload_file = files.get("file")
+        upload_file = request.FILES.get("file")
         if upload_file is None:
             raise DomainError(
                 "Send the file in the multipart field 'file'.", code="required", attr="file"
