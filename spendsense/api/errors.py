@@ -40,6 +40,18 @@ class ExceptionHandler(BaseExceptionHandler):
             return unavailable
         return super().convert_known_exceptions(exc)
 
+    def format_exception(self, exc: exceptions.APIException) -> dict[str, Any]:
+        if isinstance(exc, ErrorList):
+            kind = "validation_error" if exc.status_code == 400 else "client_error"
+            return {"type": kind, "errors": exc.errors}
+        return super().format_exception(exc)
+
+    def get_headers(self, exc: exceptions.APIException) -> dict[str, str]:
+        headers: dict[str, str] = super().get_headers(exc)
+        if isinstance(exc, ErrorList):
+            headers.update(exc.headers)
+        return headers
+
 
 class DomainError(exceptions.APIException):
     """Base for errors raised by services: a stable ``code``, a status and a message.
@@ -57,6 +69,23 @@ class DomainError(exceptions.APIException):
         message = detail if detail is not None else str(self.default_detail)
         # With an attr the formatter reports it as the error's "attr" (the field it is about).
         super().__init__(detail={attr: [message]} if attr else message, code=code)
+
+
+class ErrorList(exceptions.APIException):
+    """Several located errors at once, in the order found (an upload's validation): the
+    handler renders them as they are, in the one format, with ``headers`` added."""
+
+    def __init__(
+        self,
+        errors: list[dict[str, Any]],
+        *,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail=errors[0]["detail"] if errors else None)
+        self.status_code = status
+        self.errors = errors
+        self.headers = headers or {}
 
 
 class Conflict(DomainError):

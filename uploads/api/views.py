@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from consent.api.scoping import OwnedViewSet
-from spendsense.api.errors import DomainError
+from spendsense.api.errors import DomainError, ErrorList
 from spendsense.api.idempotency import idempotency_key
 from spendsense.api.openapi import ErrorResponseSerializer, error_example, error_responses
 from spendsense.api.permissions import IsSignedIn, Perm, may, request_caller
@@ -30,7 +30,8 @@ from uploads.validation import UploadError, UploadRejected
 MULTIPART_SLACK = 64 * 1024
 
 
-def _rejected_response(rejected: UploadRejected) -> Response:
+def _rejected(rejected: UploadRejected) -> ErrorList:
+    """The errors of a refused file, for the exception handler to render."""
     errors = [error.__dict__ for error in rejected.errors]
     if rejected.error_count > len(errors):
         errors.append(
@@ -43,12 +44,9 @@ def _rejected_response(rejected: UploadRejected) -> Response:
                 "attr": "file",
             }
         )
-    kind = "validation_error" if rejected.status == 400 else "client_error"
-    response = Response({"type": kind, "errors": errors}, status=rejected.status)
-    if rejected.upload_id is not None:
-        # The upload is kept (status "rejected"); its id travels in a header, not the body.
-        response["X-Upload-ID"] = str(rejected.upload_id)
-    return response
+    # A refused upload is kept (status "rejected"); its id travels in a header, not the body.
+    headers = {} if rejected.upload_id is None else {"X-Upload-ID": str(rejected.upload_id)}
+    return ErrorList(errors, status=rejected.status, headers=headers)
 
 
 class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
@@ -148,10 +146,10 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
                 meta=request_meta(request),
             )
         except UploadRejected as rejected:
-            return _rejected_response(rejected)
+            raise _rejected(rejected) from None
         upload = outcome.upload
         if upload.status == "rejected":  # an idempotent replay of a rejected file
-            return _rejected_response(
+            raise _rejected(
                 UploadRejected(
                     [UploadError(**error) for error in upload.validation.get("errors", [])],
                     error_count=upload.validation.get("error_count"),
