@@ -17,7 +17,7 @@ from accounts.oauth.providers import Identity
 from accounts.oauth.state import exchange_code_take
 from accounts.reauth import reauthentication_check
 from accounts.sessions.services import InvalidCredentials, sessions_revoke_all
-from accounts.users.services import sign_in_method_kept
+from accounts.users.services import sign_in_method_kept, sign_in_method_removal
 from spendsense.api.errors import Conflict
 from spendsense.api.request import RequestMeta
 
@@ -182,8 +182,7 @@ def oauth_unlink(
     """Remove a linked provider, unless it is the last way to sign in (409); the caller
     re-authenticates first (accounts.reauth)."""
     reauthentication_check(user=user, session_id=session_id, password=current_password)
-    with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
+    with sign_in_method_removal(user=user) as user:
         accounts = SocialAccount.objects.filter(user=user, provider=provider_id)
         if provider_id not in user.linked_providers and not accounts.exists():
             raise exceptions.NotFound(

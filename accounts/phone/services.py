@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.phone.codes import code_check
 from accounts.reauth import reauthentication_check
 from accounts.sessions.services import InvalidCredentials
-from accounts.users.services import sign_in_method_kept
+from accounts.users.services import sign_in_method_kept, sign_in_method_removal
 from spendsense.api.errors import Conflict, DomainError
 from spendsense.api.request import RequestMeta
 
@@ -68,10 +68,7 @@ def phone_unlink(
     """Remove the phone number, unless it is the last way to sign in (409); the caller
     re-authenticates first (accounts.reauth)."""
     reauthentication_check(user=user, session_id=session_id, password=current_password)
-    with transaction.atomic():
-        # Locked as oauth_unlink locks it: two removals at once cannot both see the other's
-        # method still there and leave the account with no way to sign in.
-        user = User.objects.select_for_update().get(pk=user.pk)
+    with sign_in_method_removal(user=user) as user:
         if not user.phone_number:
             raise DomainError("No phone number is linked.", code="no_phone", attr="phone_number")
         sign_in_method_kept(user=user, phone=None, providers=user.linked_providers)

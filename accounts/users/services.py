@@ -6,6 +6,8 @@ Views call these and stay thin; each raises a DomainError with a stable ``code``
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -34,6 +36,15 @@ class UnknownRole(DomainError):
 class LastSignInMethod(Conflict):
     default_code = "last_sign_in_method"
     default_detail = "This is your only way to sign in; add a password or another method first."
+
+
+@contextmanager
+def sign_in_method_removal(*, user: User) -> Iterator[User]:
+    """``user``'s row, locked while one way to sign in is removed (phone or provider): two
+    removals at once cannot both see the other's method still there and leave the account
+    with none. Check with ``sign_in_method_kept`` inside."""
+    with transaction.atomic():
+        yield User.objects.select_for_update().get(pk=user.pk)
 
 
 def sign_in_method_kept(*, user: User, phone: str | None, providers: list[str]) -> None:
