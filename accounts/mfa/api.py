@@ -45,13 +45,13 @@ class VerifySerializer(serializers.Serializer):
     code = serializers.CharField(max_length=32, help_text="A 6-digit TOTP code or a recovery code.")
 
 
+@extend_schema(tags=["auth"])
 class MfaViewSet(viewsets.ViewSet):
     """TOTP: setup returns a secret, a first code activates it, the password turns it off."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        tags=["auth"],
         operation_id="setupMfa",
         summary="Start setting up a TOTP second factor",
         description=(
@@ -67,7 +67,6 @@ class MfaViewSet(viewsets.ViewSet):
         return Response(mfa.mfa_setup(user=request_user(request)))
 
     @extend_schema(
-        tags=["auth"],
         operation_id="activateMfa",
         summary="Turn the second factor on with a first code",
         description=(
@@ -89,7 +88,6 @@ class MfaViewSet(viewsets.ViewSet):
         return Response({"recovery_codes": codes})
 
     @extend_schema(
-        tags=["auth"],
         operation_id="deactivateMfa",
         summary="Turn the second factor off",
         description=(
@@ -110,7 +108,6 @@ class MfaViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        tags=["auth"],
         operation_id="verifyMfa",
         summary="Complete a sign-in with a second-factor code",
         description=(

@@ -169,6 +169,7 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+@extend_schema(tags=["auth"])
 class OAuthViewSet(viewsets.ViewSet):
     """OAuth sign-in, the one-time code exchange, linking and unlinking."""
 
@@ -176,7 +177,6 @@ class OAuthViewSet(viewsets.ViewSet):
     throttle_classes = [OAuthThrottle]
 
     @extend_schema(
-        tags=["auth"],
         operation_id="authorizeOauth",
         summary="Start an OAuth sign-in (or link) with Google, GitHub, Facebook or Apple",
         description=(
@@ -213,7 +213,6 @@ class OAuthViewSet(viewsets.ViewSet):
         return HttpResponseRedirect(url)
 
     @extend_schema(
-        tags=["auth"],
         operation_id="exchangeOauthCode",
         summary="Trade the one-time OAuth code for tokens",
         description=(
@@ -234,7 +233,6 @@ class OAuthViewSet(viewsets.ViewSet):
         return _no_store(Response(signed_in(user=user, meta=request_meta(request))))
 
     @extend_schema(
-        tags=["auth"],
         operation_id="linkOauth",
         summary="Add an OAuth provider to the signed-in account",
         description=(
@@ -261,7 +259,6 @@ class OAuthViewSet(viewsets.ViewSet):
         return Response(MeSerializer(user).data)
 
     @extend_schema(
-        tags=["auth"],
         operation_id="unlinkOauth",
         summary="Remove an OAuth provider from the signed-in account",
         description=(
@@ -292,6 +289,7 @@ class OAuthViewSet(viewsets.ViewSet):
         return list(super().get_permissions())
 
 
+@extend_schema(tags=["auth"])
 class OAuthCallbackView(APIView):
     """Where the provider sends the browser back. No credentials: it is a navigation (for
     Apple a cross-site form POST); the state is what ties it to the flow."""
@@ -305,7 +303,6 @@ class OAuthCallbackView(APIView):
         return 'Bearer realm="api"'  # an inactive account's sign-in answers 401, as elsewhere
 
     @extend_schema(
-        tags=["auth"],
         operation_id="oauthCallback",
         summary="OAuth provider callback (browser navigation)",
         description=_CALLBACK_DESCRIPTION,
@@ -349,7 +346,6 @@ class OAuthCallbackView(APIView):
         return _no_store(Response(signed_in(user=user, meta=meta)))
 
     @extend_schema(
-        tags=["auth"],
         operation_id="oauthCallbackFormPost",
         summary="OAuth provider callback (Apple's form POST)",
         description=_CALLBACK_DESCRIPTION,

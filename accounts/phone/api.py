@@ -70,13 +70,13 @@ def _code(data: dict) -> tuple[str, str]:
     return phone_normalize(checked["phone_number"]), checked["code"]
 
 
+@extend_schema(tags=["auth"])
 class PhoneViewSet(viewsets.ViewSet):
     """Phone sign-in: the same 202 for every valid number, known or not."""
 
     permission_classes = [AllowAny]
 
     @extend_schema(
-        tags=["auth"],
         operation_id="requestPhoneCode",
         summary="Text a 6-digit sign-in code to a phone number",
         description=(
@@ -100,7 +100,6 @@ class PhoneViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        tags=["auth"],
         operation_id="verifyPhoneCode",
         summary="Sign in (or sign up) with a texted code",
         description=(
@@ -120,7 +119,6 @@ class PhoneViewSet(viewsets.ViewSet):
         return Response(signed_in(user=user, meta=meta))
 
     @extend_schema(
-        tags=["auth"],
         operation_id="linkPhone",
         summary="Add a phone number to the signed-in account",
         description=(
@@ -144,7 +142,6 @@ class PhoneViewSet(viewsets.ViewSet):
         return Response(MeSerializer(user).data)
 
     @extend_schema(
-        tags=["auth"],
         operation_id="unlinkPhone",
         summary="Remove the phone number from the signed-in account",
         description=(

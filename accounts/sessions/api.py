@@ -47,13 +47,13 @@ LoginThrottle = throttle_for("login", fail_open=False)
 RegisterThrottle = throttle_for("register", fail_open=False)
 
 
+@extend_schema(tags=["auth"])
 class AuthViewSet(viewsets.ViewSet):
     """Sign-up, sign-in, token refresh and sign-out with email (or username) and password."""
 
     permission_classes = [AllowAny]
 
     @extend_schema(
-        tags=["auth"],
         operation_id="register",
         summary="Create an account with email and password; signed in at once",
         description=(
@@ -81,7 +81,6 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        tags=["auth"],
         operation_id="login",
         summary="Sign in with email (or username) and password",
         description=(
@@ -107,7 +106,6 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(signed_in(user=user, meta=meta))
 
     @extend_schema(
-        tags=["auth"],
         operation_id="refreshTokens",
         summary="Trade a refresh token for a new token pair",
         description=(
@@ -126,7 +124,6 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(pair.as_response())
 
     @extend_schema(
-        tags=["auth"],
         operation_id="logout",
         summary="Sign out: end this session",
         description=(
@@ -148,6 +145,7 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(tags=["auth"])
 class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own sign-ins: list them, end one, or end every other one."""
 
@@ -175,7 +173,6 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return sid
 
     @extend_schema(
-        tags=["auth"],
         operation_id="listSessions",
         summary="List the caller's live sessions",
         description=(
@@ -191,7 +188,6 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        tags=["auth"],
         operation_id="endSession",
         summary="End one of the caller's sessions",
         description=(
@@ -209,7 +205,6 @@ class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        tags=["auth"],
         summary="End every session of the caller but this one",
         description="Signs every other device out; this session stays signed in.",
         operation_id="endOtherSessions",
@@ -232,6 +227,7 @@ def _uuid_or_404(value: str) -> str:
         raise exceptions.NotFound("No such session.", code="session_not_found") from None
 
 
+@extend_schema(tags=["auth"])
 class JWKSView(APIView):
     """The public keys that verify access tokens: the current one and those still accepted."""
 
@@ -240,7 +236,6 @@ class JWKSView(APIView):
     throttle_classes = [AnonRateThrottle]
 
     @extend_schema(
-        tags=["auth"],
         operation_id="getJwks",
         summary="The public keys that verify access tokens",
         description=(

@@ -37,6 +37,7 @@ from spendsense.api.throttles import (
 PasswordResetIPThrottle = throttle_for("password_reset_ip", fail_open=False)
 
 
+@extend_schema(tags=["auth"])
 class EmailViewSet(viewsets.ViewSet):
     """Proving the account's email address: the mailed key comes back, or a new one is sent."""
 
@@ -45,7 +46,6 @@ class EmailViewSet(viewsets.ViewSet):
     throttle_scope = "email_resend"  # ScopedRateThrottle's rate; only resend uses it
 
     @extend_schema(
-        tags=["auth"],
         operation_id="verifyEmail",
         summary="Verify an email address with the key from the mailed link",
         description=(
@@ -64,7 +64,6 @@ class EmailViewSet(viewsets.ViewSet):
         return Response({"email_verified": True})
 
     @extend_schema(
-        tags=["auth"],
         operation_id="resendEmailVerification",
         summary="Mail a new verification link to the signed-in user's email",
         description=(
@@ -87,6 +86,7 @@ class EmailViewSet(viewsets.ViewSet):
         )
 
 
+@extend_schema(tags=["auth"])
 class PasswordViewSet(viewsets.ViewSet):
     """A way back into an account whose password is forgotten: a mailed, single-use link."""
 
@@ -95,7 +95,6 @@ class PasswordViewSet(viewsets.ViewSet):
     throttle_classes = [AnonRateThrottle]
 
     @extend_schema(
-        tags=["auth"],
         operation_id="requestPasswordReset",
         summary="Mail a password reset link",
         description=(
@@ -122,7 +121,6 @@ class PasswordViewSet(viewsets.ViewSet):
         )
 
     @extend_schema(
-        tags=["auth"],
         operation_id="resetPassword",
         summary="Set a new password with the key from the mailed link",
         description=(
@@ -143,6 +141,7 @@ class PasswordViewSet(viewsets.ViewSet):
         return Response({"detail": "Your password is set. Sign in with it."})
 
 
+@extend_schema(tags=["users"])
 class MeViewSet(viewsets.ViewSet):
     """The signed-in user: read, change, erase."""
 
@@ -151,7 +150,6 @@ class MeViewSet(viewsets.ViewSet):
     throttle_classes = [UserRateThrottle]
 
     @extend_schema(
-        tags=["users"],
         operation_id="getMe",
         summary="Read the signed-in user",
         description=(
@@ -164,7 +162,6 @@ class MeViewSet(viewsets.ViewSet):
         return Response(MeSerializer(user_profile(user_id=request_user(request).pk)).data)
 
     @extend_schema(
-        tags=["users"],
         operation_id="updateMe",
         summary="Change the signed-in user's email, username or password",
         description=(
@@ -189,7 +186,6 @@ class MeViewSet(viewsets.ViewSet):
         return Response(MeSerializer(user_profile(user_id=user.pk)).data)
 
     @extend_schema(
-        tags=["users"],
         operation_id="patchMe",
         summary="Change some of the signed-in user's fields",
         description="The same as PUT /api/v1/users/me: every field is optional in both.",
@@ -200,7 +196,6 @@ class MeViewSet(viewsets.ViewSet):
         return self.update(request)
 
     @extend_schema(
-        tags=["users"],
         operation_id="deleteMe",
         summary="Erase the signed-in user's account and all their data",
         description=(

@@ -21,6 +21,7 @@ from spendsense.api.openapi import error_responses
 from spendsense.api.request import request_meta
 
 
+@extend_schema(tags=["consent"])
 class ConsentViewSet(OwnedViewSet):
     """The signed-in user's consent to have their data analysed."""
 
@@ -28,7 +29,6 @@ class ConsentViewSet(OwnedViewSet):
     singleton = True
 
     @extend_schema(
-        tags=["consent"],
         operation_id="grantConsent",
         summary="Consent to have your data analysed",
         description=(
@@ -73,7 +73,6 @@ class ConsentViewSet(OwnedViewSet):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
-        tags=["consent"],
         operation_id="getConsent",
         summary="Read your consent status and its history",
         description=(
@@ -86,7 +85,6 @@ class ConsentViewSet(OwnedViewSet):
         return Response(ConsentSerializer(selectors.consent_status(user=self.get_object())).data)
 
     @extend_schema(
-        tags=["consent"],
         operation_id="revokeConsent",
         summary="Withdraw consent (and optionally erase your data)",
         description=(

@@ -36,6 +36,7 @@ RANGE = [
 ]
 
 
+@extend_schema(tags=["operator"])
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
     """The review queue. Operators and admins act; API keys may only read."""
 
@@ -48,7 +49,6 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
     ordering_fields = ["created_at", "score", "status", "decided_at"]
 
     @extend_schema(
-        tags=["operator"],
         operation_id="listReviewQueue",
         summary="List recommendations for review",
         description=(
@@ -61,7 +61,6 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        tags=["operator"],
         operation_id="getReviewItem",
         summary="Read one recommendation with its decision trace and the user's signals",
         description=(
@@ -89,7 +88,6 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
         return Response(OperatorRecommendationSerializer(recommendation).data)
 
     @extend_schema(
-        tags=["operator"],
         operation_id="approveRecommendation",
         summary="Approve a recommendation: the user sees it from now on",
         description=(
@@ -105,7 +103,6 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
         return self._decide(request, "approve")
 
     @extend_schema(
-        tags=["operator"],
         operation_id="rejectRecommendation",
         summary="Reject a recommendation: the user never sees it",
         description=(
@@ -121,7 +118,6 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
         return self._decide(request, "reject")
 
     @extend_schema(
-        tags=["operator"],
         operation_id="editReviewItem",
         summary="Edit a recommendation's title, content or rationale",
         description=(
@@ -145,7 +141,6 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
         return Response(OperatorRecommendationSerializer(recommendation).data)
 
     @extend_schema(
-        tags=["operator"],
         operation_id="bulkReview",
         summary="Approve or reject many recommendations at once",
         description=(
@@ -183,13 +178,13 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
         )
 
 
+@extend_schema(tags=["operator"])
 class AnalyticsViewSet(viewsets.ViewSet):
     """Analytics over ``start``..``end`` (inclusive)."""
 
     permission_classes = [IsOperatorOrReadOnlyAPIKey]
 
     @extend_schema(
-        tags=["operator"],
         operation_id="getAnalytics",
         summary="Overview: coverage, review decisions, explainability and feedback",
         description=(
@@ -204,7 +199,6 @@ class AnalyticsViewSet(viewsets.ViewSet):
         return Response(analytics.overview(start, end))
 
     @extend_schema(
-        tags=["operator"],
         operation_id="getCoverageAnalytics",
         summary="Coverage: users with a persona and at least three detected signals",
         description=(
@@ -219,7 +213,6 @@ class AnalyticsViewSet(viewsets.ViewSet):
         return Response(analytics.coverage(start, end))
 
     @extend_schema(
-        tags=["operator"],
         operation_id="getPerformanceAnalytics",
         summary="Performance: upload processing latency and the insights cache",
         description=(

@@ -131,6 +131,7 @@ def _recommendations_query(request: Request, *, operator: bool) -> tuple[list[st
     )
 
 
+@extend_schema(tags=["insights"])
 class UserInsightsViewSet(OwnedViewSet):
     """A user's insights. Owner or operator; the user's consent is required."""
 
@@ -155,7 +156,6 @@ class UserInsightsViewSet(OwnedViewSet):
             body_prefetch(batch, user_id=user_id, name=name)
 
     @extend_schema(
-        tags=["insights"],
         operation_id="getProfile",
         summary="Read a user's profile: accounts, personas and detected signals",
         description=(
@@ -202,7 +202,6 @@ class UserInsightsViewSet(OwnedViewSet):
         return _cached(request, user, "profile", lambda: _profile(user))
 
     @extend_schema(
-        tags=["insights"],
         operation_id="getSignals",
         summary="Read a user's behavioural signals over 30 and 180 days",
         description=(
@@ -228,7 +227,6 @@ class UserInsightsViewSet(OwnedViewSet):
         return _cached(request, user, "signals", lambda: selectors.signals_get(user_id=user.id))
 
     @extend_schema(
-        tags=["insights"],
         operation_id="getPersona",
         summary="Read a user's persona for each window, and its history",
         description=(
@@ -274,7 +272,6 @@ class UserInsightsViewSet(OwnedViewSet):
         return _cached(request, user, "persona", lambda: selectors.persona_get(user_id=user.id))
 
     @extend_schema(
-        tags=["insights"],
         operation_id="listUserRecommendations",
         summary="List a user's recommendations (approved ones, for the user)",
         description=(
@@ -344,6 +341,7 @@ class UserInsightsViewSet(OwnedViewSet):
         return _cached(request, user, name, build)
 
 
+@extend_schema(tags=["recommendations"])
 class RecommendationViewSet(OwnedViewSet):
     """One recommendation, and feedback on it."""
 
@@ -358,7 +356,6 @@ class RecommendationViewSet(OwnedViewSet):
         return queryset.filter(status=RecommendationStatus.APPROVED)
 
     @extend_schema(
-        tags=["recommendations"],
         operation_id="getRecommendation",
         summary="Read one recommendation",
         description=(
@@ -378,7 +375,6 @@ class RecommendationViewSet(OwnedViewSet):
         return Response(serializer(recommendation).data)
 
     @extend_schema(
-        tags=["recommendations"],
         operation_id="giveRecommendationFeedback",
         summary="Rate a recommendation helpful or not",
         description=(

@@ -23,6 +23,7 @@ from spendsense.api.openapi import error_responses
 logger = logging.getLogger(__name__)
 
 
+@extend_schema(tags=["health"])
 class HealthView(APIView):
     """Liveness: the process answers. No I/O, so a slow dependency never kills the task."""
 
@@ -31,7 +32,6 @@ class HealthView(APIView):
     throttle_classes: list[type] = []
 
     @extend_schema(
-        tags=["health"],
         operation_id="getHealth",
         summary="Liveness: the process answers",
         description=(
@@ -85,6 +85,7 @@ READINESS_CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
+@extend_schema(tags=["health"])
 class ReadyView(APIView):
     """Readiness: database, cache, broker and storage each answer, or 503 naming which not."""
 
@@ -93,7 +94,6 @@ class ReadyView(APIView):
     throttle_classes: list[type] = []
 
     @extend_schema(
-        tags=["health"],
         operation_id="getReadiness",
         summary="Readiness: database, cache, broker and storage answer",
         description=(

@@ -49,6 +49,7 @@ def _rejected(rejected: UploadRejected) -> ErrorList:
     return ErrorList(errors, status=rejected.status, headers=headers)
 
 
+@extend_schema(tags=["uploads"])
 class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
     """Uploads of Plaid-shaped data, validated at once and processed in the background."""
 
@@ -67,7 +68,6 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
         return {**super().get_serializer_context(), "operator": operator}
 
     @extend_schema(
-        tags=["uploads"],
         operation_id="createUpload",
         summary="Upload bank data (Plaid JSON or CSV) for analysis",
         description=(
@@ -161,7 +161,6 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
         return response
 
     @extend_schema(
-        tags=["uploads"],
         operation_id="listUploads",
         summary="List your uploads, newest first",
         description=(
@@ -174,7 +173,6 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        tags=["uploads"],
         operation_id="getUpload",
         summary="Read an upload's processing status and counts",
         description=(
