@@ -36,6 +36,36 @@ RANGE = [
 ]
 
 
+def _decision_schema(operation_id: str, summary: str, *, again: str) -> Any:
+    """Approving and rejecting follow the same rules; ``again`` names the no-op repeat."""
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=(
+            f"Optional `reason`, kept in the audit trail. {again} one again is a no-op; 409 "
+            "`already_decided` when it was decided otherwise. Operators and admins only (403)."
+        ),
+        request=DecisionSerializer,
+        responses={200: OperatorRecommendationSerializer, **error_responses(403, 404, 409)},
+    )
+
+
+def _analytics_schema(
+    operation_id: str,
+    summary: str,
+    *,
+    description: str = "Over `start`..`end` inclusive (YYYY-MM-DD), by default the last 30 days. ",
+) -> Any:
+    """Every analytics read takes the same range and answers a JSON object."""
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description + OPERATORS,
+        parameters=RANGE,
+        responses={200: dict},
+    )
+
+
 @extend_schema(tags=["operator"])
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
     """The review queue. Operators and admins act; API keys may only read."""
@@ -87,31 +117,19 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
         )
         return Response(OperatorRecommendationSerializer(recommendation).data)
 
-    @extend_schema(
-        operation_id="approveRecommendation",
-        summary="Approve a recommendation: the user sees it from now on",
-        description=(
-            "Optional `reason`, kept in the audit trail. Approving an approved one again is a "
-            "no-op; 409 `already_decided` when it was decided otherwise. Operators and admins "
-            "only (403)."
-        ),
-        request=DecisionSerializer,
-        responses={200: OperatorRecommendationSerializer, **error_responses(403, 404, 409)},
+    @_decision_schema(
+        "approveRecommendation",
+        "Approve a recommendation: the user sees it from now on",
+        again="Approving an approved",
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
         return self._decide(request, "approve")
 
-    @extend_schema(
-        operation_id="rejectRecommendation",
-        summary="Reject a recommendation: the user never sees it",
-        description=(
-            "Optional `reason`, kept in the audit trail. Rejecting a rejected one again is a "
-            "no-op; 409 `already_decided` when it was decided otherwise. Operators and admins "
-            "only (403)."
-        ),
-        request=DecisionSerializer,
-        responses={200: OperatorRecommendationSerializer, **error_responses(403, 404, 409)},
+    @_decision_schema(
+        "rejectRecommendation",
+        "Reject a recommendation: the user never sees it",
+        again="Rejecting a rejected",
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
@@ -184,42 +202,29 @@ class AnalyticsViewSet(viewsets.ViewSet):
 
     permission_classes = [IsOperatorOrReadOnlyAPIKey]
 
-    @extend_schema(
-        operation_id="getAnalytics",
-        summary="Overview: coverage, review decisions, explainability and feedback",
+    @_analytics_schema(
+        "getAnalytics",
+        "Overview: coverage, review decisions, explainability and feedback",
         description=(
             "`start`..`end` inclusive (YYYY-MM-DD), by default the last 30 days; 400 only when "
-            "a date does not parse or `start` is after `end`. " + OPERATORS
+            "a date does not parse or `start` is after `end`. "
         ),
-        parameters=RANGE,
-        responses={200: dict},
     )
     def list(self, request: Request) -> Response:
         start, end = parse_range(request.query_params)
         return Response(analytics.overview(start, end))
 
-    @extend_schema(
-        operation_id="getCoverageAnalytics",
-        summary="Coverage: users with a persona and at least three detected signals",
-        description=(
-            "Over `start`..`end` inclusive (YYYY-MM-DD), by default the last 30 days. " + OPERATORS
-        ),
-        parameters=RANGE,
-        responses={200: dict},
+    @_analytics_schema(
+        "getCoverageAnalytics",
+        "Coverage: users with a persona and at least three detected signals",
     )
     @action(detail=False, methods=["get"])
     def coverage(self, request: Request) -> Response:
         start, end = parse_range(request.query_params)
         return Response(analytics.coverage(start, end))
 
-    @extend_schema(
-        operation_id="getPerformanceAnalytics",
-        summary="Performance: upload processing latency and the insights cache",
-        description=(
-            "Over `start`..`end` inclusive (YYYY-MM-DD), by default the last 30 days. " + OPERATORS
-        ),
-        parameters=RANGE,
-        responses={200: dict},
+    @_analytics_schema(
+        "getPerformanceAnalytics", "Performance: upload processing latency and the insights cache"
     )
     @action(detail=False, methods=["get"])
     def performance(self, request: Request) -> Response:

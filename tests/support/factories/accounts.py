@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import factory
 import pyotp
@@ -23,6 +23,8 @@ from accounts.models import (
     Session,
     User,
 )
+
+Row = TypeVar("Row")
 
 DEFAULT_PASSWORD = "correct horse battery staple 42"
 AS_OF = date(2026, 10, 31)
@@ -75,14 +77,22 @@ ROLE_FACTORIES: dict[str, type[UserFactory]] = {
 }
 
 
-class SessionFactory(factory.django.DjangoModelFactory[Session]):
+class UserOwnedFactory(factory.django.DjangoModelFactory[Row]):
+    """A row that belongs to a user: a new one unless the test names it (``user=...``)."""
+
+    class Meta:
+        abstract = True
+
+    user = factory.SubFactory(UserFactory)
+
+
+class SessionFactory(UserOwnedFactory[Session]):
     """A live session row. Its refresh token is not known (only a hash is stored): a test that
     needs tokens signs in through the real service (``tests.support.clients.sign_in``)."""
 
     class Meta:
         model = Session
 
-    user = factory.SubFactory(UserFactory)
     refresh_token_hash = factory.Sequence(lambda n: sha256_of(f"refresh-{n}"))
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
     last_used_at = factory.LazyFunction(timezone.now)
@@ -106,22 +116,20 @@ class AuditEventFactory(factory.django.DjangoModelFactory[AuditEvent]):
     action = "auth.login.success"
 
 
-class MfaDeviceFactory(factory.django.DjangoModelFactory[MfaDevice]):
+class MfaDeviceFactory(UserOwnedFactory[MfaDevice]):
     """An active (confirmed) authenticator; ``confirmed_at=None`` for one still being set up."""
 
     class Meta:
         model = MfaDevice
 
-    user = factory.SubFactory(UserFactory)
     secret = factory.LazyFunction(pyotp.random_base32)
     confirmed_at = factory.LazyFunction(timezone.now)
 
 
-class EmailKeyFactory(factory.django.DjangoModelFactory[EmailKey]):
+class EmailKeyFactory(UserOwnedFactory[EmailKey]):
     class Meta:
         model = EmailKey
 
-    user = factory.SubFactory(UserFactory)
     purpose = KeyPurpose.VERIFY_EMAIL
     key_hash = factory.Sequence(lambda n: sha256_of(f"email-key-{n}"))
     email = factory.LazyAttribute(lambda key: key.user.email)

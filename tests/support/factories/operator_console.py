@@ -5,15 +5,14 @@ from __future__ import annotations
 import factory
 
 from operator_console.models import RecommendationRevision, SyntheticDemographic
-from tests.support.factories.accounts import OperatorFactory, UserFactory
+from tests.support.factories.accounts import OperatorFactory, UserOwnedFactory
 from tests.support.factories.recommendations import RecommendationFactory
 
 
-class SyntheticDemographicFactory(factory.django.DjangoModelFactory[SyntheticDemographic]):
+class SyntheticDemographicFactory(UserOwnedFactory[SyntheticDemographic]):
     class Meta:
         model = SyntheticDemographic
 
-    user = factory.SubFactory(UserFactory)
     age_band = "25-34"
     archetype = "steady"
 

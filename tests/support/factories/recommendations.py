@@ -16,17 +16,16 @@ from recommendations.models import (
     SignalSnapshot,
     Window,
 )
-from tests.support.factories.accounts import AS_OF, UserFactory
+from tests.support.factories.accounts import AS_OF, UserOwnedFactory
 
 
-class SignalSnapshotFactory(factory.django.DjangoModelFactory[SignalSnapshot]):
+class SignalSnapshotFactory(UserOwnedFactory[SignalSnapshot]):
     """One window's signals of a user with no spending to speak of (the engine's shape; a test
     sets the figures it reads)."""
 
     class Meta:
         model = SignalSnapshot
 
-    user = factory.SubFactory(UserFactory)
     window = Window.DAYS_30
     as_of = AS_OF
     data = factory.LazyFunction(
@@ -37,11 +36,10 @@ class SignalSnapshotFactory(factory.django.DjangoModelFactory[SignalSnapshot]):
     )
 
 
-class PersonaAssignmentFactory(factory.django.DjangoModelFactory[PersonaAssignment]):
+class PersonaAssignmentFactory(UserOwnedFactory[PersonaAssignment]):
     class Meta:
         model = PersonaAssignment
 
-    user = factory.SubFactory(UserFactory)
     window = Window.DAYS_30
     persona = "high_utilization"
     matched = factory.LazyAttribute(lambda row: [row.persona] if row.persona else [])
@@ -75,13 +73,12 @@ class PartnerOfferFactory(factory.django.DjangoModelFactory[PartnerOffer]):
     product_type = "balance_transfer_card"
 
 
-class RecommendationFactory(factory.django.DjangoModelFactory[Recommendation]):
+class RecommendationFactory(UserOwnedFactory[Recommendation]):
     """A pending education item for the 30-day window."""
 
     class Meta:
         model = Recommendation
 
-    user = factory.SubFactory(UserFactory)
     type = RecommendationType.EDUCATION
     slug = factory.Sequence(lambda n: f"education-{n}")
     title = factory.Sequence(lambda n: f"Education item {n}")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from tests.support.factories.accounts import AS_OF, UserFactory, sha256_of
+from tests.support.factories.accounts import AS_OF, UserOwnedFactory, sha256_of
 from uploads.models import (
     Account,
     DataUpload,
@@ -18,13 +18,12 @@ from uploads.models import (
 )
 
 
-class DataUploadFactory(factory.django.DjangoModelFactory[DataUpload]):
+class DataUploadFactory(UserOwnedFactory[DataUpload]):
     """The record of a processed upload (no stored file)."""
 
     class Meta:
         model = DataUpload
 
-    user = factory.SubFactory(UserFactory)
     file_name = "data.json"
     file_size = 2
     file_format = "json"
@@ -33,13 +32,12 @@ class DataUploadFactory(factory.django.DjangoModelFactory[DataUpload]):
     processed_at = factory.LazyFunction(timezone.now)
 
 
-class AccountFactory(factory.django.DjangoModelFactory[Account]):
+class AccountFactory(UserOwnedFactory[Account]):
     """A checking account with a balance."""
 
     class Meta:
         model = Account
 
-    user = factory.SubFactory(UserFactory)
     account_id = factory.Sequence(lambda n: f"acc-{n}")
     name = "Checking"
     mask = "0000"
@@ -50,13 +48,12 @@ class AccountFactory(factory.django.DjangoModelFactory[Account]):
     iso_currency_code = "USD"
 
 
-class TransactionFactory(factory.django.DjangoModelFactory[Transaction]):
+class TransactionFactory(UserOwnedFactory[Transaction]):
     """A posted purchase of 12.50 USD (Plaid's sign: positive is money out)."""
 
     class Meta:
         model = Transaction
 
-    user = factory.SubFactory(UserFactory)
     transaction_id = factory.Sequence(lambda n: f"tx-{n}")
     account_id = "acc-1"
     date = AS_OF
@@ -69,13 +66,12 @@ class TransactionFactory(factory.django.DjangoModelFactory[Transaction]):
     pfc_detailed = "ENTERTAINMENT_TV_AND_MOVIES"
 
 
-class LiabilityFactory(factory.django.DjangoModelFactory[Liability]):
+class LiabilityFactory(UserOwnedFactory[Liability]):
     """A credit card's liability, paid on time."""
 
     class Meta:
         model = Liability
 
-    user = factory.SubFactory(UserFactory)
     account_id = factory.Sequence(lambda n: f"card-{n}")
     kind = LiabilityKind.CREDIT
     is_overdue = False
