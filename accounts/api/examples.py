@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample
 
-from spendsense.api.openapi import error_example
+from spendsense.api.openapi import error_example, response_example
 
 _TOKENS = {
     "access": "eyJhbGciOiJSUzI1NiIsImtpZCI6IjJmM2QifQ.eyJzdWIiOiIwYjdjIn0.c2lnbmF0dXJl",
@@ -33,9 +33,7 @@ REGISTER = [
         value={"email": "ada@example.com", "password": "a long passphrase"},
         request_only=True,
     ),
-    OpenApiExample(
-        "Registered", value={"user": ME, **_TOKENS}, response_only=True, status_codes=["201"]
-    ),
+    response_example("Registered", {"user": ME, **_TOKENS}, 201),
     error_example(
         "Email taken", 409, "email_taken", "An account with this email already exists.", "email"
     ),
@@ -47,12 +45,11 @@ LOGIN = [
         value={"email": "ada@example.com", "password": "a long passphrase"},
         request_only=True,
     ),
-    OpenApiExample("Signed in", value=_TOKENS, response_only=True, status_codes=["200"]),
-    OpenApiExample(
+    response_example("Signed in", _TOKENS, 200),
+    response_example(
         "Second factor needed",
-        value={"mfa_required": True, "mfa_token": "mfa.eyJ1IjoiMGI3YyJ9.c2ln"},
-        response_only=True,
-        status_codes=["200"],
+        {"mfa_required": True, "mfa_token": "mfa.eyJ1IjoiMGI3YyJ9.c2ln"},
+        200,
     ),
     error_example("Wrong password", 401, "invalid_credentials", "Invalid credentials."),
 ]
@@ -63,6 +60,6 @@ REFRESH_FAILED = error_example(
 
 REFRESH = [
     OpenApiExample("Refresh", value={"refresh": _TOKENS["refresh"]}, request_only=True),
-    OpenApiExample("Rotated", value=_TOKENS, response_only=True, status_codes=["200"]),
+    response_example("Rotated", _TOKENS, 200),
     REFRESH_FAILED,
 ]

@@ -17,7 +17,7 @@ from consent.api.serializers import (
     ConsentRevokeQuerySerializer,
     ConsentSerializer,
 )
-from spendsense.api.openapi import error_responses
+from spendsense.api.openapi import error_responses, response_example
 from spendsense.api.request import request_meta
 
 
@@ -41,11 +41,9 @@ class ConsentViewSet(OwnedViewSet):
         responses={201: ConsentSerializer, 200: ConsentSerializer},
         examples=[
             OpenApiExample("Grant", value={}, request_only=True),
-            OpenApiExample(
+            response_example(
                 "Granted",
-                response_only=True,
-                status_codes=["201", "200"],
-                value={
+                {
                     "granted": True,
                     "version": "2026-11-01",
                     "granted_at": "2026-12-01T09:31:00Z",
@@ -59,6 +57,8 @@ class ConsentViewSet(OwnedViewSet):
                         }
                     ],
                 },
+                201,
+                200,
             ),
         ],
     )

@@ -34,7 +34,7 @@ from recommendations.api.serializers import (
 from recommendations.cache import body_prefetch, cached_body, recommendations_cache_name
 from recommendations.models import Recommendation, RecommendationStatus
 from spendsense.api.idempotency import idempotency_key
-from spendsense.api.openapi import error_example, error_responses
+from spendsense.api.openapi import error_example, error_responses, response_example
 from spendsense.api.pagination import PageNumberPagination
 from spendsense.api.permissions import Perm, may, request_caller
 from spendsense.api.responses import RenderedJSONResponse
@@ -66,6 +66,27 @@ _AS_OF_NULL = (
     " With consent but no processed upload yet, the answer is 200 with `as_of: null`: upload "
     "data (POST /api/v1/data/upload) and read again once the upload is `processed`."
 )
+
+
+def _insight_read(
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    answer: type,
+    example: OpenApiExample,
+    parameters: list[OpenApiParameter] | None = None,
+) -> Any:
+    """The four reads of a user's insights take the user in the path, answer the same errors
+    and say the same of a user with no processed upload yet."""
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description + _AS_OF_NULL,
+        parameters=[USER_ID, *(parameters or [])],
+        responses={200: answer, **INSIGHT_ERRORS},
+        examples=[example, *INSIGHT_ERROR_EXAMPLES],
+    )
 
 
 def _version(user: User) -> int | None:
@@ -155,174 +176,150 @@ class UserInsightsViewSet(OwnedViewSet):
                 return  # the view answers 400
             body_prefetch(batch, user_id=user_id, name=name)
 
-    @extend_schema(
+    @_insight_read(
         operation_id="getProfile",
         summary="Read a user's profile: accounts, personas and detected signals",
         description=(
             "The user's accounts (balances as decimal strings), the persona of each window, "
             "the signals detected in each, and how much data is behind them. Your own with "
-            "`me`; operators and admins may read anyone's." + _AS_OF_NULL
+            "`me`; operators and admins may read anyone's."
         ),
-        parameters=[USER_ID],
-        responses={200: ProfileSerializer, **INSIGHT_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Profile",
-                response_only=True,
-                status_codes=["200"],
-                value={
-                    "user_id": "0b7c6f1e-5d0c-4f4e-9a51-3f8e2b1c9d10",
-                    "as_of": "2026-11-30",
-                    "consent": {"status": "granted", "version": "2025-01"},
-                    "personas": {"30d": "high_utilization", "180d": "high_utilization"},
-                    "detected_signals": {"30d": ["credit_utilization"], "180d": ["subscriptions"]},
-                    "accounts": [
-                        {
-                            "account_id": "BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp",
-                            "name": "Plaid Credit Card",
-                            "mask": "3333",
-                            "type": "credit",
-                            "subtype": "credit card",
-                            "current": "410.00",
-                            "available": None,
-                            "limit": "2000.00",
-                            "currency": "USD",
-                        }
-                    ],
-                    "transaction_count": 412,
-                    "upload_count": 1,
-                },
-            ),
-            *INSIGHT_ERROR_EXAMPLES,
-        ],
+        answer=ProfileSerializer,
+        example=response_example(
+            "Profile",
+            {
+                "user_id": "0b7c6f1e-5d0c-4f4e-9a51-3f8e2b1c9d10",
+                "as_of": "2026-11-30",
+                "consent": {"status": "granted", "version": "2025-01"},
+                "personas": {"30d": "high_utilization", "180d": "high_utilization"},
+                "detected_signals": {"30d": ["credit_utilization"], "180d": ["subscriptions"]},
+                "accounts": [
+                    {
+                        "account_id": "BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp",
+                        "name": "Plaid Credit Card",
+                        "mask": "3333",
+                        "type": "credit",
+                        "subtype": "credit card",
+                        "current": "410.00",
+                        "available": None,
+                        "limit": "2000.00",
+                        "currency": "USD",
+                    }
+                ],
+                "transaction_count": 412,
+                "upload_count": 1,
+            },
+            200,
+        ),
     )
     @action(detail=True, methods=["get"])
     def profile(self, request: Request, user_id: str) -> HttpResponse:
         user = self.get_object()
         return _cached(request, user, "profile", lambda: _profile(user))
 
-    @extend_schema(
+    @_insight_read(
         operation_id="getSignals",
         summary="Read a user's behavioural signals over 30 and 180 days",
         description=(
             "Subscriptions, savings, credit utilisation and income stability, computed over "
             "the last 30 and 180 days of the user's data; `detected` lists the signals that "
-            "fired in each window. Your own with `me`; operators may read anyone's." + _AS_OF_NULL
+            "fired in each window. Your own with `me`; operators may read anyone's."
         ),
-        parameters=[USER_ID],
-        responses={200: SignalsSerializer, **INSIGHT_ERRORS},
-        examples=[
-            OpenApiExample(
-                "No data yet",
-                response_only=True,
-                status_codes=["200"],
-                value={"as_of": None, "windows": {}},
-            ),
-            *INSIGHT_ERROR_EXAMPLES,
-        ],
+        answer=SignalsSerializer,
+        example=response_example("No data yet", {"as_of": None, "windows": {}}, 200),
     )
     @action(detail=True, methods=["get"])
     def signals(self, request: Request, user_id: str) -> HttpResponse:
         user = self.get_object()
         return _cached(request, user, "signals", lambda: selectors.signals_get(user_id=user.id))
 
-    @extend_schema(
+    @_insight_read(
         operation_id="getPersona",
         summary="Read a user's persona for each window, and its history",
         description=(
             "The persona assigned for each window (`30d`, `180d`), the criteria it matched "
             "and why, plus earlier assignments. `persona` is null when no persona's criteria "
-            "match. Your own with `me`; operators may read anyone's." + _AS_OF_NULL
+            "match. Your own with `me`; operators may read anyone's."
         ),
-        parameters=[USER_ID],
-        responses={200: PersonaSerializer, **INSIGHT_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Persona",
-                response_only=True,
-                status_codes=["200"],
-                value={
-                    "as_of": "2026-11-30",
-                    "current": {
-                        "30d": {
-                            "persona": "high_utilization",
-                            "matched": ["high_utilization", "subscription_heavy"],
-                            "reason": (
-                                "high_utilization ranks first of the matches (high_utilization, "
-                                "subscription_heavy) in the priority order."
-                            ),
-                            "assigned_at": "2026-11-30T12:00:00Z",
-                        }
-                    },
-                    "history": [
-                        {
-                            "window": "30d",
-                            "persona": "high_utilization",
-                            "assigned_at": "2026-11-30T12:00:00Z",
-                        }
-                    ],
+        answer=PersonaSerializer,
+        example=response_example(
+            "Persona",
+            {
+                "as_of": "2026-11-30",
+                "current": {
+                    "30d": {
+                        "persona": "high_utilization",
+                        "matched": ["high_utilization", "subscription_heavy"],
+                        "reason": (
+                            "high_utilization ranks first of the matches (high_utilization, "
+                            "subscription_heavy) in the priority order."
+                        ),
+                        "assigned_at": "2026-11-30T12:00:00Z",
+                    }
                 },
-            ),
-            *INSIGHT_ERROR_EXAMPLES,
-        ],
+                "history": [
+                    {
+                        "window": "30d",
+                        "persona": "high_utilization",
+                        "assigned_at": "2026-11-30T12:00:00Z",
+                    }
+                ],
+            },
+            200,
+        ),
     )
     @action(detail=True, methods=["get"])
     def persona(self, request: Request, user_id: str) -> HttpResponse:
         user = self.get_object()
         return _cached(request, user, "persona", lambda: selectors.persona_get(user_id=user.id))
 
-    @extend_schema(
+    @_insight_read(
         operation_id="listUserRecommendations",
         summary="List a user's recommendations (approved ones, for the user)",
         description=(
             "Education items and partner offers chosen for the user, each with a rationale "
             "citing their own numbers and a disclaimer; paginated with `page` and `page_size`. "
             "A user sees only those an operator approved; operators see every status and may "
-            "filter by `status`. Read one with GET /api/v1/recommendations/{id}." + _AS_OF_NULL
+            "filter by `status`. Read one with GET /api/v1/recommendations/{id}."
         ),
         parameters=[
-            USER_ID,
             OpenApiParameter(
                 "status", str, enum=RecommendationStatus.values, description="Operators only."
             ),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: RecommendationPageSerializer, **INSIGHT_ERRORS},
-        examples=[
-            OpenApiExample(
-                "Recommendations",
-                response_only=True,
-                status_codes=["200"],
-                value={
-                    "as_of": "2026-11-30",
-                    "count": 1,
-                    "next": None,
-                    "previous": None,
-                    "results": [
-                        {
-                            "id": "5f0f3c52-8f7e-4a57-9d43-0d8d1f6b2a11",
-                            "type": "partner_offer",
-                            "title": "Budgeting app, free for 3 months",
-                            "content": "See where each dollar goes as it happens ...",
-                            "rationale": (
-                                "Your spending averaged $72.10 a month over the last 30 days. A "
-                                "budgeting app can show where each dollar goes as it happens."
-                            ),
-                            "disclaimer": (
-                                "This is educational content, not financial advice. Consult a "
-                                "licensed advisor for personalized guidance."
-                            ),
-                            "persona": "high_utilization",
-                            "window": "30d",
-                            "status": "approved",
-                            "created_at": "2026-11-30T12:00:00Z",
-                        }
-                    ],
-                },
-            ),
-            *INSIGHT_ERROR_EXAMPLES,
-        ],
+        answer=RecommendationPageSerializer,
+        example=response_example(
+            "Recommendations",
+            {
+                "as_of": "2026-11-30",
+                "count": 1,
+                "next": None,
+                "previous": None,
+                "results": [
+                    {
+                        "id": "5f0f3c52-8f7e-4a57-9d43-0d8d1f6b2a11",
+                        "type": "partner_offer",
+                        "title": "Budgeting app, free for 3 months",
+                        "content": "See where each dollar goes as it happens ...",
+                        "rationale": (
+                            "Your spending averaged $72.10 a month over the last 30 days. A "
+                            "budgeting app can show where each dollar goes as it happens."
+                        ),
+                        "disclaimer": (
+                            "This is educational content, not financial advice. Consult a "
+                            "licensed advisor for personalized guidance."
+                        ),
+                        "persona": "high_utilization",
+                        "window": "30d",
+                        "status": "approved",
+                        "created_at": "2026-11-30T12:00:00Z",
+                    }
+                ],
+            },
+            200,
+        ),
     )
     @action(detail=True, methods=["get"])
     def recommendations(self, request: Request, user_id: str) -> HttpResponse:

@@ -58,6 +58,13 @@ def error_responses(*codes: int, **described: str) -> dict[int, Any]:
     }
 
 
+def response_example(name: str, value: Any, *statuses: int) -> OpenApiExample:
+    """A response example for ``extend_schema(examples=...)``, shown under these statuses."""
+    return OpenApiExample(
+        name, value=value, response_only=True, status_codes=[str(status) for status in statuses]
+    )
+
+
 def error_example(
     name: str, status: int, code: str, detail: str, attr: str | None = None
 ) -> OpenApiExample:
@@ -65,11 +72,8 @@ def error_example(
     kind = "validation_error" if status == 400 else "client_error"
     if status >= 500:
         kind = "server_error"
-    return OpenApiExample(
-        name,
-        value={"type": kind, "errors": [{"code": code, "detail": detail, "attr": attr}]},
-        response_only=True,
-        status_codes=[str(status)],
+    return response_example(
+        name, {"type": kind, "errors": [{"code": code, "detail": detail, "attr": attr}]}, status
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,7 +11,12 @@ from rest_framework.response import Response
 from consent.api.scoping import OwnedViewSet
 from spendsense.api.errors import DomainError, ErrorList
 from spendsense.api.idempotency import idempotency_key
-from spendsense.api.openapi import ErrorResponseSerializer, error_example, error_responses
+from spendsense.api.openapi import (
+    ErrorResponseSerializer,
+    error_example,
+    error_responses,
+    response_example,
+)
 from spendsense.api.permissions import IsSignedIn, Perm, may, request_caller
 from spendsense.api.request import request_meta
 from uploads import services
@@ -89,11 +94,10 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
             )
         ],
         examples=[
-            OpenApiExample(
+            response_example(
                 "Accepted",
-                response_only=True,
-                status_codes=["202"],
-                value={"upload_id": "9a1d7f0c-2b9e-4c3f-8f4a-6c1e0d2b7a55", "status": "queued"},
+                {"upload_id": "9a1d7f0c-2b9e-4c3f-8f4a-6c1e0d2b7a55", "status": "queued"},
+                202,
             ),
             error_example(
                 "Invalid file",
@@ -182,11 +186,9 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
         ),
         responses={200: UploadSerializer},
         examples=[
-            OpenApiExample(
+            response_example(
                 "Processed",
-                response_only=True,
-                status_codes=["200"],
-                value={
+                {
                     "upload_id": "9a1d7f0c-2b9e-4c3f-8f4a-6c1e0d2b7a55",
                     "user_id": "0b7c6f1e-5d0c-4f4e-9a51-3f8e2b1c9d10",
                     "status": "processed",
@@ -205,6 +207,7 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
                     "processed_at": "2026-12-01T09:32:04Z",
                     "download_url": None,
                 },
+                200,
             )
         ],
     )
