@@ -39,10 +39,14 @@ class LastSignInMethod(Conflict):
 
 
 @contextmanager
-def sign_in_method_removal(*, user: User) -> Iterator[User]:
-    """``user``'s row, locked while one way to sign in is removed (phone or provider): two
+def sign_in_method_removal(
+    *, user: User, session_id: str | None, current_password: str | None
+) -> Iterator[User]:
+    """Removing one way to sign in (phone or provider): the caller re-authenticates first
+    (accounts.reauth), then ``user``'s row stays locked while the method goes, so two
     removals at once cannot both see the other's method still there and leave the account
     with none. Check with ``sign_in_method_kept`` inside."""
+    reauthentication_check(user=user, session_id=session_id, password=current_password)
     with transaction.atomic():
         yield User.objects.select_for_update().get(pk=user.pk)
 
