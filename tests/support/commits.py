@@ -1,13 +1,16 @@
 """Running test code as production runs it: commits that fire their on-commit callbacks,
-callers racing from their own threads, and a user's cached entries made stale."""
+callers racing from their own threads (together, or one held at a
+point while another acts), and a user's cached entries made stale."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from django.core.management import call_command
 from django.db import connections
 from django.test import TestCase
@@ -56,6 +59,50 @@ def concurrently(count: int, call: Callable[[], Any]) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+@dataclass
+class Outcome:
+    """What a racing thread's work returned, or raised."""
+
+    result: Any = None
+    error: BaseException | None = None
+
+
+@contextmanager
+def paused_after(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, work: Callable[[], Any]
+) -> Iterator[Outcome]:
+    """``work`` in its own thread (with its own database connection), held right after
+    ``owner.name`` returns there: the body runs while it waits. On leaving, the thread goes on
+    and is joined; the outcome holds what ``work`` returned or raised."""
+    barrier = threading.Barrier(2, timeout=20)
+    real = getattr(owner, name)
+    outcome = Outcome()
+
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        answer = real(*args, **kwargs)
+        barrier.wait()  # held: the body runs now
+        barrier.wait()  # the body is done: go on
+        return answer
+
+    def run() -> None:
+        try:
+            outcome.result = work()
+        except BaseException as error:  # pragma: no cover - reported by the test
+            outcome.error = error
+        finally:
+            connections.close_all()
+
+    monkeypatch.setattr(owner, name, paused)
+    thread = threading.Thread(target=run)
+    thread.start()
+    barrier.wait()
+    try:
+        yield outcome
+    finally:
+        barrier.wait()
+        thread.join()
 
 
 def stale(user_id: Any) -> None:
