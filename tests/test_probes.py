@@ -31,6 +31,13 @@ def person_with_items(count: int = 1) -> tuple[SignedIn, list[Any]]:
     return signed, items
 
 
+def rate_with_key(signed: SignedIn, item: Any) -> Any:
+    """A helpful rating of ``item``, sent with the Idempotency-Key ``k``."""
+    return signed.client.post(
+        FEEDBACK.format(item.pk), {"rating": "helpful"}, HTTP_IDEMPOTENCY_KEY="k"
+    )
+
+
 @pytest.mark.django_db
 def test_an_idempotency_key_is_the_callers_own() -> None:
     alice, [alice_item] = person_with_items()
@@ -62,13 +69,9 @@ def test_an_idempotency_key_is_the_callers_own() -> None:
 @pytest.mark.django_db
 def test_a_replay_after_withdrawal_is_refused() -> None:
     alice, [item] = person_with_items()
-    post = {"rating": "helpful"}
-    assert (
-        alice.client.post(FEEDBACK.format(item.pk), post, HTTP_IDEMPOTENCY_KEY="k").status_code
-        == 201
-    )
+    assert rate_with_key(alice, item).status_code == HTTPStatus.CREATED
     assert alice.client.delete("/api/v1/consent").status_code == HTTPStatus.OK
-    replay = alice.client.post(FEEDBACK.format(item.pk), post, HTTP_IDEMPOTENCY_KEY="k")
+    replay = rate_with_key(alice, item)
     assert replay.status_code == HTTPStatus.FORBIDDEN
     assert replay.json()["errors"][0]["code"] == "consent_required"
 
@@ -181,16 +184,12 @@ def test_a_hostile_csv_file_is_a_located_4xx(consented: SignedIn, name: str) -> 
 @pytest.mark.django_db
 def test_erasing_the_data_erases_the_ratings_keys() -> None:
     alice, [item] = person_with_items()
-    post = {"rating": "helpful"}
-    assert (
-        alice.client.post(FEEDBACK.format(item.pk), post, HTTP_IDEMPOTENCY_KEY="k").status_code
-        == HTTPStatus.CREATED
-    )
+    assert rate_with_key(alice, item).status_code == HTTPStatus.CREATED
     assert alice.client.delete("/api/v1/consent?delete_data=true").status_code == HTTPStatus.OK
     grant_consent(alice.user)
 
     assert not Feedback.objects.filter(idempotency_key="k").exists()
-    replay = alice.client.post(FEEDBACK.format(item.pk), post, HTTP_IDEMPOTENCY_KEY="k")
+    replay = rate_with_key(alice, item)
     assert replay.status_code == HTTPStatus.NOT_FOUND
 
 
