@@ -38,6 +38,14 @@ def with_mfa(user: User) -> tuple[pyotp.TOTP, list[str]]:
     return totp, codes
 
 
+def at_the_code_step(client: Client) -> tuple[User, pyotp.TOTP]:
+    """An operator with a second factor who has just given the right password."""
+    operator = OperatorFactory.create()
+    totp, _ = with_mfa(operator)
+    attempt(client, operator.email, DEFAULT_PASSWORD)
+    return operator, totp
+
+
 def test_the_sixth_attempt_from_one_ip_is_refused_even_with_the_right_password(
     client: Client,
 ) -> None:
@@ -106,9 +114,7 @@ def test_with_mfa_the_password_alone_reaches_no_console_page(client: Client, pag
 
 
 def test_the_code_completes_the_sign_in(client: Client) -> None:
-    operator = OperatorFactory.create()
-    totp, _ = with_mfa(operator)
-    attempt(client, operator.email, DEFAULT_PASSWORD)
+    _, totp = at_the_code_step(client)
 
     wrong = client.post("/admin/mfa/", {"code": "000000"})
     right = client.post("/admin/mfa/", {"code": totp.now()})
@@ -137,9 +143,7 @@ def test_a_recovery_code_works_once(client: Client) -> None:
 
 
 def test_five_wrong_codes_spend_the_challenge(client: Client) -> None:
-    operator = OperatorFactory.create()
-    totp, _ = with_mfa(operator)
-    attempt(client, operator.email, DEFAULT_PASSWORD)
+    _, totp = at_the_code_step(client)
 
     for _ in range(5):
         client.post("/admin/mfa/", {"code": "000000"})
@@ -228,9 +232,7 @@ def test_another_spelling_of_the_address_is_the_same_account(client: Client) -> 
 
 def test_a_new_authenticator_asks_for_its_code_again(client: Client) -> None:
     """A session that gave one device's code does not carry over to a device set up later."""
-    operator = OperatorFactory.create()
-    totp, _ = with_mfa(operator)
-    attempt(client, operator.email, DEFAULT_PASSWORD)
+    operator, totp = at_the_code_step(client)
     client.post("/admin/mfa/", {"code": totp.now()})
     assert signed_in_to_console(client)
 
