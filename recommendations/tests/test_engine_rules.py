@@ -82,15 +82,21 @@ def test_utilities_are_bills_not_subscriptions() -> None:
     assert bills["bill_share"] == 0.6222
 
 
+def education(slug: str, rationale_template: str, *tags: str) -> CatalogItem:
+    return CatalogItem(
+        slug=slug,
+        kind="education",
+        title=slug.capitalize(),
+        content="c",
+        rationale_template=rationale_template,
+        tags=tags,
+    )
+
+
 def test_utilities_never_make_subscription_heavy_nor_an_audit_to_cancel() -> None:
     user = utilities_and_one_stream()
-    audit = CatalogItem(
-        slug="audit",
-        kind="education",
-        title="Audit",
-        content="c",
-        rationale_template="Recurring charges such as {subscription_merchants} could go.",
-        tags=("subscriptions",),
+    audit = education(
+        "audit", "Recurring charges such as {subscription_merchants} could go.", "subscriptions"
     )
     signals = signals_of(user)
     assigned = {n: personas.assign(w, thresholds()) for n, w in signals["windows"].items()}
@@ -293,14 +299,7 @@ def test_interest_and_refunds_are_not_pay() -> None:
 
 
 def test_rationales_quote_the_rate() -> None:
-    item = CatalogItem(
-        slug="plan",
-        kind="education",
-        title="Plan",
-        content="c",
-        rationale_template="About ${monthly_income} a month comes in.",
-        tags=("has_income",),
-    )
+    item = education("plan", "About ${monthly_income} a month comes in.", "has_income")
     user = pay([0, 14, 28, 42, 56], "-1850")  # three paydays in the 30-day window
     signals = signals_of(user)
     assigned = {n: personas.assign(w, thresholds()) for n, w in signals["windows"].items()}
