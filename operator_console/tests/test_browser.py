@@ -11,6 +11,7 @@ import os
 import shutil
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -75,6 +76,17 @@ def ensure_catalog() -> None:
         catalog_changed()
 
 
+def decide(page: Any, reason_field: str, button: str, reason: str) -> None:
+    """Give a decision's reason, confirm it, and wait for the console's message."""
+    page.fill(reason_field, reason)
+    page.click(button)
+    page.wait_for_selector(".messagelist")
+
+
+def decided(status: str, reason: str) -> int:
+    return Recommendation.objects.filter(status=status, decision_reason=reason).count()
+
+
 def test_operator_reviews_and_reads_analytics(live_server, browser_page) -> None:
     ensure_catalog()
     call_command("seed_demo", "--users", "3", "--seed", "11", stdout=StringIO())
@@ -102,15 +114,8 @@ def test_operator_reviews_and_reads_analytics(live_server, browser_page) -> None
     page.locator("#result_list tbody tr th a").first.click()
     page.wait_for_selector("text=Chosen for the")
     page.screenshot(path=str(ARTIFACTS / "operator-recommendation.png"), full_page=True)
-    page.fill("#approve-form input[name=reason]", "Accurate and relevant.")
-    page.click("#approve-button")
-    page.wait_for_selector(".messagelist")
-    assert (
-        Recommendation.objects.filter(
-            status="approved", decision_reason="Accurate and relevant."
-        ).count()
-        == 1
-    )
+    decide(page, "#approve-form input[name=reason]", "#approve-button", "Accurate and relevant.")
+    assert decided("approved", "Accurate and relevant.") == 1
 
     checkboxes = page.locator("#result_list tbody input.action-select")
     checkboxes.nth(0).check()
@@ -118,15 +123,8 @@ def test_operator_reviews_and_reads_analytics(live_server, browser_page) -> None
     page.select_option("select[name=action]", "reject_selected")
     page.click("button[name=index]")
     page.wait_for_selector("#confirm-bulk")
-    page.fill("input[name=reason]", "Duplicate of another item.")
-    page.click("#confirm-bulk")
-    page.wait_for_selector(".messagelist")
-    assert (
-        Recommendation.objects.filter(
-            status="rejected", decision_reason="Duplicate of another item."
-        ).count()
-        == 2
-    )
+    decide(page, "input[name=reason]", "#confirm-bulk", "Duplicate of another item.")
+    assert decided("rejected", "Duplicate of another item.") == 2
 
     page.goto(f"{live_server.url}/admin/")
     page.click("#analytics-link")
