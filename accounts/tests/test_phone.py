@@ -47,6 +47,11 @@ def request_code(client: APIClient, phone: str = PHONE, **extra: Any) -> Any:
     return client.post(REQUEST, {"phone_number": phone}, **extra)
 
 
+def verify_code(client: APIClient, code: str) -> Any:
+    """Sign in with ``code`` texted to PHONE."""
+    return client.post(VERIFY, {"phone_number": PHONE, "code": code})
+
+
 @pytest.mark.parametrize(
     ("raw", "normalized"),
     [
@@ -111,7 +116,7 @@ def test_verify_registers_a_phone_only_user_then_signs_them_in(
     api_client: APIClient, sms_files: Path
 ) -> None:
     request_code(api_client)
-    first = api_client.post(VERIFY, {"phone_number": PHONE, "code": texts(sms_files)[-1][1]})
+    first = verify_code(api_client, texts(sms_files)[-1][1])
     request_code(api_client)
     second = api_client.post(
         VERIFY, {"phone_number": "+1 415 555 0123", "code": texts(sms_files)[-1][1]}
@@ -141,10 +146,8 @@ def test_a_code_is_single_use(api_client: APIClient, sms_files: Path) -> None:
     request_code(api_client)
     code = texts(sms_files)[-1][1]
 
-    assert (
-        api_client.post(VERIFY, {"phone_number": PHONE, "code": code}).status_code == HTTPStatus.OK
-    )
-    reused = api_client.post(VERIFY, {"phone_number": PHONE, "code": code})
+    assert verify_code(api_client, code).status_code == HTTPStatus.OK
+    reused = verify_code(api_client, code)
 
     assert reused.status_code == HTTPStatus.BAD_REQUEST
     assert reused.json()["errors"][0]["code"] == "invalid_code"
@@ -157,11 +160,8 @@ def test_wrong_codes_then_the_sixth_try_is_refused_even_when_right(
     code = texts(sms_files)[-1][1]
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
 
-    statuses = [
-        api_client.post(VERIFY, {"phone_number": PHONE, "code": wrong}).status_code
-        for _ in range(5)
-    ]
-    sixth = api_client.post(VERIFY, {"phone_number": PHONE, "code": code})
+    statuses = [verify_code(api_client, wrong).status_code for _ in range(5)]
+    sixth = verify_code(api_client, code)
 
     assert statuses == [HTTPStatus.BAD_REQUEST] * 5
     assert sixth.status_code == HTTPStatus.BAD_REQUEST
@@ -175,13 +175,8 @@ def test_a_new_code_replaces_the_old(api_client: APIClient, sms_files: Path) -> 
     new = texts(sms_files)[-1][1]
 
     if old != new:
-        assert (
-            api_client.post(VERIFY, {"phone_number": PHONE, "code": old}).status_code
-            == HTTPStatus.BAD_REQUEST
-        )
-    assert (
-        api_client.post(VERIFY, {"phone_number": PHONE, "code": new}).status_code == HTTPStatus.OK
-    )
+        assert verify_code(api_client, old).status_code == HTTPStatus.BAD_REQUEST
+    assert verify_code(api_client, new).status_code == HTTPStatus.OK
 
 
 def test_codes_expire(api_client: APIClient, sms_files: Path, settings: Any) -> None:
@@ -189,14 +184,14 @@ def test_codes_expire(api_client: APIClient, sms_files: Path, settings: Any) -> 
     request_code(api_client)
     time.sleep(1.5)
 
-    response = api_client.post(VERIFY, {"phone_number": PHONE, "code": texts(sms_files)[-1][1]})
+    response = verify_code(api_client, texts(sms_files)[-1][1])
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
 @pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef"])
 def test_malformed_codes(api_client: APIClient, code: str) -> None:
-    response = api_client.post(VERIFY, {"phone_number": PHONE, "code": code})
+    response = verify_code(api_client, code)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["errors"][0]["attr"] == "code"
