@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.openapi import sign_in_method_removal_schema
 from accounts.api.request import request_session_id, request_user
 from accounts.api.serializers import (
     MeSerializer,
@@ -258,17 +259,13 @@ class OAuthViewSet(viewsets.ViewSet):
         user = services.oauth_link(user=user, identity=identity, meta=request_meta(request))
         return Response(MeSerializer(user).data)
 
-    @extend_schema(
-        operation_id="unlinkOauth",
-        summary="Remove an OAuth provider from the signed-in account",
-        description=(
-            "Needs `current_password` or a sign-in within the last 10 minutes (else 403). 409 "
-            "`last_sign_in_method` when it is the only way left to sign in; 404 when the "
-            "provider is unknown or not linked."
-        ),
+    @sign_in_method_removal_schema(
+        "unlinkOauth",
+        "Remove an OAuth provider from the signed-in account",
+        "it is",
+        also="; 404 when the provider is unknown or not linked.",
         parameters=[PROVIDER_PARAMETER],
-        request=ReauthenticationSerializer,
-        responses={200: MeSerializer, **error_responses(403, 404, 409)},
+        errors=(404,),
     )
     def unlink(self, request: Request, provider: str) -> Response:
         if provider not in settings.OAUTH_PROVIDERS:  # unlinking needs no credentials

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.api.openapi import sign_in_method_removal_schema
 from accounts.api.request import request_session_id, request_user
 from accounts.api.serializers import (
     MeSerializer,
@@ -141,15 +142,8 @@ class PhoneViewSet(viewsets.ViewSet):
         )
         return Response(MeSerializer(user).data)
 
-    @extend_schema(
-        operation_id="unlinkPhone",
-        summary="Remove the phone number from the signed-in account",
-        description=(
-            "Needs `current_password` or a sign-in within the last 10 minutes (else 403). 409 "
-            "`last_sign_in_method` when the phone is the only way left to sign in."
-        ),
-        request=ReauthenticationSerializer,
-        responses={200: MeSerializer, **error_responses(403, 409)},
+    @sign_in_method_removal_schema(
+        "unlinkPhone", "Remove the phone number from the signed-in account", "the phone is"
     )
     @action(detail=False, methods=["delete"], permission_classes=[IsAuthenticated])
     def unlink(self, request: Request) -> Response:
