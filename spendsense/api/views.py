@@ -23,13 +23,18 @@ from spendsense.api.openapi import error_responses
 logger = logging.getLogger(__name__)
 
 
-@extend_schema(tags=["health"])
-class HealthView(APIView):
-    """Liveness: the process answers. No I/O, so a slow dependency never kills the task."""
+class FrameworkView(APIView):
+    """The framework's own endpoints answer anyone, with no credentials and no rate limit:
+    probes call them often, and what they say does not depend on who asks."""
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     throttle_classes: list[type] = []
+
+
+@extend_schema(tags=["health"])
+class HealthView(FrameworkView):
+    """Liveness: the process answers. No I/O, so a slow dependency never kills the task."""
 
     @extend_schema(
         operation_id="getHealth",
@@ -86,12 +91,8 @@ READINESS_CHECKS: dict[str, Callable[[], None]] = {
 
 
 @extend_schema(tags=["health"])
-class ReadyView(APIView):
+class ReadyView(FrameworkView):
     """Readiness: database, cache, broker and storage each answer, or 503 naming which not."""
-
-    authentication_classes: list[type] = []
-    permission_classes = [AllowAny]
-    throttle_classes: list[type] = []
 
     @extend_schema(
         operation_id="getReadiness",
@@ -139,12 +140,9 @@ def _unavailable(failed: list[str]) -> exceptions.APIException:
     return error
 
 
-class ApiNotFoundView(APIView):
+class ApiNotFoundView(FrameworkView):
     """Every unknown path under /api/: the JSON 404, in DEBUG too (no HTML debug page)."""
 
-    authentication_classes: list[type] = []
-    permission_classes = [AllowAny]
-    throttle_classes: list[type] = []
     schema = None
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
