@@ -222,7 +222,7 @@ class OAuthViewSet(viewsets.ViewSet):
             "answer is a token pair, or `{mfa_required, mfa_token}` for an account with a "
             "second factor. 401 `invalid_credentials` for an unknown, used or expired code."
         ),
-        auth=[],
+        auth=[],  # the viewset authenticates, but the exchange needs no credentials
         request=ExchangeSerializer,
         responses={200: SignInResponseSerializer},
     )
@@ -303,7 +303,6 @@ class OAuthCallbackView(APIView):
         operation_id="oauthCallback",
         summary="OAuth provider callback (browser navigation)",
         description=_CALLBACK_DESCRIPTION,
-        auth=[],
         parameters=[PROVIDER_PARAMETER, CallbackSerializer],
         responses=_CALLBACK_RESPONSES,
     )
@@ -346,7 +345,6 @@ class OAuthCallbackView(APIView):
         operation_id="oauthCallbackFormPost",
         summary="OAuth provider callback (Apple's form POST)",
         description=_CALLBACK_DESCRIPTION,
-        auth=[],
         parameters=[PROVIDER_PARAMETER],
         request={"application/x-www-form-urlencoded": CallbackSerializer},
         responses=_CALLBACK_RESPONSES,
