@@ -9,6 +9,7 @@ One function decides it, for every such action.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -50,10 +51,21 @@ def current_password_confirmed(*, user: User, password: str) -> bool:
     return user.has_usable_password() and user.check_password(password)
 
 
-def reauthentication_check(*, user: User, session_id: str | None, password: str | None) -> None:
-    """Pass, or ReauthenticationRequired (403). ``session_id``: the session of the caller's
-    access token (accounts.api.request.request_session_id), whose sign-in time is what
-    "recently" is measured on; None for a caller without one."""
+@dataclass(frozen=True)
+class Reauthentication:
+    """What a caller offers to show they are present, for what cannot be undone: the session
+    of their access token (accounts.api.request.request_session_id), whose sign-in time is
+    what "recently" is measured on (None for a caller without one), and the current
+    password when they sent it."""
+
+    session_id: str | None
+    password: str | None = None
+
+
+def reauthentication_check(*, user: User, proof: Reauthentication) -> None:
+    """Pass, or ReauthenticationRequired (403): the password is right, or else the session
+    signed in recently."""
+    password, session_id = proof.password, proof.session_id
     if password:
         if current_password_confirmed(user=user, password=password):
             return

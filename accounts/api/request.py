@@ -8,6 +8,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from accounts.models import User
+from accounts.reauth import Reauthentication
 
 
 def request_user(request: Request) -> User:
@@ -27,3 +28,8 @@ def request_session_id(request: Request) -> str | None:
     """The session of the caller's access token; None for other kinds of authentication."""
     sid = request_claims(request).get("sid")
     return str(sid) if sid else None
+
+
+def request_reauthentication(request: Request, password: str | None) -> Reauthentication:
+    """The caller's proof of presence: their session, and the current password if sent."""
+    return Reauthentication(session_id=request_session_id(request), password=password)

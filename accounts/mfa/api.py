@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.request import request_session_id, request_user
+from accounts.api.request import request_reauthentication, request_user
 from accounts.api.serializers import TokenResponseSerializer, validated
 from accounts.mfa import services as mfa
 from accounts.sessions.api import LoginThrottle
@@ -101,8 +101,7 @@ class MfaViewSet(viewsets.ViewSet):
         data = validated(PasswordSerializer, request.data)
         mfa.mfa_deactivate(
             user=request_user(request),
-            password=data.get("password"),
-            session_id=request_session_id(request),
+            proof=request_reauthentication(request, data.get("password")),
             meta=request_meta(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.audit import Action, audit_record
 from accounts.models import MfaDevice, User
-from accounts.reauth import reauthentication_check
+from accounts.reauth import Reauthentication, reauthentication_check
 from spendsense.api.errors import Conflict, DomainError
 from spendsense.api.request import RequestMeta
 
@@ -98,11 +98,9 @@ def mfa_activate(*, user: User, code: str, meta: RequestMeta) -> list[str]:
     return codes
 
 
-def mfa_deactivate(
-    *, user: User, password: str | None, session_id: str | None, meta: RequestMeta
-) -> None:
+def mfa_deactivate(*, user: User, proof: Reauthentication, meta: RequestMeta) -> None:
     """Turn the second factor off; the caller re-authenticates first (accounts.reauth)."""
-    reauthentication_check(user=user, session_id=session_id, password=password)
+    reauthentication_check(user=user, proof=proof)
     MfaDevice.objects.filter(user=user).delete()
     audit_record(action=Action.MFA_DEACTIVATE, actor_id=user.id, meta=meta)
 

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.openapi import sign_in_method_removal_schema
-from accounts.api.request import request_session_id, request_user
+from accounts.api.request import request_reauthentication, request_user
 from accounts.api.serializers import (
     MeSerializer,
     ReauthenticationSerializer,
@@ -274,9 +274,8 @@ class OAuthViewSet(viewsets.ViewSet):
         user = services.oauth_unlink(
             user=request_user(request),
             provider_id=provider,
-            session_id=request_session_id(request),
+            proof=request_reauthentication(request, data.get("current_password")),
             meta=request_meta(request),
-            current_password=data.get("current_password"),
         )
         return Response(MeSerializer(user).data)
 

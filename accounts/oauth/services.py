@@ -15,6 +15,7 @@ from accounts.audit import Action, audit_record
 from accounts.models import User
 from accounts.oauth.providers import Identity
 from accounts.oauth.state import exchange_code_take
+from accounts.reauth import Reauthentication
 from accounts.sessions.services import InvalidCredentials, sessions_revoke_all
 from accounts.users.services import sign_in_method_kept, sign_in_method_removal
 from spendsense.api.errors import Conflict
@@ -174,15 +175,12 @@ def oauth_unlink(
     *,
     user: User,
     provider_id: str,
-    session_id: str | None,
+    proof: Reauthentication,
     meta: RequestMeta,
-    current_password: str | None = None,
 ) -> User:
     """Remove a linked provider, unless it is the last way to sign in (409) (after
     re-authentication)."""
-    with sign_in_method_removal(
-        user=user, session_id=session_id, current_password=current_password
-    ) as user:
+    with sign_in_method_removal(user=user, proof=proof) as user:
         accounts = SocialAccount.objects.filter(user=user, provider=provider_id)
         if provider_id not in user.linked_providers and not accounts.exists():
             raise exceptions.NotFound(

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.api.openapi import sign_in_method_removal_schema
-from accounts.api.request import request_session_id, request_user
+from accounts.api.request import request_reauthentication, request_user
 from accounts.api.serializers import (
     MeSerializer,
     ReauthenticationSerializer,
@@ -150,8 +150,7 @@ class PhoneViewSet(viewsets.ViewSet):
         data = validated(ReauthenticationSerializer, request.data)
         user = services.phone_unlink(
             user=request_user(request),
-            session_id=request_session_id(request),
+            proof=request_reauthentication(request, data.get("current_password")),
             meta=request_meta(request),
-            current_password=data.get("current_password"),
         )
         return Response(MeSerializer(user).data)

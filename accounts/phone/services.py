@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from accounts.audit import Action, audit_record
 from accounts.models import User
 from accounts.phone.codes import code_check
+from accounts.reauth import Reauthentication
 from accounts.sessions.services import InvalidCredentials
 from accounts.users.services import sign_in_method_kept, sign_in_method_removal
 from spendsense.api.errors import Conflict, DomainError
@@ -60,15 +61,12 @@ def phone_link(*, user: User, phone: str, code: str, meta: RequestMeta) -> User:
 def phone_unlink(
     *,
     user: User,
-    session_id: str | None,
+    proof: Reauthentication,
     meta: RequestMeta,
-    current_password: str | None = None,
 ) -> User:
     """Remove the phone number, unless it is the last way to sign in (409) (after
     re-authentication)."""
-    with sign_in_method_removal(
-        user=user, session_id=session_id, current_password=current_password
-    ) as user:
+    with sign_in_method_removal(user=user, proof=proof) as user:
         if not user.phone_number:
             raise DomainError("No phone number is linked.", code="no_phone", attr="phone_number")
         sign_in_method_kept(user=user, phone=None, providers=user.linked_providers)

@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.request import request_session_id, request_user
+from accounts.api.request import request_reauthentication, request_user
 from accounts.api.serializers import (
     AcceptedSerializer,
     EmailKeySerializer,
@@ -173,9 +173,8 @@ class MeViewSet(viewsets.ViewSet):
         data = validated(MeUpdateSerializer, request.data)
         user = services.user_update(
             user=request_user(request),
-            session_id=request_session_id(request),
+            proof=request_reauthentication(request, data.get("current_password")),
             meta=request_meta(request),
-            current_password=data.get("current_password"),
             email=data.get("email"),
             username=data.get("username") if "username" in data else None,
             new_password=data.get("password"),
@@ -207,9 +206,7 @@ class MeViewSet(viewsets.ViewSet):
         data = validated(ReauthenticationSerializer, request.data)
         user = request_user(request)
         reauthentication_check(
-            user=user,
-            session_id=request_session_id(request),
-            password=data.get("current_password"),
+            user=user, proof=request_reauthentication(request, data.get("current_password"))
         )
         services.user_delete(user=user, meta=request_meta(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -21,7 +21,11 @@ from accounts.audit import Action, audit_record
 from accounts.keys import InvalidKey, email_key_mail, email_key_take, email_keys_retire
 from accounts.mail import mail_send
 from accounts.models import KeyPurpose, Role, User
-from accounts.reauth import current_password_confirmed, reauthentication_check
+from accounts.reauth import (
+    Reauthentication,
+    current_password_confirmed,
+    reauthentication_check,
+)
 from accounts.sessions.services import TokenPair, session_create
 from spendsense import events
 from spendsense.api.errors import Conflict, DomainError
@@ -39,14 +43,12 @@ class LastSignInMethod(Conflict):
 
 
 @contextmanager
-def sign_in_method_removal(
-    *, user: User, session_id: str | None, current_password: str | None
-) -> Iterator[User]:
+def sign_in_method_removal(*, user: User, proof: Reauthentication) -> Iterator[User]:
     """Removing one way to sign in (phone or provider): the caller re-authenticates first
     (accounts.reauth), then ``user``'s row stays locked while the method goes, so two
     removals at once cannot both see the other's method still there and leave the account
     with none. Check with ``sign_in_method_kept`` inside."""
-    reauthentication_check(user=user, session_id=session_id, password=current_password)
+    reauthentication_check(user=user, proof=proof)
     with transaction.atomic():
         yield User.objects.select_for_update().get(pk=user.pk)
 
@@ -121,9 +123,8 @@ def user_set_role(*, user: User, role: str, actor_id: uuid.UUID | None = None) -
 def user_update(
     *,
     user: User,
-    session_id: str | None,
+    proof: Reauthentication,
     meta: RequestMeta,
-    current_password: str | None = None,
     email: str | None = None,
     username: str | None = None,
     new_password: str | None = None,
@@ -133,9 +134,9 @@ def user_update(
     (accounts.signals)."""
     changing_email = email is not None and email.strip().lower() != (user.email or "").lower()
     if changing_email:
-        reauthentication_check(user=user, session_id=session_id, password=current_password)
+        reauthentication_check(user=user, proof=proof)
     if new_password and not (
-        current_password and current_password_confirmed(user=user, password=current_password)
+        proof.password and current_password_confirmed(user=user, password=proof.password)
     ):
         raise DomainError(
             "The current password is required and must be correct.",

@@ -7,7 +7,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.request import request_session_id
+from accounts.api.request import request_reauthentication
 from accounts.api.serializers import ReauthenticationSerializer
 from accounts.reauth import reauthentication_check
 from consent import selectors, services
@@ -112,8 +112,9 @@ class ConsentViewSet(OwnedViewSet):
             body.is_valid(raise_exception=True)
             reauthentication_check(
                 user=user,
-                session_id=request_session_id(request),
-                password=body.validated_data.get("current_password"),
+                proof=request_reauthentication(
+                    request, body.validated_data.get("current_password")
+                ),
             )
         services.consent_revoke(
             user=user, delete_data=query.validated_data["delete_data"], meta=request_meta(request)
