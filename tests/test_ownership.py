@@ -70,21 +70,16 @@ def row(*answers: Any) -> dict[str, Any]:
     return dict(zip(CALLERS, answers, strict=True))
 
 
+# The one rule on a user's own thing: Alice's (she consents) reach her and staff; Bob's (he
+# withdrew) tell him to consent again and stay hidden from everyone else.
+ALICES = row(UNAUTH, DENIED, OK, NOT_FOUND, NOT_FOUND, OK, OK)
+BOBS = row(UNAUTH, DENIED, NOT_FOUND, NO_CONSENT, NOT_FOUND, NOT_FOUND, NOT_FOUND)
+
 # (method, path) -> the answer to anonymous, an API key, alice, bob, carol, an operator, an
 # admin. Alice consents; Bob withdrew; Carol consents and has no data; staff do not consent.
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
-    **{
-        ("get", f"/api/v1/users/{{alice}}/{name}"): row(
-            UNAUTH, DENIED, OK, NOT_FOUND, NOT_FOUND, OK, OK
-        )
-        for name in INSIGHTS
-    },
-    **{
-        ("get", f"/api/v1/users/{{bob}}/{name}"): row(
-            UNAUTH, DENIED, NOT_FOUND, NO_CONSENT, NOT_FOUND, NOT_FOUND, NOT_FOUND
-        )
-        for name in INSIGHTS
-    },
+    **{("get", f"/api/v1/users/{{alice}}/{name}"): ALICES for name in INSIGHTS},
+    **{("get", f"/api/v1/users/{{bob}}/{name}"): BOBS for name in INSIGHTS},
     **{
         ("get", f"/api/v1/users/me/{name}"): row(
             UNAUTH, DENIED, OK, NO_CONSENT, OK, NO_CONSENT, NO_CONSENT
@@ -94,27 +89,19 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/users/not-an-id/profile"): row(
         UNAUTH, DENIED, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND
     ),
-    ("get", "/api/v1/recommendations/{alice_item}"): row(
-        UNAUTH, DENIED, OK, NOT_FOUND, NOT_FOUND, OK, OK
-    ),
+    ("get", "/api/v1/recommendations/{alice_item}"): ALICES,
     ("get", "/api/v1/recommendations/{alice_pending}"): row(
         UNAUTH, DENIED, NOT_FOUND, NOT_FOUND, NOT_FOUND, OK, OK
     ),
-    ("get", "/api/v1/recommendations/{bob_item}"): row(
-        UNAUTH, DENIED, NOT_FOUND, NO_CONSENT, NOT_FOUND, NOT_FOUND, NOT_FOUND
-    ),
+    ("get", "/api/v1/recommendations/{bob_item}"): BOBS,
     ("post", "/api/v1/recommendations/{alice_item}/feedback"): row(
         UNAUTH, DENIED, CREATED, NOT_FOUND, NOT_FOUND, DENIED, DENIED
     ),
-    ("post", "/api/v1/recommendations/{bob_item}/feedback"): row(
-        UNAUTH, DENIED, NOT_FOUND, NO_CONSENT, NOT_FOUND, NOT_FOUND, NOT_FOUND
-    ),
+    ("post", "/api/v1/recommendations/{bob_item}/feedback"): BOBS,
     ("get", "/api/v1/data/upload"): row(
         UNAUTH, DENIED, "200 alice", "200 bob", "200 ", "200 alice", "200 alice"
     ),
-    ("get", "/api/v1/data/upload/{alice_upload}"): row(
-        UNAUTH, DENIED, OK, NOT_FOUND, NOT_FOUND, OK, OK
-    ),
+    ("get", "/api/v1/data/upload/{alice_upload}"): ALICES,
     ("get", "/api/v1/data/upload/{bob_upload}"): row(
         UNAUTH, DENIED, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND
     ),
