@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -67,6 +72,17 @@ def _analytics_schema(
 
 
 @extend_schema(tags=["operator"])
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="listReviewQueue",
+        summary="List recommendations for review",
+        description=(
+            "The queue of recommendations, newest first, in the full shape plus `user_id` and "
+            "`decision_trace`; filter by `status`, `persona`, `type`, `user`, `flagged` and "
+            "a created range, sort with `ordering`. " + OPERATORS
+        ),
+    ),
+)
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
     """The review queue. Operators and admins act; API keys may only read."""
 
@@ -77,18 +93,6 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
     permission_classes = [IsOperatorOrReadOnlyAPIKey]
     filterset_class = ReviewFilterSet
     ordering_fields = ["created_at", "score", "status", "decided_at"]
-
-    @extend_schema(
-        operation_id="listReviewQueue",
-        summary="List recommendations for review",
-        description=(
-            "The queue of recommendations, newest first, in the full shape plus `user_id` and "
-            "`decision_trace`; filter by `status`, `persona`, `type`, `user`, `flagged` and "
-            "a created range, sort with `ordering`. " + OPERATORS
-        ),
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="getReviewItem",

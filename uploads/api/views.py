@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -55,6 +60,52 @@ def _rejected(rejected: UploadRejected) -> ErrorList:
 
 
 @extend_schema(tags=["uploads"])
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="listUploads",
+        summary="List your uploads, newest first",
+        description=(
+            "Paginated (`page`, `page_size`); filter by `status`. Operators see everyone's "
+            "and may filter by `user` (a user id)."
+        ),
+        responses={200: UploadSerializer(many=True)},
+    ),
+    retrieve=extend_schema(
+        operation_id="getUpload",
+        summary="Read an upload's processing status and counts",
+        description=(
+            "Poll after POST /api/v1/data/upload: `status` goes `queued` -> `processing` -> "
+            "`processed` (with `counts` of accounts, transactions and liabilities created, "
+            "updated and removed) or `failed` (with `errors`). 404 for another user's upload."
+        ),
+        responses={200: UploadSerializer},
+        examples=[
+            response_example(
+                "Processed",
+                {
+                    "upload_id": "9a1d7f0c-2b9e-4c3f-8f4a-6c1e0d2b7a55",
+                    "user_id": "0b7c6f1e-5d0c-4f4e-9a51-3f8e2b1c9d10",
+                    "status": "processed",
+                    "file_name": "plaid.json",
+                    "file_size": 48213,
+                    "file_format": "json",
+                    "sha256": "3f9a0c1e5b7d2a4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d",
+                    "counts": {
+                        "accounts": {"created": 3, "updated": 0, "removed": 0},
+                        "transactions": {"created": 412, "updated": 0, "removed": 0},
+                        "liabilities": {"created": 1, "updated": 0, "removed": 0},
+                    },
+                    "error_count": 0,
+                    "errors": [],
+                    "created_at": "2026-12-01T09:32:00Z",
+                    "processed_at": "2026-12-01T09:32:04Z",
+                    "download_url": None,
+                },
+                200,
+            )
+        ],
+    ),
+)
 class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
     """Uploads of Plaid-shaped data, validated at once and processed in the background."""
 
@@ -163,53 +214,3 @@ class DataUploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedV
         response = Response(body, status=status.HTTP_202_ACCEPTED)
         response["Location"] = f"/api/v1/data/upload/{upload.id}"
         return response
-
-    @extend_schema(
-        operation_id="listUploads",
-        summary="List your uploads, newest first",
-        description=(
-            "Paginated (`page`, `page_size`); filter by `status`. Operators see everyone's "
-            "and may filter by `user` (a user id)."
-        ),
-        responses={200: UploadSerializer(many=True)},
-    )
-    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        operation_id="getUpload",
-        summary="Read an upload's processing status and counts",
-        description=(
-            "Poll after POST /api/v1/data/upload: `status` goes `queued` -> `processing` -> "
-            "`processed` (with `counts` of accounts, transactions and liabilities created, "
-            "updated and removed) or `failed` (with `errors`). 404 for another user's upload."
-        ),
-        responses={200: UploadSerializer},
-        examples=[
-            response_example(
-                "Processed",
-                {
-                    "upload_id": "9a1d7f0c-2b9e-4c3f-8f4a-6c1e0d2b7a55",
-                    "user_id": "0b7c6f1e-5d0c-4f4e-9a51-3f8e2b1c9d10",
-                    "status": "processed",
-                    "file_name": "plaid.json",
-                    "file_size": 48213,
-                    "file_format": "json",
-                    "sha256": "3f9a0c1e5b7d2a4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d",
-                    "counts": {
-                        "accounts": {"created": 3, "updated": 0, "removed": 0},
-                        "transactions": {"created": 412, "updated": 0, "removed": 0},
-                        "liabilities": {"created": 1, "updated": 0, "removed": 0},
-                    },
-                    "error_count": 0,
-                    "errors": [],
-                    "created_at": "2026-12-01T09:32:00Z",
-                    "processed_at": "2026-12-01T09:32:04Z",
-                    "download_url": None,
-                },
-                200,
-            )
-        ],
-    )
-    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().retrieve(request, *args, **kwargs)
