@@ -21,7 +21,6 @@ from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.api.openapi import sign_in_method_removal_schema
 from accounts.api.request import request_reauthentication, request_user
@@ -44,6 +43,7 @@ from accounts.sessions.services import signed_in
 from spendsense.api.openapi import error_responses
 from spendsense.api.request import request_meta
 from spendsense.api.throttles import throttle_for
+from spendsense.api.views import PublicView
 
 # Sign-in limits fail closed: while Redis is down, no unlimited attempts.
 OAuthThrottle = throttle_for("oauth", fail_open=False)
@@ -286,12 +286,10 @@ class OAuthViewSet(viewsets.ViewSet):
 
 
 @extend_schema(tags=["auth"])
-class OAuthCallbackView(APIView):
+class OAuthCallbackView(PublicView):
     """Where the provider sends the browser back. No credentials: it is a navigation (for
     Apple a cross-site form POST); the state is what ties it to the flow."""
 
-    authentication_classes: list[type] = []
-    permission_classes = [AllowAny]
     throttle_classes = [OAuthThrottle]
     parser_classes = [FormParser, JSONParser]
 

@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts import tokens
 from accounts.api.examples import LOGIN, REFRESH, REGISTER
@@ -41,6 +40,7 @@ from spendsense.api.throttles import (
     UserRateThrottle,
     throttle_for,
 )
+from spendsense.api.views import PublicView
 
 # Sign-in limits fail closed: while Redis is down, no unlimited password guessing.
 LoginThrottle = throttle_for("login", fail_open=False)
@@ -228,11 +228,9 @@ def _uuid_or_404(value: str) -> str:
 
 
 @extend_schema(tags=["auth"])
-class JWKSView(APIView):
+class JWKSView(PublicView):
     """The public keys that verify access tokens: the current one and those still accepted."""
 
-    authentication_classes: list[type] = []
-    permission_classes = [AllowAny]
     throttle_classes = [AnonRateThrottle]
 
     @extend_schema(

@@ -33,6 +33,7 @@ from spendsense.api.throttles import (
     UserRateThrottle,
     throttle_for,
 )
+from spendsense.api.views import PublicView
 
 PasswordResetIPThrottle = throttle_for("password_reset_ip", fail_open=False)
 
@@ -86,11 +87,9 @@ class EmailViewSet(viewsets.ViewSet):
 
 
 @extend_schema(tags=["auth"])
-class PasswordViewSet(viewsets.ViewSet):
+class PasswordViewSet(PublicView, viewsets.ViewSet):
     """A way back into an account whose password is forgotten: a mailed, single-use link."""
 
-    permission_classes = [AllowAny]
-    authentication_classes: list[type] = []
     throttle_classes = [AnonRateThrottle]
 
     @extend_schema(

@@ -23,12 +23,18 @@ from spendsense.api.openapi import error_responses
 logger = logging.getLogger(__name__)
 
 
-class FrameworkView(APIView):
-    """The framework's own endpoints answer anyone, with no credentials and no rate limit:
-    probes call them often, and what they say does not depend on who asks."""
+class PublicView(APIView):
+    """A view that reads no credentials and lets anyone in (a probe, the keys that
+    verify tokens, a provider sending the browser back, a mailed link's target)."""
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
+
+
+class FrameworkView(PublicView):
+    """The framework's own endpoints answer anyone, with no rate limit either: probes call
+    them often, and what they say does not depend on who asks."""
+
     throttle_classes: list[type] = []
 
 
