@@ -9,7 +9,8 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_serializer,
 )
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
 
 from accounts.models import Session, User
 
@@ -146,6 +147,11 @@ class PasswordResetSerializer(serializers.Serializer):
 
 class AcceptedSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+def accepted(detail: str) -> Response:
+    """202 in AcceptedSerializer's shape: the work (a mail, a text) is on its way."""
+    return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
 
 
 class SessionSerializer(serializers.ModelSerializer):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -18,6 +18,7 @@ from accounts.api.serializers import (
     MeSerializer,
     ReauthenticationSerializer,
     SignInResponseSerializer,
+    accepted,
     validated,
 )
 from accounts.audit import Action, audit_record
@@ -95,10 +96,7 @@ class PhoneViewSet(viewsets.ViewSet):
         _throttle_phone(phone)
         code_send(phone=phone)
         audit_record(action=Action.PHONE_CODE_REQUESTED, actor_id=None, meta=request_meta(request))
-        return Response(
-            {"detail": "If this number can receive texts, a code is on its way."},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return accepted("If this number can receive texts, a code is on its way.")
 
     @extend_schema(
         operation_id="verifyPhoneCode",

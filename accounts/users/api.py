@@ -20,6 +20,7 @@ from accounts.api.serializers import (
     PasswordResetRequestSerializer,
     PasswordResetSerializer,
     ReauthenticationSerializer,
+    accepted,
     validated,
 )
 from accounts.reauth import reauthentication_check
@@ -81,9 +82,7 @@ class EmailViewSet(viewsets.ViewSet):
     )
     def resend(self, request: Request) -> Response:
         services.email_verification_resend(user=request_user(request), meta=request_meta(request))
-        return Response(
-            {"detail": "A verification link is on its way."}, status=status.HTTP_202_ACCEPTED
-        )
+        return accepted("A verification link is on its way.")
 
 
 @extend_schema(tags=["auth"])
@@ -112,10 +111,7 @@ class PasswordViewSet(PublicView, viewsets.ViewSet):
     def request_reset(self, request: Request) -> Response:
         data = validated(PasswordResetRequestSerializer, request.data)
         recovery.password_reset_request(email=data["email"], meta=request_meta(request))
-        return Response(
-            {"detail": "If an account has this email, a reset link is on its way."},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return accepted("If an account has this email, a reset link is on its way.")
 
     @extend_schema(
         operation_id="resetPassword",
