@@ -31,14 +31,14 @@ class PublicView(APIView):
     permission_classes = [AllowAny]
 
 
+@extend_schema(tags=["health"])
 class FrameworkView(PublicView):
     """The framework's own endpoints answer anyone, with no rate limit either: probes call
-    them often, and what they say does not depend on who asks."""
+    them often, and what they say does not depend on who asks. Documented under ``health``."""
 
     throttle_classes: list[type] = []
 
 
-@extend_schema(tags=["health"])
 class HealthView(FrameworkView):
     """Liveness: the process answers. No I/O, so a slow dependency never kills the task."""
 
@@ -95,7 +95,6 @@ READINESS_CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
-@extend_schema(tags=["health"])
 class ReadyView(FrameworkView):
     """Readiness: database, cache, broker and storage each answer, or 503 naming which not."""
 
