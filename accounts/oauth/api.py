@@ -222,7 +222,7 @@ class OAuthViewSet(viewsets.ViewSet):
             "answer is a token pair, or `{mfa_required, mfa_token}` for an account with a "
             "second factor. 401 `invalid_credentials` for an unknown, used or expired code."
         ),
-        auth=[],  # the viewset authenticates, but the exchange needs no credentials
+        auth=[],
         request=ExchangeSerializer,
         responses={200: SignInResponseSerializer},
     )
@@ -300,6 +300,7 @@ class OAuthCallbackView(PublicView):
         operation_id="oauthCallback",
         summary="OAuth provider callback (browser navigation)",
         description=_CALLBACK_DESCRIPTION,
+        auth=[],
         parameters=[PROVIDER_PARAMETER, CallbackSerializer],
         responses=_CALLBACK_RESPONSES,
     )
@@ -342,6 +343,7 @@ class OAuthCallbackView(PublicView):
         operation_id="oauthCallbackFormPost",
         summary="OAuth provider callback (Apple's form POST)",
         description=_CALLBACK_DESCRIPTION,
+        auth=[],
         parameters=[PROVIDER_PARAMETER],
         request={"application/x-www-form-urlencoded": CallbackSerializer},
         responses=_CALLBACK_RESPONSES,

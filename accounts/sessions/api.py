@@ -240,6 +240,7 @@ class JWKSView(PublicView):
             "A JSON Web Key Set: verify an access token's RS256 signature with the key whose "
             "`kid` matches the token header. Cacheable for 5 minutes."
         ),
+        auth=[],
         responses={200: JWKSetSerializer},
     )
     def get(self, request: Request) -> Response:

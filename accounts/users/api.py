@@ -55,6 +55,7 @@ class EmailViewSet(viewsets.ViewSet):
             "that `key` here. 400 with `attr: key` when the key is unknown, used or expired: "
             "ask for a new link with POST /api/v1/auth/email/resend."
         ),
+        auth=[],
         request=EmailKeySerializer,
         responses={200: EmailVerifiedSerializer, **error_responses(400)},
     )
@@ -99,6 +100,7 @@ class PasswordViewSet(PublicView, viewsets.ViewSet):
             "nothing. The link opens the web client at `/reset-password?key=...`; the client "
             "then posts the key and a new password to /api/v1/auth/password/reset."
         ),
+        auth=[],
         request=PasswordResetRequestSerializer,
         responses={202: AcceptedSerializer, **error_responses(400, 503)},
     )
@@ -121,6 +123,7 @@ class PasswordViewSet(PublicView, viewsets.ViewSet):
             "new password. 400 with `attr: key` for a bad, used or expired key, or with "
             "`attr: password` for a weak password."
         ),
+        auth=[],
         request=PasswordResetSerializer,
         responses={200: AcceptedSerializer, **error_responses(400)},
     )

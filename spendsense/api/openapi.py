@@ -87,11 +87,6 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             operation["security"] = []
         return operation
 
-    def get_auth(self) -> Any:
-        if not self.view.get_authenticators():
-            return []  # nothing reads credentials: public (``security: []``, get_operation)
-        return super().get_auth()
-
     def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
         if status_code == "503":
             # Authentication and throttling read the database and the cache before any view

@@ -49,6 +49,7 @@ class HealthView(FrameworkView):
             "Always 200 `{status: ok}` while the process runs; it does no I/O, so use "
             "GET /ready to learn whether dependencies answer."
         ),
+        auth=[],
         responses=inline_serializer("Health", {"status": serializers.CharField()}),
     )
     def get(self, request: Request) -> Response:
@@ -105,6 +106,7 @@ class ReadyView(FrameworkView):
             "200 with each check `ok`; 503 with one error per failed check, its `attr` naming "
             "it (`database`, `cache`, `broker`, `storage`)."
         ),
+        auth=[],
         responses={
             200: inline_serializer(
                 "Ready",
