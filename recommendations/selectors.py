@@ -25,20 +25,34 @@ from uploads.models import Account, Liability, Transaction
 
 
 def user_data_load(*, user_id: uuid.UUID) -> UserData:
-    """Everything the engine reads about one user, as plain data (three queries)."""
+    """Everything the engine reads about one user, as plain data (three queries, of the
+    columns the engine reads and no model instances)."""
     accounts = [
         AccountData(
-            account_id=a.account_id,
-            type=a.type,
-            subtype=a.subtype,
-            name=a.name,
-            mask=a.mask,
-            current=a.current,
-            available=a.available,
-            limit=a.limit,
-            currency=a.iso_currency_code or a.unofficial_currency_code or "USD",
+            account_id=account_id,
+            type=type_,
+            subtype=subtype,
+            name=name,
+            mask=mask,
+            current=current,
+            available=available,
+            limit=limit,
+            currency=iso or unofficial or "USD",
         )
-        for a in Account.objects.filter(user_id=user_id)
+        for account_id, type_, subtype, name, mask, current, available, limit, iso, unofficial in (
+            Account.objects.filter(user_id=user_id).values_list(
+                "account_id",
+                "type",
+                "subtype",
+                "name",
+                "mask",
+                "current",
+                "available",
+                "limit",
+                "iso_currency_code",
+                "unofficial_currency_code",
+            )
+        )
     ]
     transactions = [
         TransactionData(
@@ -69,21 +83,31 @@ def user_data_load(*, user_id: uuid.UUID) -> UserData:
         )
     ]
     liabilities = []
-    for liability in Liability.objects.filter(user_id=user_id):
-        aprs = liability.details.get("aprs", []) if isinstance(liability.details, dict) else []
+    for account_id, kind, overdue, minimum, last, details, rate in Liability.objects.filter(
+        user_id=user_id
+    ).values_list(
+        "account_id",
+        "kind",
+        "is_overdue",
+        "minimum_payment_amount",
+        "last_payment_amount",
+        "details",
+        "interest_rate_percentage",
+    ):
+        aprs = details.get("aprs", []) if isinstance(details, dict) else []
         interest = sum(
             (Decimal(a["interest_charge_amount"]) for a in aprs if a.get("interest_charge_amount")),
             Decimal(0),
         )
         liabilities.append(
             LiabilityData(
-                account_id=liability.account_id,
-                kind=liability.kind,
-                is_overdue=liability.is_overdue,
-                minimum_payment_amount=liability.minimum_payment_amount,
-                last_payment_amount=liability.last_payment_amount,
+                account_id=account_id,
+                kind=kind,
+                is_overdue=overdue,
+                minimum_payment_amount=minimum,
+                last_payment_amount=last,
                 interest_charged=interest,
-                interest_rate_percentage=liability.interest_rate_percentage,
+                interest_rate_percentage=rate,
             )
         )
     return UserData(accounts=accounts, transactions=transactions, liabilities=liabilities)
