@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
@@ -100,6 +100,7 @@ class Command(BaseCommand):
         """Statements per user, BEGIN and COMMIT included (a pass of its own: capturing
         slows every statement down); the catalog, memoised per process, read before."""
         catalog_load()
+        reset_queries()  # with DEBUG on, a full log of earlier queries would capture none
         with CaptureQueriesContext(connection) as queries:
             for user_id in ids:
                 user_recompute(user_id=user_id)
