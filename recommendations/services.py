@@ -28,7 +28,7 @@ from recommendations.models import (
     RecommendationStatus,
     SignalSnapshot,
 )
-from recommendations.selectors import catalog_load, user_data_load
+from recommendations.selectors import catalog_load, stored_state, user_data_load
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 
@@ -197,9 +197,10 @@ class Changes:
 
 @dataclass(frozen=True)
 class Stored:
-    """What is stored for a user now, as far as a recompute compares (three reads: the two
-    snapshots, the latest personas, the recommendations' digests without their texts)."""
+    """What is stored for a user now, as far as a recompute compares (one query:
+    ``recommendations.selectors.stored_state``)."""
 
+    consenting: bool
     snapshots: dict[str, str]  # window: its as_of, data and inputs as ``_canonical`` text
     latest_personas: dict[str, str | None]
     # (id, slug, status, digest, revision, flagged) of every recommendation of the user
@@ -207,26 +208,27 @@ class Stored:
 
     @classmethod
     def read(cls, user_id: uuid.UUID) -> Stored:
+        consenting = False
+        snapshots: dict[str, str] = {}
         latest: dict[str, str | None] = {}
-        for window_name, persona_name in (
-            PersonaAssignment.objects.filter(user_id=user_id)
-            .order_by("-assigned_at", "-id")
-            .values_list("window", "persona")[:20]
-        ):
-            latest.setdefault(window_name, persona_name)
-        return cls(
-            snapshots={
-                window: _canonical(as_of.isoformat(), data, inputs)
-                for window, as_of, data, inputs in SignalSnapshot.objects.filter(
-                    user_id=user_id
-                ).values_list("window", "as_of", "data", "inputs")
-            },
-            latest_personas=latest,
-            recommendations=list(
-                Recommendation.objects.filter(user_id=user_id).values_list(
-                    "pk", "slug", "status", "digest", "revision", "flagged"
+        recommendations = []
+        for kind, a, b, c, d, e, f in stored_state(user_id=user_id):
+            if kind == "u":
+                consenting = a == ConsentStatus.GRANTED
+            elif kind == "s":
+                snapshots[str(a)] = _canonical(b, json.loads(str(c)), json.loads(str(d)))
+            elif kind == "p":
+                latest[str(a)] = b
+            else:
+                flagged = f in ("true", "1")  # PostgreSQL's text of a boolean, SQLite's
+                recommendations.append(
+                    (uuid.UUID(str(a)), str(b), str(c), str(d), int(str(e)), flagged)
                 )
-            ),
+        return cls(
+            consenting=consenting,
+            snapshots=snapshots,
+            latest_personas=latest,
+            recommendations=recommendations,
         )
 
     def decided(self) -> frozenset[str]:
@@ -332,10 +334,10 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
     was written and timings (ms) for benchmarks.
     """
     started = time.perf_counter()
-    if not User.objects.filter(pk=user_id, consent_status=ConsentStatus.GRANTED).exists():
+    stored = Stored.read(user_id)
+    if not stored.consenting:
         return {"skipped": True}
     data = user_data_load(user_id=user_id)
-    stored = Stored.read(user_id)
     loaded = time.perf_counter()
     as_of = data.as_of()
     if as_of is None:
