@@ -291,7 +291,9 @@ def derived_write(*, user_id: uuid.UUID, derived: Derived, changes: Changes) -> 
     """Store ``changes``, each kind of row in at most one statement.
 
     Runs in the recompute's transaction, with the user's row locked and their consent
-    checked (``user_recompute``): every write of derived per-user state belongs here.
+    checked (``user_recompute``): every write of derived per-user state belongs here. A kind
+    of row added here must also be compared (``stored_state``, ``_changes``): a recompute
+    that finds nothing changed opens no transaction and does not call this.
     """
     if changes.snapshots:
         SignalSnapshot.objects.bulk_create(

@@ -10,15 +10,12 @@ from django.db import DatabaseError
 from recommendations.runs import chunk_recompute
 
 
+# Late acks and a requeue when a worker dies are the project's defaults (settings).
 @shared_task(
     name="recommendations.recompute_chunk",
     autoretry_for=(DatabaseError,),
     retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
     max_retries=5,
-    acks_late=True,
-    reject_on_worker_lost=True,
 )
 def recompute_chunk(
     user_ids: list[str], run_id: str | None = None, index: int = 0, chunks: int = 1
