@@ -133,6 +133,9 @@ class Recommendation(models.Model):
         max_length=16, choices=RecommendationStatus.choices, default=RecommendationStatus.PENDING
     )
     decision_trace = DocumentField(default=dict)
+    # Of what the engine derived for this row (type through decision_trace): a recompute keeps
+    # a pending row that already stores what it derived. Edits and flags are not in it.
+    digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(

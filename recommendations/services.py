@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +19,7 @@ from accounts.models import ConsentStatus, User
 from consent.services import ConsentRequired
 from recommendations.engine import ENGINE_VERSION, personas
 from recommendations.engine.choose import DISCLAIMER, choose
+from recommendations.engine.data import UserData
 from recommendations.engine.signals import compute_signals
 from recommendations.models import (
     Feedback,
@@ -23,7 +28,7 @@ from recommendations.models import (
     RecommendationStatus,
     SignalSnapshot,
 )
-from recommendations.selectors import catalog_load, user_data_load
+from recommendations.selectors import catalog_load, stored_state, user_data_load
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 
@@ -67,44 +72,50 @@ def _consenting_locked(user_id: uuid.UUID) -> bool:
     return bool(list(locked.values_list("pk", flat=True)))
 
 
-def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
-    """Recompute signals, personas and recommendations of one user from their stored data.
+def _canonical(*parts: Any) -> str:
+    """Documents as one text: equal documents, equal texts (key order aside)."""
+    return json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
 
-    Pending recommendations are replaced; approved and rejected ones are kept, and their
-    catalog items are not proposed again. Returns timings (ms) for benchmarks.
+
+def _digest(*parts: Any) -> str:
+    """A fingerprint of what a derived row stores: equal documents, equal digests."""
+    return hashlib.sha256(_canonical(*parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What one recompute derived for a user: everything its write stores.
+
+    ``recommendations`` are unsaved rows, each with the ``digest`` of what it stores (title,
+    content, rationale, status, decision trace, ...), so that a pending row already stored
+    with that digest can be kept as it is.
     """
-    started = time.perf_counter()
-    user = User.objects.filter(pk=user_id).first()
-    if user is None or user.consent_status != ConsentStatus.GRANTED:
-        return {"skipped": True}
-    data = user_data_load(user_id=user_id)
-    loaded = time.perf_counter()
-    as_of = data.as_of()
-    thresholds = settings.ENGINE
-    if as_of is None:
-        SignalSnapshot.objects.filter(user_id=user_id).delete()
-        coherence.user_changed(user_id)
-        return {"as_of": None}
 
+    as_of: date
+    windows: dict[str, dict[str, Any]]
+    inputs: dict[str, Any]
+    personas: dict[str, dict[str, Any]]
+    recommendations: list[Recommendation]
+
+
+def _derive(user_id: uuid.UUID, data: UserData, as_of: date, decided: frozenset[str]) -> Derived:
+    """Signals, personas and recommendations from the user's data (no query but the memoised
+    catalog): the engine's pure functions, and the rows they make."""
+    thresholds = settings.ENGINE
     signals = compute_signals(data, as_of, thresholds)
     assigned = {
         name: personas.assign(window, thresholds) for name, window in signals["windows"].items()
     }
     catalog, catalog_version = catalog_load()
-    decided = frozenset(
-        Recommendation.objects.filter(user_id=user_id)
-        .exclude(status=RecommendationStatus.PENDING)
-        .values_list("slug", flat=True)
-    )
     held = {a.subtype for a in data.accounts}
     if any(window["savings"]["saves_elsewhere"] for window in signals["windows"].values()):
         # Transfers out to a savings account not in the data: the person holds one.
         held.add("savings")
     choices, excluded_offers = choose(catalog, signals, assigned, held, thresholds, decided)
-    computed = time.perf_counter()
 
     now = timezone.now()
     review = settings.RECOMMENDATIONS_REQUIRE_REVIEW
+    status = RecommendationStatus.PENDING if review else RecommendationStatus.APPROVED
     base_trace = {
         "engine_version": ENGINE_VERSION,
         "catalog_version": catalog_version,
@@ -122,100 +133,249 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
         },
         "excluded_offers": excluded_offers,
     }
-    with transaction.atomic():
-        # Consent may have been withdrawn (and the data erased) since the data was loaded:
-        # then nothing is written. The row lock makes a withdrawal wait for this write, and
-        # its erasure runs after the withdrawal commits, so it deletes what this wrote.
-        if not _consenting_locked(user_id):
-            return {"skipped": True}
-        if connection.vendor == "postgresql":
-            # Derived rows, recomputable at any time: waiting for the WAL flush buys nothing
-            # (a crash can lose only the last few milliseconds of recomputes).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        SignalSnapshot.objects.bulk_create(
-            [
-                SignalSnapshot(
-                    user_id=user_id, window=name, as_of=as_of, data=window, inputs=signals["inputs"]
+    base_digest = _digest(base_trace)  # shared by every item: fingerprinted once
+    rows = []
+    for choice in choices:
+        own = {
+            "window": choice.window,
+            "item": {
+                "slug": choice.item.slug,
+                "kind": choice.item.kind,
+                "score": choice.score,
+                "reasons": choice.reasons,
+                "rule_ids": [
+                    f"{choice.item.kind}:{choice.item.slug}",
+                    *[r["rule"] for r in choice.eligibility],
+                ],
+            },
+            "eligibility": choice.eligibility,
+            "review": "required" if review else "off (RECOMMENDATIONS_REQUIRE_REVIEW=false)",
+        }
+        fields = {
+            "type": choice.item.kind,
+            "slug": choice.item.slug,
+            "title": choice.item.title,
+            "content": choice.item.content,
+            "rationale": choice.rationale,
+            "disclaimer": DISCLAIMER,
+            "persona": choice.persona,
+            "window": choice.window,
+            "score": choice.score,
+            "status": status,
+        }
+        rows.append(
+            Recommendation(
+                user_id=user_id,
+                **fields,
+                approved_at=None if review else now,
+                decided_at=None if review else now,
+                decision_trace={**base_trace, **own},
+                digest=_digest(base_digest, fields, own),
+            )
+        )
+    return Derived(
+        as_of=as_of,
+        windows=signals["windows"],
+        inputs=signals["inputs"],
+        personas=assigned,
+        recommendations=rows,
+    )
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a write must do to store a ``Derived``, given what is stored now."""
+
+    snapshots: list[SignalSnapshot]  # windows whose figures changed (upserted)
+    personas: list[PersonaAssignment]  # windows whose persona changed (history rows)
+    stale: list[uuid.UUID]  # pending recommendations that are not what was derived
+    new: list[Recommendation]  # derived recommendations not stored yet
+
+    def __bool__(self) -> bool:
+        return bool(self.snapshots or self.personas or self.stale or self.new)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What is stored for a user now, as far as a recompute compares (one query:
+    ``recommendations.selectors.stored_state``)."""
+
+    consenting: bool
+    snapshots: dict[str, str]  # window: its as_of, data and inputs as ``_canonical`` text
+    latest_personas: dict[str, str | None]
+    # (id, slug, status, digest, revision, flagged) of every recommendation of the user
+    recommendations: list[tuple[uuid.UUID, str, str, str, int, bool]]
+
+    @classmethod
+    def read(cls, user_id: uuid.UUID) -> Stored:
+        consenting = False
+        snapshots: dict[str, str] = {}
+        latest: dict[str, str | None] = {}
+        recommendations = []
+        for kind, a, b, c, d, e, f in stored_state(user_id=user_id):
+            if kind == "u":
+                consenting = a == ConsentStatus.GRANTED
+            elif kind == "s":
+                snapshots[str(a)] = _canonical(b, json.loads(str(c)), json.loads(str(d)))
+            elif kind == "p":
+                latest[str(a)] = b
+            else:
+                flagged = f in ("true", "1")  # PostgreSQL's text of a boolean, SQLite's
+                recommendations.append(
+                    (uuid.UUID(str(a)), str(b), str(c), str(d), int(str(e)), flagged)
                 )
-                for name, window in signals["windows"].items()
-            ],
+        return cls(
+            consenting=consenting,
+            snapshots=snapshots,
+            latest_personas=latest,
+            recommendations=recommendations,
+        )
+
+    def decided(self) -> frozenset[str]:
+        """The catalog items an operator already decided (approved or rejected): never
+        proposed again."""
+        pending = RecommendationStatus.PENDING
+        return frozenset(slug for _, slug, status, *_ in self.recommendations if status != pending)
+
+
+def _changes(user_id: uuid.UUID, derived: Derived, stored: Stored) -> Changes:
+    """What differs between what was derived and what is stored. A pending recommendation
+    that already stores exactly what was derived, and that no operator has edited or flagged,
+    is kept (its id and ``created_at`` too)."""
+    snapshots = []
+    for name, window in derived.windows.items():
+        # The stored documents themselves are compared (two of them): a snapshot is always
+        # exactly what the engine derives, whoever touched it since.
+        if stored.snapshots.get(name) != _canonical(
+            derived.as_of.isoformat(), window, derived.inputs
+        ):
+            snapshots.append(
+                SignalSnapshot(
+                    user_id=user_id,
+                    window=name,
+                    as_of=derived.as_of,
+                    data=window,
+                    inputs=derived.inputs,
+                )
+            )
+    assigned = derived.personas
+    latest = stored.latest_personas
+    personas_changed = [
+        PersonaAssignment(
+            user_id=user_id,
+            window=name,
+            persona=assigned[name]["persona"],
+            matched=assigned[name]["matched"],
+            evaluations=assigned[name]["evaluations"],
+            reason=assigned[name]["reason"],
+            as_of=derived.as_of,
+        )
+        for name in derived.windows
+        if name not in latest or latest[name] != assigned[name]["persona"]
+    ]
+    wanted = {row.digest for row in derived.recommendations}
+    kept: set[str] = set()
+    stale: list[uuid.UUID] = []
+    for pk, _, status, digest, revision, flagged in stored.recommendations:
+        if status != RecommendationStatus.PENDING:
+            continue
+        if digest in wanted and digest not in kept and revision == 0 and not flagged:
+            kept.add(digest)
+        else:
+            stale.append(pk)
+    new = [row for row in derived.recommendations if row.digest not in kept]
+    return Changes(snapshots=snapshots, personas=personas_changed, stale=stale, new=new)
+
+
+def derived_write(*, user_id: uuid.UUID, derived: Derived, changes: Changes) -> dict[str, int]:
+    """Store ``changes``, each kind of row in at most one statement.
+
+    Runs in the recompute's transaction, with the user's row locked and their consent
+    checked (``user_recompute``): every write of derived per-user state belongs here. A kind
+    of row added here must also be compared (``stored_state``, ``_changes``): a recompute
+    that finds nothing changed opens no transaction and does not call this.
+    """
+    if changes.snapshots:
+        SignalSnapshot.objects.bulk_create(
+            changes.snapshots,
             update_conflicts=True,
             unique_fields=["user", "window"],
             update_fields=["as_of", "data", "inputs", "computed_at"],
         )
-        latest_by_window: dict[str, str | None] = {}
-        for window_name, persona_name in (
-            PersonaAssignment.objects.filter(user_id=user_id)
-            .order_by("-assigned_at", "-id")
-            .values_list("window", "persona")[:20]
-        ):
-            latest_by_window.setdefault(window_name, persona_name)
-        # One INSERT for the windows whose persona changed (a first run: both), not one each.
-        PersonaAssignment.objects.bulk_create(
-            [
-                PersonaAssignment(
-                    user_id=user_id,
-                    window=name,
-                    persona=assigned[name]["persona"],
-                    matched=assigned[name]["matched"],
-                    evaluations=assigned[name]["evaluations"],
-                    reason=assigned[name]["reason"],
-                    as_of=as_of,
-                )
-                for name in signals["windows"]
-                if name not in latest_by_window
-                or latest_by_window[name] != assigned[name]["persona"]
-            ]
-        )
-        pending = RecommendationStatus.PENDING
+    if changes.personas:
+        PersonaAssignment.objects.bulk_create(changes.personas)
+    if changes.stale:
         # Reads only the ids to cascade from, not every trace.
-        Recommendation.objects.filter(user_id=user_id, status=pending).only("pk").delete()
-        Recommendation.objects.bulk_create(
-            [
-                Recommendation(
-                    user_id=user_id,
-                    type=choice.item.kind,
-                    slug=choice.item.slug,
-                    title=choice.item.title,
-                    content=choice.item.content,
-                    rationale=choice.rationale,
-                    disclaimer=DISCLAIMER,
-                    persona=choice.persona,
-                    window=choice.window,
-                    score=choice.score,
-                    status=RecommendationStatus.PENDING
-                    if review
-                    else RecommendationStatus.APPROVED,
-                    approved_at=None if review else now,
-                    decided_at=None if review else now,
-                    decision_trace={
-                        **base_trace,
-                        "window": choice.window,
-                        "item": {
-                            "slug": choice.item.slug,
-                            "kind": choice.item.kind,
-                            "score": choice.score,
-                            "reasons": choice.reasons,
-                            "rule_ids": [
-                                f"{choice.item.kind}:{choice.item.slug}",
-                                *[r["rule"] for r in choice.eligibility],
-                            ],
-                        },
-                        "eligibility": choice.eligibility,
-                        "review": "required"
-                        if review
-                        else "off (RECOMMENDATIONS_REQUIRE_REVIEW=false)",
-                    },
-                )
-                for choice in choices
-            ]
-        )
+        Recommendation.objects.filter(
+            pk__in=changes.stale, status=RecommendationStatus.PENDING
+        ).only("pk").delete()
+    if changes.new:
+        Recommendation.objects.bulk_create(changes.new)
+    return {
+        "signal_snapshots": len(changes.snapshots),
+        "personas": len(changes.personas),
+        "recommendations_deleted": len(changes.stale),
+        "recommendations_inserted": len(changes.new),
+    }
+
+
+NOTHING_WRITTEN = {
+    "signal_snapshots": 0,
+    "personas": 0,
+    "recommendations_deleted": 0,
+    "recommendations_inserted": 0,
+}
+
+
+def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
+    """Recompute signals, personas and recommendations of one user from their stored data.
+
+    Pending recommendations become the derived ones (identical ones are kept as they are);
+    approved and rejected ones are kept, and their catalog items are not proposed again.
+    Only what changed is written; when nothing did, no transaction is opened. Returns what
+    was written and timings (ms) for benchmarks.
+    """
+    started = time.perf_counter()
+    stored = Stored.read(user_id)
+    if not stored.consenting:
+        return {"skipped": True}
+    data = user_data_load(user_id=user_id)
+    loaded = time.perf_counter()
+    as_of = data.as_of()
+    if as_of is None:
+        SignalSnapshot.objects.filter(user_id=user_id).delete()
+        coherence.user_changed(user_id)
+        return {"as_of": None}
+    derived = _derive(user_id, data, as_of, stored.decided())
+    computed = time.perf_counter()
+
+    written = NOTHING_WRITTEN
+    # Compared first without a lock: when nothing differs there is nothing to write, so
+    # neither consent nor a concurrent recompute can make this run wrong. Otherwise the
+    # comparison is made again under the lock, against what the last writer stored.
+    if _changes(user_id, derived, stored):
+        with transaction.atomic():
+            # Consent may have been withdrawn (and the data erased) since the data was
+            # loaded: then nothing is written. The row lock makes a withdrawal wait for this
+            # write, and its erasure runs after the withdrawal commits, so it deletes what
+            # this wrote. It also orders the recomputes of one user.
+            if not _consenting_locked(user_id):
+                return {"skipped": True}
+            if connection.vendor == "postgresql":
+                # Derived rows, recomputable at any time: waiting for the WAL flush buys
+                # nothing (a crash can lose only the last few milliseconds of recomputes).
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            changes = _changes(user_id, derived, Stored.read(user_id))
+            written = derived_write(user_id=user_id, derived=derived, changes=changes)
+    # Always, even when nothing derived changed: the profile's cached body shows the uploaded
+    # rows, and ingestion leaves the bump to this recompute.
     coherence.user_changed(user_id)
     finished = time.perf_counter()
     return {
-        "as_of": signals["as_of"],
-        "recommendations": len(choices),
+        "as_of": as_of.isoformat(),
+        "recommendations": len(derived.recommendations),
+        "written": written,
         "load_ms": (loaded - started) * 1000,
         "compute_ms": (computed - loaded) * 1000,
         "write_ms": (finished - computed) * 1000,

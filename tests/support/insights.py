@@ -36,6 +36,33 @@ def seed(user_client: SignedIn, archetype_index: int = 0) -> None:
     assert response.status_code == HTTPStatus.ACCEPTED
 
 
+def stored(recommendations: Any) -> list[tuple[Any, ...]]:
+    """What recommendation rows store, but their ids and creation times, in a stable order."""
+    return sorted(
+        (
+            r.slug,
+            r.type,
+            r.title,
+            r.content,
+            r.rationale,
+            r.disclaimer,
+            r.persona,
+            r.window,
+            r.score,
+            r.status,
+            json.dumps(r.decision_trace, sort_keys=True),
+            r.digest,
+            r.approved_at,
+            r.decided_at,
+            r.approved_by_id,
+            r.decision_reason,
+            r.flagged,
+            r.revision,
+        )
+        for r in recommendations
+    )
+
+
 def approve_all(user_id: Any) -> None:
     """Approve every recommendation of the user, as a reviewer would, and let caches know."""
     Recommendation.objects.filter(user_id=user_id).update(status="approved")
