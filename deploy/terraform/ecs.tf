@@ -1,5 +1,6 @@
 # ECS Fargate: the web service behind the ALB (2 to 10 tasks, scaled on CPU and requests),
-# the Celery worker and beat, and a task definition for one-off migrations.
+# the Celery workers (scaled on the queue's backlog per worker), beat, the queue-depth
+# publisher, and a task definition for one-off migrations.
 
 resource "aws_ecs_cluster" "main" {
   name = local.name
@@ -27,13 +28,24 @@ locals {
     { name = "AWS_SES_REGION_NAME", value = var.region },
     { name = "FRONTEND_URL", value = var.frontend_url },
     { name = "PASSWORD_BREACH_CHECK", value = "true" },
+    { name = "QUEUE_METRICS_NAMESPACE", value = local.queue_metrics_namespace },
+    { name = "QUEUE_METRICS_ENVIRONMENT", value = var.environment },
   ]
   commands = {
     web     = ["gunicorn", "--config", "deploy/gunicorn.conf.py", "spendsense.wsgi:application"]
     worker  = ["celery", "-A", "spendsense", "worker", "--loglevel", "INFO", "--concurrency", "2"]
     beat    = ["celery", "-A", "spendsense", "beat", "--loglevel", "INFO", "--schedule", "/tmp/celerybeat-schedule"]
     migrate = ["python", "manage.py", "migrate", "--noinput"]
+    # The queues' depth to CloudWatch each minute: its own service, so a backlog on the
+    # workers cannot delay the figure the workers scale on (docs/decisions.md).
+    metrics = ["python", "manage.py", "queue_depth", "--publish", "--every", "60"]
   }
+  # Fargate's smallest size is plenty for one Redis read and one API call a minute.
+  task_size = {
+    web     = { cpu = var.web_cpu, memory = var.web_memory }
+    metrics = { cpu = 256, memory = 512 }
+  }
+  queue_metrics_namespace = "SpendSense/Celery"
 }
 
 resource "aws_ecs_task_definition" "app" {
@@ -41,10 +53,11 @@ resource "aws_ecs_task_definition" "app" {
   family                   = "${local.name}-${each.key}"
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
-  cpu                      = each.key == "web" ? var.web_cpu : 512
-  memory                   = each.key == "web" ? var.web_memory : 1024
+  cpu                      = lookup(local.task_size, each.key, { cpu = 512 }).cpu
+  memory                   = lookup(local.task_size, each.key, { memory = 1024 }).memory
   execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.task.arn
+  # The publisher may put one namespace's metrics and read the secret, nothing else.
+  task_role_arn = each.key == "metrics" ? aws_iam_role.metrics.arn : aws_iam_role.task.arn
   runtime_platform {
     operating_system_family = "LINUX"
     cpu_architecture        = "X86_64"
@@ -63,6 +76,9 @@ resource "aws_ecs_task_definition" "app" {
     portMappings           = each.key == "web" ? [{ containerPort = 8000, protocol = "tcp" }] : []
     mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp" }]
     linuxParameters        = { initProcessEnabled = true }
+    # A worker scaled in gets SIGTERM: Celery stops taking tasks and finishes those it runs
+    # (acks_late redelivers any it cannot); Fargate allows at most 120 s before SIGKILL.
+    stopTimeout = each.key == "worker" ? 120 : 30
     logConfiguration = {
       logDriver = "awslogs"
       options = {
@@ -107,7 +123,7 @@ resource "aws_ecs_service" "web" {
 }
 
 resource "aws_ecs_service" "background" {
-  for_each               = { worker = var.worker_tasks, beat = 1 }
+  for_each               = { worker = var.worker_min_tasks, beat = 1, metrics = 1 }
   name                   = "${local.name}-${each.key}"
   cluster                = aws_ecs_cluster.main.id
   task_definition        = aws_ecs_task_definition.app[each.key].arn
@@ -129,7 +145,9 @@ resource "aws_ecs_service" "background" {
     assign_public_ip = false
   }
   lifecycle {
-    ignore_changes = [task_definition]
+    # CI deploys; autoscaling sizes the workers (beat and metrics are created with one
+    # task and nothing scales them).
+    ignore_changes = [task_definition, desired_count]
   }
 }
 
@@ -170,6 +188,72 @@ resource "aws_appautoscaling_policy" "web_requests" {
     predefined_metric_specification {
       predefined_metric_type = "ALBRequestCountPerTarget"
       resource_label         = "${aws_lb.main.arn_suffix}/${aws_lb_target_group.web.arn_suffix}"
+    }
+  }
+}
+
+# Workers follow the queue: the backlog per running worker (messages waiting, published each
+# minute by the metrics service, divided by the tasks running) is held near
+# var.worker_backlog_per_task, between var.worker_min_tasks and var.worker_max_tasks.
+resource "aws_appautoscaling_target" "worker" {
+  service_namespace  = "ecs"
+  resource_id        = "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.background["worker"].name}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = var.worker_min_tasks
+  max_capacity       = var.worker_max_tasks
+}
+
+resource "aws_appautoscaling_policy" "worker_backlog" {
+  name               = "${local.name}-worker-backlog"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.worker.service_namespace
+  resource_id        = aws_appautoscaling_target.worker.resource_id
+  scalable_dimension = aws_appautoscaling_target.worker.scalable_dimension
+  target_tracking_scaling_policy_configuration {
+    target_value       = var.worker_backlog_per_task
+    scale_in_cooldown  = 300
+    scale_out_cooldown = 60
+    customized_metric_specification {
+      metrics {
+        id          = "waiting"
+        return_data = false
+        metric_stat {
+          stat = "Maximum"
+          metric {
+            namespace   = local.queue_metrics_namespace
+            metric_name = "QueueDepth"
+            dimensions {
+              name  = "Environment"
+              value = var.environment
+            }
+          }
+        }
+      }
+      metrics {
+        id          = "workers"
+        return_data = false
+        metric_stat {
+          stat = "Average"
+          metric {
+            namespace   = "ECS/ContainerInsights"
+            metric_name = "RunningTaskCount"
+            dimensions {
+              name  = "ClusterName"
+              value = aws_ecs_cluster.main.name
+            }
+            dimensions {
+              name  = "ServiceName"
+              value = aws_ecs_service.background["worker"].name
+            }
+          }
+        }
+      }
+      metrics {
+        id          = "backlog_per_worker"
+        label       = "Celery messages waiting per running worker task"
+        expression  = "waiting / workers"
+        return_data = true
+      }
     }
   }
 }
