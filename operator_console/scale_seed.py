@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -558,6 +559,7 @@ class Seeder:
     operators: list[str] = field(default_factory=list)
     templates: list[Template] = field(default_factory=list)
     seeded: int = 0
+    started: float = 0.0
 
     def run(self) -> int:
         """Seed what is missing; returns how many users were added."""
@@ -567,6 +569,7 @@ class Seeder:
             self.progress(f"all {self.users} bench users exist already: nothing to seed")
             return 0
         self.progress(f"{missing} of {self.users} bench users to seed")
+        self.started = time.perf_counter()
         self.password = make_password(PASSWORD)  # one hash (bcrypt is 0.25 s), for every user
         self.operators = operators_ensure()
         real = min(self.real, self.users)
@@ -582,7 +585,8 @@ class Seeder:
 
     def _done(self, count: int) -> None:
         self.seeded += count
-        self.progress(f"  {self.seeded} users seeded")
+        elapsed = time.perf_counter() - self.started
+        self.progress(f"  {self.seeded} users seeded, {elapsed:.0f} s")
 
     def _common(self, cursor: Any, plans: list[Plan], upload: Callable[[Plan], Any]) -> None:
         copy_rows(cursor, User, USER_FIELDS, user_rows(plans, self.password))
