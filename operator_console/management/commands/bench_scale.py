@@ -93,15 +93,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         users, real = options["users"], options["real_users"]
-        if connection.vendor != "postgresql":
-            raise CommandError("bench_scale writes with PostgreSQL's COPY: set DATABASE_URL.")
+        if users < 1 or real < 1 or options["batch"] < 1 or options["requests"] < 1:
+            raise CommandError("--users, --real-users, --batch and --requests must be at least 1")
         if settings.PRODUCTION and not options["force"]:
             raise CommandError(
                 "bench_scale fills the database with synthetic users; it refuses production "
                 "settings (DJANGO_DEBUG=false) unless given --force."
             )
-        if users < 1 or real < 1 or options["batch"] < 1 or options["requests"] < 1:
-            raise CommandError("--users, --real-users, --batch and --requests must be at least 1")
+        if connection.vendor != "postgresql":
+            raise CommandError("bench_scale writes with PostgreSQL's COPY: set DATABASE_URL.")
         started = time.perf_counter()
         seeded = scale_seed.Seeder(
             users=users,
