@@ -30,6 +30,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -179,13 +180,22 @@ class Plan:
     extra_upload: str | None  # failed | rejected | None
     history: bool
     template: Template | None = None
-    body: bytes = b""
-    parsed: Any = None
-    ids: list[str] = field(default_factory=list)
+    parsed: Any = None  # a real user's ParsedUpload
+    upload: dict[str, Any] = field(default_factory=dict)  # file_size sha256 account_ids counts
 
     @property
     def user_id(self) -> str:
         return bench_id(USER, self.index)
+
+    @property
+    def accounts(self) -> list[dict[str, Any]]:
+        return self.template.accounts if self.template else self.parsed.accounts
+
+    @property
+    def liabilities(self) -> list[dict[str, Any]]:
+        if self.template:
+            return self.template.liabilities
+        return [r for r in self.parsed.liabilities if r["account_id"]]  # as ingestion keeps
 
     @property
     def copied(self) -> Template:
@@ -254,6 +264,11 @@ def review_outcome(rng: random.Random, created_at: datetime, now: datetime) -> O
 # --- rows common to both kinds of user ------------------------------------------------------
 
 
+def fields(names: str) -> tuple[str, ...]:
+    """COPY's columns, as model field names separated by spaces."""
+    return tuple(names.split())
+
+
 def user_rows(plans: list[Plan], password: str) -> Iterator[tuple[Any, ...]]:
     version = settings.CONSENT_VERSION
     for p in plans:
@@ -273,19 +288,9 @@ def user_rows(plans: list[Plan], password: str) -> Iterator[tuple[Any, ...]]:
         )
 
 
-USER_FIELDS = (
-    "id",
-    "password",
-    "is_superuser",
-    "email",
-    "role",
-    "consent_status",
-    "consent_version",
-    "linked_providers",
-    "email_verified_at",
-    "is_active",
-    "created_at",
-    "updated_at",
+USER_FIELDS = fields(
+    "id password is_superuser email role consent_status consent_version "
+    "linked_providers email_verified_at is_active created_at updated_at"
 )
 
 
@@ -311,29 +316,15 @@ def demographic_rows(plans: list[Plan]) -> Iterator[tuple[Any, ...]]:
             yield p.user_id, p.age_band, p.archetype
 
 
-UPLOAD_FIELDS = (
-    "id",
-    "user_id",
-    "file_name",
-    "file_size",
-    "file_format",
-    "storage_key",
-    "sha256",
-    "status",
-    "account_ids",
-    "counts",
-    "validation",
-    "error",
-    "attempts",
-    "created_at",
-    "started_at",
-    "processed_at",
+UPLOAD_FIELDS = fields(
+    "id user_id file_name file_size file_format storage_key sha256 status account_ids "
+    "counts validation error attempts created_at started_at processed_at"
 )
 
 
-def upload_rows(plans: list[Plan], upload_of: Callable[[Plan], dict[str, Any]]) -> Iterator[Any]:
+def upload_rows(plans: list[Plan]) -> Iterator[Any]:
     for p in plans:
-        upload = upload_of(p)
+        upload = p.upload
         sent = p.computed_at - timedelta(seconds=p.rng.uniform(1, 600))
         latency = timedelta(milliseconds=p.rng.lognormvariate(6.5, 0.8))  # median ~0.7 s
         upload_id = bench_id(UPLOAD, p.index)
@@ -397,57 +388,18 @@ def plaid_rows(
             yield (p.user_id, *(record[name] for name in fields), now)
 
 
-REVISION_FIELDS = (
-    "recommendation_id",
-    "revision",
-    "title",
-    "content",
-    "rationale",
-    "edited_by_id",
-    "reason",
-    "edited_at",
+REVISION_FIELDS = fields(
+    "recommendation_id revision title content rationale edited_by_id reason edited_at"
 )
 EDIT_REASON = "Plainer wording"
-FEEDBACK_FIELDS = (
-    "recommendation_id",
-    "user_id",
-    "rating",
-    "comment",
-    "created_by_key",
-    "created_at",
-    "updated_at",
+FEEDBACK_FIELDS = fields(
+    "recommendation_id user_id rating comment created_by_key created_at updated_at"
 )
-PERSONA_FIELDS = (
-    "user",
-    "window",
-    "persona",
-    "matched",
-    "evaluations",
-    "reason",
-    "as_of",
-    "assigned_at",
-)
-RECOMMENDATION_FIELDS = (
-    "id",
-    "user",
-    "type",
-    "slug",
-    "title",
-    "content",
-    "rationale",
-    "disclaimer",
-    "persona",
-    "window",
-    "score",
-    "status",
-    "decision_trace",
-    "created_at",
-    "approved_at",
-    "approved_by",
-    "decided_at",
-    "decision_reason",
-    "flagged",
-    "revision",
+PERSONA_FIELDS = fields("user window persona matched evaluations reason as_of assigned_at")
+RECOMMENDATION_FIELDS = fields(
+    "id user type slug title content rationale disclaimer persona window score status "
+    "decision_trace created_at approved_at approved_by decided_at decision_reason "
+    "flagged revision"
 )
 # A real user's derived rows, JSON as the database prints it (tables: the models' db_table).
 TEMPLATE_SNAPSHOTS = (
@@ -588,55 +540,63 @@ class Seeder:
         elapsed = time.perf_counter() - self.started
         self.progress(f"  {self.seeded} users seeded, {elapsed:.0f} s")
 
-    def _common(self, cursor: Any, plans: list[Plan], upload: Callable[[Plan], Any]) -> None:
-        copy_rows(cursor, User, USER_FIELDS, user_rows(plans, self.password))
-        copy_rows(
-            cursor,
-            ConsentRecord,
-            ("id", "user_id", "action", "version", "data_deleted", "created_at"),
-            consent_rows(plans),
-        )
-        copy_rows(
-            cursor,
-            SyntheticDemographic,
-            ("user_id", "age_band", "archetype"),
-            demographic_rows(plans),
-        )
-        copy_rows(cursor, DataUpload, UPLOAD_FIELDS, upload_rows(plans, upload))
+    @contextmanager
+    def _batch(self, plans: list[Plan]) -> Iterator[Any]:
+        """One transaction for these users: the rows every user has, then the caller's."""
+        now = plans[0].now
+        with transaction.atomic(), connection.cursor() as wrapper:
+            cursor = wrapper.cursor
+            # Rows a re-run can write again: waiting for the WAL flush buys nothing.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            copy_rows(cursor, User, USER_FIELDS, user_rows(plans, self.password))
+            copy_rows(
+                cursor,
+                ConsentRecord,
+                ("id", "user_id", "action", "version", "data_deleted", "created_at"),
+                consent_rows(plans),
+            )
+            copy_rows(
+                cursor,
+                SyntheticDemographic,
+                ("user_id", "age_band", "archetype"),
+                demographic_rows(plans),
+            )
+            copy_rows(cursor, DataUpload, UPLOAD_FIELDS, upload_rows(plans))
+            copy_rows(
+                cursor,
+                Account,
+                ("user", "account_id", *ACCOUNT_FIELDS, "updated_at"),
+                plaid_rows(plans, lambda p: p.accounts, ("account_id", *ACCOUNT_FIELDS), now),
+            )
+            copy_rows(
+                cursor,
+                Liability,
+                ("user", "kind", "account_id", *LIABILITY_FIELDS, "updated_at"),
+                plaid_rows(
+                    plans, lambda p: p.liabilities, ("kind", "account_id", *LIABILITY_FIELDS), now
+                ),
+            )
+            yield cursor
+        self._done(len(plans))
 
     def _real_batch(self, indices: range) -> None:
         now = timezone.now()
         plans = []
         for index in indices:
             plan = plan_user(index, now)
-            synthetic = synthetic_user(index, SEED)
-            plan.body = json.dumps(synthetic.body).encode()
-            plan.parsed = parse_upload(plan.body, known_account_ids=set())
-            plans.append(plan)
-
-        def upload(p: Plan) -> dict[str, Any]:
-            return {
-                "file_size": len(p.body),
-                "sha256": hashlib.sha256(p.body).hexdigest(),
-                "account_ids": p.parsed.account_ids,
+            body = json.dumps(synthetic_user(index, SEED).body).encode()
+            plan.parsed = parse_upload(body, known_account_ids=set())
+            plan.upload = {
+                "file_size": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),
+                "account_ids": plan.parsed.account_ids,
                 "counts": {
-                    kind: {"created": len(getattr(p.parsed, kind)), "updated": 0, "removed": 0}
+                    kind: {"created": len(getattr(plan.parsed, kind)), "updated": 0, "removed": 0}
                     for kind in ("accounts", "transactions", "liabilities")
                 },
             }
-
-        with transaction.atomic(), connection.cursor() as wrapper:
-            cursor = wrapper.cursor
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            self._common(cursor, plans, upload)
-            copy_rows(
-                cursor,
-                Account,
-                ("user", "account_id", *ACCOUNT_FIELDS, "updated_at"),
-                plaid_rows(
-                    plans, lambda p: p.parsed.accounts, ("account_id", *ACCOUNT_FIELDS), now
-                ),
-            )
+            plans.append(plan)
+        with self._batch(plans) as cursor:
             copy_rows(
                 cursor,
                 Transaction,
@@ -648,22 +608,10 @@ class Seeder:
                     now,
                 ),
             )
-            copy_rows(
-                cursor,
-                Liability,
-                ("user", "kind", "account_id", *LIABILITY_FIELDS, "updated_at"),
-                plaid_rows(
-                    plans,
-                    lambda p: [r for r in p.parsed.liabilities if r["account_id"]],
-                    ("kind", "account_id", *LIABILITY_FIELDS),
-                    now,
-                ),
-            )
             for plan in plans:
                 if plan.granted:
                     user_recompute(user_id=uuid.UUID(plan.user_id))
             self._review_real(cursor, plans)
-        self._done(len(plans))
 
     def _review_real(self, cursor: Any, plans: list[Plan]) -> None:
         """The engine wrote every item pending, now: give them the spread, in the past."""
@@ -768,6 +716,7 @@ class Seeder:
             plan = plan_user(index, now)
             plan.template = self.templates[index % len(self.templates)]
             plan.archetype = plan.template.archetype
+            plan.upload = plan.template.upload
             plans.append(plan)
         decided: list[tuple[Plan, str, Outcome, tuple[str, str, str]]] = []
 
@@ -830,29 +779,7 @@ class Seeder:
                         p.computed_at,
                     )
 
-        with transaction.atomic(), connection.cursor() as wrapper:
-            cursor = wrapper.cursor
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            self._common(cursor, plans, lambda p: p.copied.upload)
-            copy_rows(
-                cursor,
-                Account,
-                ("user", "account_id", *ACCOUNT_FIELDS, "updated_at"),
-                plaid_rows(
-                    plans, lambda p: p.copied.accounts, ("account_id", *ACCOUNT_FIELDS), now
-                ),
-            )
-            copy_rows(
-                cursor,
-                Liability,
-                ("user", "kind", "account_id", *LIABILITY_FIELDS, "updated_at"),
-                plaid_rows(
-                    plans,
-                    lambda p: p.copied.liabilities,
-                    ("kind", "account_id", *LIABILITY_FIELDS),
-                    now,
-                ),
-            )
+        with self._batch(plans) as cursor:
             copy_rows(
                 cursor,
                 SignalSnapshot,
@@ -872,4 +799,3 @@ class Seeder:
                 recommendations(),
             )
             revision_and_feedback(cursor, decided, self.operators)
-        self._done(len(plans))

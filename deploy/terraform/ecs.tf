@@ -151,109 +151,118 @@ resource "aws_ecs_service" "background" {
   }
 }
 
-resource "aws_appautoscaling_target" "web" {
-  service_namespace  = "ecs"
-  resource_id        = "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.web.name}"
-  scalable_dimension = "ecs:service:DesiredCount"
-  min_capacity       = var.web_min_tasks
-  max_capacity       = var.web_max_tasks
+# The services that scale, between their bounds: web on CPU and requests, workers on the queue.
+locals {
+  scaled = {
+    web    = { service = aws_ecs_service.web.name, min = var.web_min_tasks, max = var.web_max_tasks }
+    worker = { service = aws_ecs_service.background["worker"].name, min = var.worker_min_tasks, max = var.worker_max_tasks }
+  }
 }
 
-resource "aws_appautoscaling_policy" "web_cpu" {
-  name               = "${local.name}-web-cpu"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.web.service_namespace
-  resource_id        = aws_appautoscaling_target.web.resource_id
-  scalable_dimension = aws_appautoscaling_target.web.scalable_dimension
-  target_tracking_scaling_policy_configuration {
-    target_value       = 60
-    scale_in_cooldown  = 300
-    scale_out_cooldown = 60
-    predefined_metric_specification {
-      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+resource "aws_appautoscaling_target" "service" {
+  for_each           = local.scaled
+  service_namespace  = "ecs"
+  resource_id        = "service/${aws_ecs_cluster.main.name}/${each.value.service}"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = each.value.min
+  max_capacity       = each.value.max
+}
+
+moved {
+  from = aws_appautoscaling_target.web
+  to   = aws_appautoscaling_target.service["web"]
+}
+
+# Target tracking: web on CPU (60 %) and requests per target (1000); workers on the queue's
+# backlog per running worker task (messages waiting, published each minute by the metrics
+# service, over Container Insights' running task count) held near worker_backlog_per_task.
+locals {
+  scaling_policies = {
+    web-cpu = {
+      service = "web", target = 60, predefined = "ECSServiceAverageCPUUtilization", label = null
+    }
+    web-requests = {
+      service = "web", target = 1000, predefined = "ALBRequestCountPerTarget"
+      label   = "${aws_lb.main.arn_suffix}/${aws_lb_target_group.web.arn_suffix}"
+    }
+    worker-backlog = {
+      service = "worker", target = var.worker_backlog_per_task, predefined = null, label = null
     }
   }
 }
 
-resource "aws_appautoscaling_policy" "web_requests" {
-  name               = "${local.name}-web-requests"
+resource "aws_appautoscaling_policy" "target" {
+  for_each           = local.scaling_policies
+  name               = "${local.name}-${each.key}"
   policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.web.service_namespace
-  resource_id        = aws_appautoscaling_target.web.resource_id
-  scalable_dimension = aws_appautoscaling_target.web.scalable_dimension
+  service_namespace  = aws_appautoscaling_target.service[each.value.service].service_namespace
+  resource_id        = aws_appautoscaling_target.service[each.value.service].resource_id
+  scalable_dimension = aws_appautoscaling_target.service[each.value.service].scalable_dimension
   target_tracking_scaling_policy_configuration {
-    target_value       = 1000
+    target_value       = each.value.target
     scale_in_cooldown  = 300
     scale_out_cooldown = 60
-    predefined_metric_specification {
-      predefined_metric_type = "ALBRequestCountPerTarget"
-      resource_label         = "${aws_lb.main.arn_suffix}/${aws_lb_target_group.web.arn_suffix}"
+    dynamic "predefined_metric_specification" {
+      for_each = each.value.predefined == null ? [] : [each.value]
+      content {
+        predefined_metric_type = predefined_metric_specification.value.predefined
+        resource_label         = predefined_metric_specification.value.label
+      }
     }
-  }
-}
-
-# Workers follow the queue: the backlog per running worker (messages waiting, published each
-# minute by the metrics service, divided by the tasks running) is held near
-# var.worker_backlog_per_task, between var.worker_min_tasks and var.worker_max_tasks.
-resource "aws_appautoscaling_target" "worker" {
-  service_namespace  = "ecs"
-  resource_id        = "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.background["worker"].name}"
-  scalable_dimension = "ecs:service:DesiredCount"
-  min_capacity       = var.worker_min_tasks
-  max_capacity       = var.worker_max_tasks
-}
-
-resource "aws_appautoscaling_policy" "worker_backlog" {
-  name               = "${local.name}-worker-backlog"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.worker.service_namespace
-  resource_id        = aws_appautoscaling_target.worker.resource_id
-  scalable_dimension = aws_appautoscaling_target.worker.scalable_dimension
-  target_tracking_scaling_policy_configuration {
-    target_value       = var.worker_backlog_per_task
-    scale_in_cooldown  = 300
-    scale_out_cooldown = 60
-    customized_metric_specification {
-      metrics {
-        id          = "waiting"
-        return_data = false
-        metric_stat {
-          stat = "Maximum"
-          metric {
-            namespace   = local.queue_metrics_namespace
-            metric_name = "QueueDepth"
-            dimensions {
-              name  = "Environment"
-              value = var.environment
+    dynamic "customized_metric_specification" {
+      for_each = each.value.predefined == null ? [each.value] : []
+      content {
+        metrics {
+          id          = "waiting"
+          return_data = false
+          metric_stat {
+            stat = "Maximum"
+            metric {
+              namespace   = local.queue_metrics_namespace
+              metric_name = "QueueDepth"
+              dimensions {
+                name  = "Environment"
+                value = var.environment
+              }
             }
           }
         }
-      }
-      metrics {
-        id          = "workers"
-        return_data = false
-        metric_stat {
-          stat = "Average"
-          metric {
-            namespace   = "ECS/ContainerInsights"
-            metric_name = "RunningTaskCount"
-            dimensions {
-              name  = "ClusterName"
-              value = aws_ecs_cluster.main.name
-            }
-            dimensions {
-              name  = "ServiceName"
-              value = aws_ecs_service.background["worker"].name
+        metrics {
+          id          = "workers"
+          return_data = false
+          metric_stat {
+            stat = "Average"
+            metric {
+              namespace   = "ECS/ContainerInsights"
+              metric_name = "RunningTaskCount"
+              dimensions {
+                name  = "ClusterName"
+                value = aws_ecs_cluster.main.name
+              }
+              dimensions {
+                name  = "ServiceName"
+                value = aws_ecs_service.background["worker"].name
+              }
             }
           }
         }
-      }
-      metrics {
-        id          = "backlog_per_worker"
-        label       = "Celery messages waiting per running worker task"
-        expression  = "waiting / workers"
-        return_data = true
+        metrics {
+          id          = "backlog_per_worker"
+          label       = "Celery messages waiting per running worker task"
+          expression  = "waiting / workers"
+          return_data = true
+        }
       }
     }
   }
+}
+
+moved {
+  from = aws_appautoscaling_policy.web_cpu
+  to   = aws_appautoscaling_policy.target["web-cpu"]
+}
+
+moved {
+  from = aws_appautoscaling_policy.web_requests
+  to   = aws_appautoscaling_policy.target["web-requests"]
 }

@@ -44,7 +44,22 @@ resource "aws_iam_role" "task" {
   assume_role_policy = data.aws_iam_policy_document.ecs_assume.json
 }
 
+# What every task that loads the settings needs: the app's secret, and the key it is sealed with.
+data "aws_iam_policy_document" "read_secret" {
+  statement {
+    sid       = "ReadOwnSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.app.arn]
+  }
+  statement {
+    sid       = "OpenOwnSecret"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.main.arn]
+  }
+}
+
 data "aws_iam_policy_document" "task" {
+  source_policy_documents = [data.aws_iam_policy_document.read_secret.json]
   statement {
     sid       = "Objects"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
@@ -59,11 +74,6 @@ data "aws_iam_policy_document" "task" {
     sid       = "Encryption"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.main.arn]
-  }
-  statement {
-    sid       = "ReadOwnSecret"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.app.arn]
   }
   statement {
     sid       = "SendMail"
@@ -103,16 +113,7 @@ resource "aws_iam_role" "metrics" {
 }
 
 data "aws_iam_policy_document" "metrics" {
-  statement {
-    sid       = "ReadOwnSecret"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.app.arn]
-  }
-  statement {
-    sid       = "Encryption"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.main.arn]
-  }
+  source_policy_documents = [data.aws_iam_policy_document.read_secret.json]
   statement {
     sid       = "QueueDepth"
     actions   = ["cloudwatch:PutMetricData"]
