@@ -165,7 +165,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         rng = random.Random(7)  # noqa: S311 (which users to read; not a secret)
         consenting = self._consenting(rng.sample(range(users), min(users, 2000)))
-        database_url = os.environ["DATABASE_URL"]
+        database_url = os.environ.get("DATABASE_URL", "")
+        if not database_url:  # gunicorn must open the database this process seeded
+            raise CommandError("the timings need DATABASE_URL (gunicorn reads it): set it")
         redis_url = os.environ.get("REDIS_URL", "")
         with bench_environment(database_url=database_url, redis_url=redis_url) as (base, var):
             token = json.loads(
