@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint venv migrate schema client-check clean bench soak bench-upload bench-engine
+.PHONY: run test lint venv migrate schema client-check clean bench soak bench-upload bench-engine bench-scale
 
 ## run: set everything up and serve the API on http://127.0.0.1:8000 (embedded mode)
 run: venv
@@ -49,6 +49,12 @@ bench-upload: venv
 
 bench-engine: venv
 	$(BIN)/python manage.py bench_engine --users 1000
+
+## bench-scale: USERS (100000) bench users seeded with COPY, the operator's reads timed over
+## HTTP against gunicorn; PostgreSQL only (DATABASE_URL), docs/performance.md "At scale"
+USERS ?= 100000
+bench-scale: venv
+	$(BIN)/python manage.py bench_scale --users $(USERS)
 
 venv: $(STAMP)
 

@@ -203,18 +203,13 @@ def wrk(scenario: Scenario, *, seconds: int, connections: int, scratch: Path) ->
 
 
 @contextmanager
-def running_server(
-    *, workers: int, port: int, database_url: str, redis_url: str
-) -> Iterator[tuple[str, dict[str, str], Path, int]]:
-    """A seeded database, and gunicorn with production settings on 127.0.0.1:``port``.
-
-    Yields (root URL, access tokens: ``reader`` of the seeded user and ``uploader`` of a
-    second one, a scratch folder, gunicorn's process group); stops gunicorn and removes the
-    folder afterwards.
-    """
-    with socket.socket() as probe:  # a server left running would answer instead of ours
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise SystemExit(f"127.0.0.1:{port} is in use already: stop what listens there")
+def bench_environment(
+    *, database_url: str, redis_url: str
+) -> Iterator[tuple[dict[str, str], Path]]:
+    """The environment every server process of a benchmark shares, and a scratch folder:
+    ``database_url`` and ``redis_url``, a fresh RSA key (tokens minted by ``django_shell``
+    verify in gunicorn), throttle rates raised so the server rather than the limiter is
+    measured, quiet logs. The folder is removed afterwards."""
     var = Path(tempfile.mkdtemp(prefix="spendsense-bench-"))
     key = subprocess.run(
         ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
@@ -239,23 +234,35 @@ def running_server(
             for name in ("LOGIN", "REGISTER", "USER", "ANON", "SMS_PHONE", "SMS_IP")
         },
     )
-    subprocess.run(
-        ["createdb", "-h", "127.0.0.1", "-U", "postgres", database_url.rsplit("/", 1)[1]],
-        capture_output=True,
-        check=False,
-    )
-    dev = {**base, "DJANGO_DEBUG": "true"}
-    log("preparing: migrate, seed, sign in")
-    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=dev, check=True)
-    prepared = subprocess.run(
-        [PY, "manage.py", "shell", "-c", PREPARE % {"password": PASSWORD}],
+    try:
+        yield base, var
+    finally:
+        shutil.rmtree(var, ignore_errors=True)
+
+
+def django_shell(base: dict[str, str], code: str) -> str:
+    """Run ``code`` in ``manage.py shell`` with development settings and ``base``'s database
+    and key; returns the last line it printed."""
+    done = subprocess.run(
+        [PY, "manage.py", "shell", "-c", code],
         cwd=REPO,
-        env=dev,
+        env={**base, "DJANGO_DEBUG": "true"},
         capture_output=True,
         text=True,
         check=True,
     )
-    tokens: dict[str, str] = json.loads(prepared.stdout.strip().splitlines()[-1])
+    return done.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def gunicorn(
+    base: dict[str, str], var: Path, *, port: int, workers: int
+) -> Iterator[tuple[str, int]]:
+    """gunicorn with production settings (``deploy/gunicorn.conf.py``) on 127.0.0.1:``port``
+    in ``base``'s environment; yields (root URL, its process group) and stops it afterwards."""
+    with socket.socket() as probe:  # a server left running would answer instead of ours
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"127.0.0.1:{port} is in use already: stop what listens there")
     prod = {
         **base,
         "DJANGO_DEBUG": "false",
@@ -296,11 +303,38 @@ def running_server(
                     time.sleep(0.2)
             else:
                 raise SystemExit(f"gunicorn did not answer {root}/health within 20 s")
-            yield root, tokens, var, server.pid
+            yield root, server.pid
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
-            shutil.rmtree(var, ignore_errors=True)
+
+
+@contextmanager
+def running_server(
+    *, workers: int, port: int, database_url: str, redis_url: str
+) -> Iterator[tuple[str, dict[str, str], Path, int]]:
+    """A seeded database, and gunicorn with production settings on 127.0.0.1:``port``.
+
+    Yields (root URL, access tokens: ``reader`` of the seeded user and ``uploader`` of a
+    second one, a scratch folder, gunicorn's process group); stops gunicorn and removes the
+    folder afterwards.
+    """
+    with bench_environment(database_url=database_url, redis_url=redis_url) as (base, var):
+        subprocess.run(
+            ["createdb", "-h", "127.0.0.1", "-U", "postgres", database_url.rsplit("/", 1)[1]],
+            capture_output=True,
+            check=False,
+        )
+        log("preparing: migrate, seed, sign in")
+        subprocess.run(
+            [PY, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=REPO,
+            env={**base, "DJANGO_DEBUG": "true"},
+            check=True,
+        )
+        tokens: dict[str, str] = json.loads(django_shell(base, PREPARE % {"password": PASSWORD}))
+        with gunicorn(base, var, port=port, workers=workers) as (root, group):
+            yield root, tokens, var, group
 
 
 def settle(root: str, *, quick_ms: float = 20.0, limit_s: float = 60.0) -> None:

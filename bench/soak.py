@@ -10,9 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from run import REPO, common_arguments, log, running_server
+from bench.run import REPO, common_arguments, log, running_server
 
 
 def main() -> int:

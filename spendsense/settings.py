@@ -213,6 +213,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=600, minimum=5)
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The queues' depth goes to CloudWatch (``manage.py queue_depth --publish``): the workers
+# scale on it. The namespace is what the publisher's IAM policy allows, nothing else.
+QUEUE_METRICS_NAMESPACE = env_str("QUEUE_METRICS_NAMESPACE", "SpendSense/Celery")
+QUEUE_METRICS_ENVIRONMENT = env_str("QUEUE_METRICS_ENVIRONMENT", "local")
+AWS_CLOUDWATCH_REGION_NAME = env_str("AWS_REGION") or env_str("AWS_DEFAULT_REGION", "us-east-1")
+AWS_CLOUDWATCH_ENDPOINT_URL = env_str("AWS_CLOUDWATCH_ENDPOINT_URL") or None  # tests: moto
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-uploads": {

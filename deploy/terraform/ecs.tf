@@ -1,5 +1,6 @@
 # ECS Fargate: the web service behind the ALB (2 to 10 tasks, scaled on CPU and requests),
-# the Celery worker and beat, and a task definition for one-off migrations.
+# the Celery workers (scaled on the queue's backlog per worker), beat, the queue-depth
+# publisher, and a task definition for one-off migrations.
 
 resource "aws_ecs_cluster" "main" {
   name = local.name
@@ -27,13 +28,24 @@ locals {
     { name = "AWS_SES_REGION_NAME", value = var.region },
     { name = "FRONTEND_URL", value = var.frontend_url },
     { name = "PASSWORD_BREACH_CHECK", value = "true" },
+    { name = "QUEUE_METRICS_NAMESPACE", value = local.queue_metrics_namespace },
+    { name = "QUEUE_METRICS_ENVIRONMENT", value = var.environment },
   ]
   commands = {
     web     = ["gunicorn", "--config", "deploy/gunicorn.conf.py", "spendsense.wsgi:application"]
     worker  = ["celery", "-A", "spendsense", "worker", "--loglevel", "INFO", "--concurrency", "2"]
     beat    = ["celery", "-A", "spendsense", "beat", "--loglevel", "INFO", "--schedule", "/tmp/celerybeat-schedule"]
     migrate = ["python", "manage.py", "migrate", "--noinput"]
+    # The queues' depth to CloudWatch each minute: its own service, so a backlog on the
+    # workers cannot delay the figure the workers scale on (docs/decisions.md).
+    metrics = ["python", "manage.py", "queue_depth", "--publish", "--every", "60"]
   }
+  # Fargate's smallest size is plenty for one Redis read and one API call a minute.
+  task_size = {
+    web     = { cpu = var.web_cpu, memory = var.web_memory }
+    metrics = { cpu = 256, memory = 512 }
+  }
+  queue_metrics_namespace = "SpendSense/Celery"
 }
 
 resource "aws_ecs_task_definition" "app" {
@@ -41,10 +53,11 @@ resource "aws_ecs_task_definition" "app" {
   family                   = "${local.name}-${each.key}"
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
-  cpu                      = each.key == "web" ? var.web_cpu : 512
-  memory                   = each.key == "web" ? var.web_memory : 1024
+  cpu                      = lookup(local.task_size, each.key, { cpu = 512 }).cpu
+  memory                   = lookup(local.task_size, each.key, { memory = 1024 }).memory
   execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.task.arn
+  # The publisher may put one namespace's metrics and read the secret, nothing else.
+  task_role_arn = each.key == "metrics" ? aws_iam_role.metrics.arn : aws_iam_role.task.arn
   runtime_platform {
     operating_system_family = "LINUX"
     cpu_architecture        = "X86_64"
@@ -63,6 +76,9 @@ resource "aws_ecs_task_definition" "app" {
     portMappings           = each.key == "web" ? [{ containerPort = 8000, protocol = "tcp" }] : []
     mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp" }]
     linuxParameters        = { initProcessEnabled = true }
+    # A worker scaled in gets SIGTERM: Celery stops taking tasks and finishes those it runs
+    # (acks_late redelivers any it cannot); Fargate allows at most 120 s before SIGKILL.
+    stopTimeout = each.key == "worker" ? 120 : 30
     logConfiguration = {
       logDriver = "awslogs"
       options = {
@@ -107,7 +123,7 @@ resource "aws_ecs_service" "web" {
 }
 
 resource "aws_ecs_service" "background" {
-  for_each               = { worker = var.worker_tasks, beat = 1 }
+  for_each               = { worker = var.worker_min_tasks, beat = 1, metrics = 1 }
   name                   = "${local.name}-${each.key}"
   cluster                = aws_ecs_cluster.main.id
   task_definition        = aws_ecs_task_definition.app[each.key].arn
@@ -129,47 +145,124 @@ resource "aws_ecs_service" "background" {
     assign_public_ip = false
   }
   lifecycle {
-    ignore_changes = [task_definition]
+    # CI deploys; autoscaling sizes the workers (beat and metrics are created with one
+    # task and nothing scales them).
+    ignore_changes = [task_definition, desired_count]
   }
 }
 
-resource "aws_appautoscaling_target" "web" {
+# The services that scale, between their bounds: web on CPU and requests, workers on the queue.
+locals {
+  scaled = {
+    web    = { service = aws_ecs_service.web.name, min = var.web_min_tasks, max = var.web_max_tasks }
+    worker = { service = aws_ecs_service.background["worker"].name, min = var.worker_min_tasks, max = var.worker_max_tasks }
+  }
+}
+
+resource "aws_appautoscaling_target" "service" {
+  for_each           = local.scaled
   service_namespace  = "ecs"
-  resource_id        = "service/${aws_ecs_cluster.main.name}/${aws_ecs_service.web.name}"
+  resource_id        = "service/${aws_ecs_cluster.main.name}/${each.value.service}"
   scalable_dimension = "ecs:service:DesiredCount"
-  min_capacity       = var.web_min_tasks
-  max_capacity       = var.web_max_tasks
+  min_capacity       = each.value.min
+  max_capacity       = each.value.max
 }
 
-resource "aws_appautoscaling_policy" "web_cpu" {
-  name               = "${local.name}-web-cpu"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.web.service_namespace
-  resource_id        = aws_appautoscaling_target.web.resource_id
-  scalable_dimension = aws_appautoscaling_target.web.scalable_dimension
-  target_tracking_scaling_policy_configuration {
-    target_value       = 60
-    scale_in_cooldown  = 300
-    scale_out_cooldown = 60
-    predefined_metric_specification {
-      predefined_metric_type = "ECSServiceAverageCPUUtilization"
+moved {
+  from = aws_appautoscaling_target.web
+  to   = aws_appautoscaling_target.service["web"]
+}
+
+# Target tracking: web on CPU (60 %) and requests per target (1000); workers on the queue's
+# backlog per running worker task (messages waiting, published each minute by the metrics
+# service, over Container Insights' running task count) held near worker_backlog_per_task.
+locals {
+  scaling_policies = {
+    web-cpu = {
+      service = "web", target = 60, predefined = "ECSServiceAverageCPUUtilization", label = null
+    }
+    web-requests = {
+      service = "web", target = 1000, predefined = "ALBRequestCountPerTarget"
+      label   = "${aws_lb.main.arn_suffix}/${aws_lb_target_group.web.arn_suffix}"
+    }
+    worker-backlog = {
+      service = "worker", target = var.worker_backlog_per_task, predefined = null, label = null
     }
   }
 }
 
-resource "aws_appautoscaling_policy" "web_requests" {
-  name               = "${local.name}-web-requests"
+resource "aws_appautoscaling_policy" "target" {
+  for_each           = local.scaling_policies
+  name               = "${local.name}-${each.key}"
   policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.web.service_namespace
-  resource_id        = aws_appautoscaling_target.web.resource_id
-  scalable_dimension = aws_appautoscaling_target.web.scalable_dimension
+  service_namespace  = aws_appautoscaling_target.service[each.value.service].service_namespace
+  resource_id        = aws_appautoscaling_target.service[each.value.service].resource_id
+  scalable_dimension = aws_appautoscaling_target.service[each.value.service].scalable_dimension
   target_tracking_scaling_policy_configuration {
-    target_value       = 1000
+    target_value       = each.value.target
     scale_in_cooldown  = 300
     scale_out_cooldown = 60
-    predefined_metric_specification {
-      predefined_metric_type = "ALBRequestCountPerTarget"
-      resource_label         = "${aws_lb.main.arn_suffix}/${aws_lb_target_group.web.arn_suffix}"
+    dynamic "predefined_metric_specification" {
+      for_each = each.value.predefined == null ? [] : [each.value]
+      content {
+        predefined_metric_type = predefined_metric_specification.value.predefined
+        resource_label         = predefined_metric_specification.value.label
+      }
+    }
+    dynamic "customized_metric_specification" {
+      for_each = each.value.predefined == null ? [each.value] : []
+      content {
+        metrics {
+          id          = "waiting"
+          return_data = false
+          metric_stat {
+            stat = "Maximum"
+            metric {
+              namespace   = local.queue_metrics_namespace
+              metric_name = "QueueDepth"
+              dimensions {
+                name  = "Environment"
+                value = var.environment
+              }
+            }
+          }
+        }
+        metrics {
+          id          = "workers"
+          return_data = false
+          metric_stat {
+            stat = "Average"
+            metric {
+              namespace   = "ECS/ContainerInsights"
+              metric_name = "RunningTaskCount"
+              dimensions {
+                name  = "ClusterName"
+                value = aws_ecs_cluster.main.name
+              }
+              dimensions {
+                name  = "ServiceName"
+                value = aws_ecs_service.background["worker"].name
+              }
+            }
+          }
+        }
+        metrics {
+          id          = "backlog_per_worker"
+          label       = "Celery messages waiting per running worker task"
+          expression  = "waiting / workers"
+          return_data = true
+        }
+      }
     }
   }
+}
+
+moved {
+  from = aws_appautoscaling_policy.web_cpu
+  to   = aws_appautoscaling_policy.target["web-cpu"]
+}
+
+moved {
+  from = aws_appautoscaling_policy.web_requests
+  to   = aws_appautoscaling_policy.target["web-requests"]
 }

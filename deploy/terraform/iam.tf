@@ -1,5 +1,6 @@
 # Least-privilege roles: ECS pulls images and reads the one secret; the tasks reach their
-# buckets, send SMS, and send mail from one address; nothing else.
+# buckets, send SMS, and send mail from one address; the queue-depth publisher puts metrics
+# in one namespace; nothing else.
 
 data "aws_iam_policy_document" "ecs_assume" {
   statement {
@@ -43,7 +44,22 @@ resource "aws_iam_role" "task" {
   assume_role_policy = data.aws_iam_policy_document.ecs_assume.json
 }
 
+# What every task that loads the settings needs: the app's secret, and the key it is sealed with.
+data "aws_iam_policy_document" "read_secret" {
+  statement {
+    sid       = "ReadOwnSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.app.arn]
+  }
+  statement {
+    sid       = "OpenOwnSecret"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.main.arn]
+  }
+}
+
 data "aws_iam_policy_document" "task" {
+  source_policy_documents = [data.aws_iam_policy_document.read_secret.json]
   statement {
     sid       = "Objects"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
@@ -58,11 +74,6 @@ data "aws_iam_policy_document" "task" {
     sid       = "Encryption"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.main.arn]
-  }
-  statement {
-    sid       = "ReadOwnSecret"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.app.arn]
   }
   statement {
     sid       = "SendMail"
@@ -91,6 +102,34 @@ resource "aws_iam_role_policy" "task" {
   name   = "app"
   role   = aws_iam_role.task.id
   policy = data.aws_iam_policy_document.task.json
+}
+
+# The metrics service: reads the secret (settings load it at start) and puts metrics in the
+# queue namespace only. PutMetricData has no resource to scope to; the namespace condition
+# is the scope.
+resource "aws_iam_role" "metrics" {
+  name               = "${local.name}-metrics"
+  assume_role_policy = data.aws_iam_policy_document.ecs_assume.json
+}
+
+data "aws_iam_policy_document" "metrics" {
+  source_policy_documents = [data.aws_iam_policy_document.read_secret.json]
+  statement {
+    sid       = "QueueDepth"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [local.queue_metrics_namespace]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "metrics" {
+  name   = "queue-metrics"
+  role   = aws_iam_role.metrics.id
+  policy = data.aws_iam_policy_document.metrics.json
 }
 
 data "aws_iam_policy_document" "monitoring_assume" {

@@ -1,7 +1,7 @@
 # Log groups (JSON lines from the app) and the alarms someone is paged for.
 
 resource "aws_cloudwatch_log_group" "app" {
-  for_each          = toset(["web", "worker", "beat", "migrate"])
+  for_each          = toset(["web", "worker", "beat", "migrate", "metrics"])
   name              = "/spendsense/${var.environment}/${each.key}"
   retention_in_days = 365
   kms_key_id        = aws_kms_key.main.arn
@@ -54,6 +54,12 @@ locals {
       namespace  = "AWS/RDS", metric = "FreeStorageSpace", statistic = "Minimum", threshold = 5000000000
       dimensions = { DBInstanceIdentifier = aws_db_instance.main.identifier }
     }
+    # The workers are at their maximum and still behind.
+    queue_backlog = {
+      namespace  = local.queue_metrics_namespace, metric = "QueueDepth", statistic = "Maximum"
+      threshold  = var.worker_max_tasks * var.worker_backlog_per_task
+      dimensions = { Environment = var.environment }
+    }
     redis_memory = {
       namespace  = "AWS/ElastiCache", metric = "DatabaseMemoryUsagePercentage", statistic = "Maximum", threshold = 80
       dimensions = { ReplicationGroupId = aws_elasticache_replication_group.main.id }
@@ -73,6 +79,22 @@ resource "aws_cloudwatch_metric_alarm" "main" {
   threshold           = each.value.threshold
   comparison_operator = each.key == "db_storage" ? "LessThanThreshold" : "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+# No queue depth for 10 minutes: the publisher is down, and the workers no longer scale.
+resource "aws_cloudwatch_metric_alarm" "queue_metrics_missing" {
+  alarm_name          = "${local.name}-queue-metrics-missing"
+  namespace           = local.queue_metrics_namespace
+  metric_name         = "QueueDepth"
+  dimensions          = { Environment = var.environment }
+  statistic           = "SampleCount"
+  period              = 300
+  evaluation_periods  = 2
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]
 }

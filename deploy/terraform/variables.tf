@@ -96,9 +96,26 @@ variable "web_max_tasks" {
   default = 10
 }
 
-variable "worker_tasks" {
-  type    = number
-  default = 1
+variable "worker_min_tasks" {
+  description = "Celery workers when the queue is empty (at least 1: the scaling metric divides by it)"
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.worker_min_tasks >= 1
+    error_message = "worker_min_tasks must be at least 1"
+  }
+}
+
+variable "worker_max_tasks" {
+  description = "Celery workers at most, however deep the queue (mind the database's connections)"
+  type        = number
+  default     = 10
+}
+
+variable "worker_backlog_per_task" {
+  description = "Messages waiting per worker task the scaling holds (a task runs 2 at a time)"
+  type        = number
+  default     = 20
 }
 
 variable "waf_rate_limit" {

@@ -6,5 +6,7 @@ db_multi_az       = false
 redis_node_type   = "cache.t4g.micro"
 web_min_tasks     = 2
 web_max_tasks     = 4
+worker_min_tasks  = 1
+worker_max_tasks  = 4
 mail_domain       = "staging.spendsense.example"
 frontend_url      = "https://app.staging.spendsense.example"

@@ -1,0 +1,1 @@
+"""Benchmarks: commands that start servers and print numbers (never timed tests)."""
