@@ -24,6 +24,7 @@ from recommendations.models import (
     SignalSnapshot,
 )
 from recommendations.selectors import catalog_load, user_data_load
+from recommendations.state import user_state_erase, user_state_refresh
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 
@@ -83,6 +84,7 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
     thresholds = settings.ENGINE
     if as_of is None:
         SignalSnapshot.objects.filter(user_id=user_id).delete()
+        user_state_refresh(user_id=user_id)  # analytics' current state: no data now
         coherence.user_changed(user_id)
         return {"as_of": None}
 
@@ -211,6 +213,7 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
                 for choice in choices
             ]
         )
+        user_state_refresh(user_id=user_id)  # analytics' current state, from the rows above
     coherence.user_changed(user_id)
     finished = time.perf_counter()
     return {
@@ -229,6 +232,7 @@ def user_derived_erase(*, user_id: uuid.UUID) -> dict[str, int]:
         "signal_snapshots": SignalSnapshot.objects.filter(user_id=user_id).delete()[0],
         "personas": PersonaAssignment.objects.filter(user_id=user_id).delete()[0],
         "recommendations": Recommendation.objects.filter(user_id=user_id).delete()[0],
+        "insight_state": user_state_erase(user_id=user_id),
     }
     coherence.user_erased(user_id)  # the cached bodies held these figures
     return counts
