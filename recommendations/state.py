@@ -291,6 +291,6 @@ def analytics_rebuild(*, since: date | None = None) -> dict[str, int]:
     return {"states": states, "days": days}
 
 
-def built_days(start: date, end: date) -> QuerySet[DailyRollup, dict[str, Any]]:
+def built_days(start: date, end: date) -> QuerySet[DailyRollup, Any]:
     """The rolled-up days of ``start``..``end``, as a subquery of dates."""
     return DailyRollup.objects.filter(metric="built", day__gte=start, day__lte=end).values("day")
