@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 
 from accounts.models import ConsentStatus, User
 from consent.models import ConsentAction, ConsentRecord
@@ -20,18 +20,8 @@ def visible_to_staff(queryset: QuerySet[M], *, user_field: str | None = "user") 
     """Only rows of users who consent: all that operators, admins and API keys may see of
     anyone's data, in the API, the console, analytics and exports. ``user_field`` names the
     row's user (None when the rows are users)."""
-    return queryset.filter(_consenting(user_field))
-
-
-def hidden_from_staff(queryset: QuerySet[M], *, user_field: str | None = "user") -> QuerySet[M]:
-    """The rows ``visible_to_staff`` leaves out, by the same rule: analytics subtract them
-    from rollups that count every user."""
-    return queryset.exclude(_consenting(user_field))
-
-
-def _consenting(user_field: str | None) -> Q:
     lookup = f"{user_field}__consent_status" if user_field else "consent_status"
-    return Q(**{lookup: ConsentStatus.GRANTED})
+    return queryset.filter(**{lookup: ConsentStatus.GRANTED})
 
 
 def consent_status(*, user: User) -> dict[str, Any]:

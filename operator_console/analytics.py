@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from accounts.models import User
-from consent.selectors import hidden_from_staff, visible_to_staff
+from consent.selectors import visible_to_staff
 from operator_console.models import SyntheticDemographic
 from recommendations import state
 from recommendations.cache import cache_stats
@@ -90,25 +90,42 @@ def coverage(start: date, end: date) -> dict[str, Any]:
     }
 
 
+def _unbuilt(start: date, end: date, at: str) -> Q:
+    """Rows whose ``at`` falls on a day of the range that is not rolled up (today, days with
+    an upload in flight, days before the rollups began): one query for the built days, then
+    a few timestamp ranges (the gaps between them) that an index on ``at`` serves."""
+    built = list(
+        state.built_days(start, end).order_by("day").values_list("day", flat=True).distinct()
+    )
+    runs, cursor = [], start
+    for day in built:
+        if day > cursor:
+            runs.append((cursor, day - timedelta(days=1)))
+        cursor = day + timedelta(days=1)
+    if cursor <= end:
+        runs.append((cursor, end))
+    low, _ = _bounds(start, end)
+    unbuilt = Q(**{f"{at}__gte": low, f"{at}__lt": low})  # nothing; still one query
+    for first, last in runs:
+        first_at, after = _bounds(first, last)
+        unbuilt |= Q(**{f"{at}__gte": first_at, f"{at}__lt": after})
+    return unbuilt
+
+
 def _live(
     start: date, end: date, base: QuerySet[M], at: str, group: dict[str, Any]
 ) -> Counter[tuple[Any, ...]]:
-    """What rollups (which count every user, for built days only) miss, in two queries
-    whatever the range or user count: ``base`` rows of days not built, counted for users
-    staff may see, minus the built days' rows of users hidden from staff (subtracted from
-    the rollups' counts). ``at`` names ``base``'s timestamp, ``group`` its grouping."""
-    low, high = _bounds(start, end)
-    ranged = base.filter(**{f"{at}__gte": low, f"{at}__lt": high})
-    built = {f"{at}__date__in": state.built_days(start, end)}
+    """What the rollups miss, in two queries whatever the range or user count: ``base`` rows
+    of the range's days that are not rolled up, of users staff may see, grouped by ``group``
+    (``at`` names ``base``'s timestamp)."""
     keys = tuple(group)
-    counts: Counter[tuple[Any, ...]] = Counter()
-    for rows, sign in (
-        (visible_to_staff(ranged.exclude(**built)), 1),
-        (hidden_from_staff(ranged.filter(**built)), -1),
-    ):
-        for row in rows.annotate(**group).values(*keys).annotate(n=Count("pk")).order_by():
-            counts[tuple(row[k] for k in keys)] += sign * row["n"]
-    return counts
+    rows = visible_to_staff(base.filter(_unbuilt(start, end, at)))
+    return Counter(
+        {
+            tuple(row[k] for k in keys): row["n"]
+            for row in rows.annotate(**group).values(*keys).annotate(n=Count("pk")).order_by()
+        }
+    )
 
 
 def _rolled(start: date, end: date, *metrics: str) -> Counter[tuple[str, str]]:

@@ -8,9 +8,11 @@ statement without the user filter is :func:`states_rebuild`, so the backfill and
 per-user write cannot disagree.
 
 :func:`rollup_days` writes :class:`~recommendations.models.DailyRollup` rows for closed days,
-set-based (one ``INSERT … SELECT … GROUP BY`` per figure). Rollups count every user;
-analytics subtract, at read time, what users hidden from staff contributed
-(``consent.selectors.hidden_from_staff``), so a change of consent needs no rollup rewrite.
+set-based (one ``INSERT … SELECT … GROUP BY`` per figure), counting the users
+``consent.selectors.visible_to_staff`` lets through. When that changes for a user (consent
+granted or revoked, data erased) :func:`user_rollups_unbuild` deletes the rollups of the
+days the user touched, in the same transaction: analytics count those days live, exactly,
+until the beat task rolls them up again.
 
 :func:`analytics_rebuild` (``manage.py analytics_rebuild``) rebuilds both; ``bench_scale``
 calls it after seeding rows outside recompute.
@@ -30,6 +32,7 @@ from django.db.models.functions import Cast, Floor, Greatest, Ln, TruncDate
 from django.utils import timezone
 
 from accounts.models import User
+from consent.selectors import visible_to_staff
 from recommendations.models import (
     DailyRollup,
     PersonaAssignment,
@@ -51,6 +54,11 @@ SIGNAL_GROUPS = ("subscriptions", "savings", "credit", "income")
 LATENCY_GAMMA = 1.02
 # Uploads not yet final: a day holding one is not rolled up (its figures would change).
 IN_FLIGHT = (UploadStatus.QUEUED, UploadStatus.PROCESSING)
+# The PostgreSQL advisory lock that serialises writers of rollups (any constant of our own).
+ROLLUP_LOCK = 718_001
+# The value of a day's ``built`` marker: rolled up, or stale (its figures were deleted; the
+# beat task rolls it up again, however old).
+BUILT, STALE = 0, -1
 
 
 def _table(model: Any) -> str:
@@ -124,7 +132,9 @@ def user_state_refresh(*, user_id: uuid.UUID) -> None:
 
 
 def user_state_erase(*, user_id: uuid.UUID) -> int:
-    """Remove the user's state row (erasure of their derived data)."""
+    """Remove the user's state row, and the rollups that counted their rows (erasure of
+    their derived data)."""
+    user_rollups_unbuild(user_id=user_id, erasing=True)
     return UserInsightState.objects.filter(user_id=user_id).delete()[0]
 
 
@@ -186,14 +196,16 @@ def _figures(low: date, high: date) -> list[tuple[str, QuerySet[Any], str]]:
     """Each rolled-up figure over the days ``low`` ≤ day < ``high``: its metric, a grouped
     query with ``day``, a key column and ``n``, and the key column's name."""
     first, after = day_start(low), day_start(high)
-    uploads = DataUpload.objects.filter(created_at__gte=first, created_at__lt=after).annotate(
-        day=TruncDate("created_at")
-    )
+    uploads = visible_to_staff(
+        DataUpload.objects.filter(created_at__gte=first, created_at__lt=after)
+    ).annotate(day=TruncDate("created_at"))
     return [
         (
             "persona",
-            PersonaAssignment.objects.filter(
-                window=Window.DAYS_30, assigned_at__gte=first, assigned_at__lt=after
+            visible_to_staff(
+                PersonaAssignment.objects.filter(
+                    window=Window.DAYS_30, assigned_at__gte=first, assigned_at__lt=after
+                )
             )
             .annotate(day=TruncDate("assigned_at"))
             .values("day", "persona")
@@ -223,6 +235,7 @@ def rollup_days(*, start: date, end: date) -> int:
     table = _table(DailyRollup)
     q = connection.ops.quote_name
     with transaction.atomic():
+        _lock()
         DailyRollup.objects.filter(day__gte=start, day__lte=end).delete()
         with connection.cursor() as cursor:
             for metric, grouped, key in _figures(start, high):
@@ -246,32 +259,70 @@ def rollup_days(*, start: date, end: date) -> int:
         if unsettled:
             DailyRollup.objects.filter(day__in=unsettled).delete()
         days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-        DailyRollup.objects.bulk_create(
+        DailyRollup.objects.bulk_create(  # a day in flight: stale, to be rolled up later
             [
-                DailyRollup(day=d, metric="built", key="", value=0)
+                DailyRollup(day=d, metric="built", value=STALE if d in unsettled else BUILT)
                 for d in days
-                if d not in unsettled
             ]
         )
     return len(days) - len(unsettled)
 
 
 def rollup_pending(*, lookback_days: int) -> int:
-    """Roll up the closed days of the last ``lookback_days`` that are not built yet (the beat
-    task: yesterday once it closes, and any day left unbuilt by an upload in flight)."""
+    """Roll up the closed days of the last ``lookback_days`` that are not built yet, and every
+    day marked stale (the beat task: yesterday once it closes, a day left unbuilt by an
+    upload in flight, the days of a user whose consent changed or whose data was erased)."""
     today = timezone.now().date()
     first = today - timedelta(days=lookback_days)
-    built = set(
-        DailyRollup.objects.filter(metric="built", day__gte=first).values_list("day", flat=True)
+    markers = dict(
+        DailyRollup.objects.filter(metric="built")
+        .filter(Q(day__gte=first) | Q(value=STALE))
+        .values_list("day", "value")
     )
-    missing = [first + timedelta(days=n) for n in range(lookback_days)]
+    recent = (first + timedelta(days=n) for n in range(lookback_days))
+    missing = sorted(
+        {d for d in recent if d not in markers} | {d for d, v in markers.items() if v == STALE}
+    )
     runs: list[list[date]] = []
-    for day in (d for d in missing if d not in built):
+    for day in missing:
         if runs and runs[-1][-1] == day - timedelta(days=1):
             runs[-1].append(day)
         else:
             runs.append([day])
     return sum(rollup_days(start=run[0], end=run[-1]) for run in runs)
+
+
+def _lock() -> None:
+    """One writer of rollups at a time (a rollup and an unbuild crossing would leave a day
+    counted with a consent that has changed). SQLite's write transactions are serial."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
+
+
+def user_rollups_unbuild(*, user_id: uuid.UUID, erasing: bool = False) -> int:
+    """Delete the rollups of every day ``user_id`` counted in (their 30-day persona changes
+    and their uploads), inside the caller's transaction: those days are counted live until
+    rolled up again. ``erasing``: their uploads may be gone already, so every day since
+    they joined goes, unless no rollup counts them (they were hidden from staff)."""
+    with transaction.atomic():
+        _lock()
+        if erasing:
+            user = visible_to_staff(User.objects.filter(pk=user_id), user_field=None).first()
+            if user is None:
+                return 0
+            doomed = DailyRollup.objects.filter(day__gte=timezone.localdate(user.created_at))
+        else:
+            personas = PersonaAssignment.objects.filter(user_id=user_id, window=Window.DAYS_30)
+            days = {
+                *personas.annotate(day=TruncDate("assigned_at")).values_list("day", flat=True),
+                *DataUpload.objects.filter(user_id=user_id)
+                .annotate(day=TruncDate("created_at"))
+                .values_list("day", flat=True),
+            }
+            doomed = DailyRollup.objects.filter(day__in=days)
+        doomed.exclude(metric="built").delete()
+        return doomed.filter(metric="built", value=BUILT).update(value=STALE)
 
 
 def analytics_rebuild(*, since: date | None = None) -> dict[str, int]:
@@ -293,4 +344,6 @@ def analytics_rebuild(*, since: date | None = None) -> dict[str, int]:
 
 def built_days(start: date, end: date) -> QuerySet[DailyRollup, Any]:
     """The rolled-up days of ``start``..``end``, as a subquery of dates."""
-    return DailyRollup.objects.filter(metric="built", day__gte=start, day__lte=end).values("day")
+    return DailyRollup.objects.filter(
+        metric="built", value=BUILT, day__gte=start, day__lte=end
+    ).values("day")

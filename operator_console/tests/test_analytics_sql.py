@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.users.services import user_delete
 from consent.selectors import visible_to_staff
 from consent.services import consent_grant, consent_revoke
 from operator_console import analytics
@@ -30,6 +31,7 @@ from recommendations.models import (
     UserInsightState,
 )
 from recommendations.state import analytics_rebuild, rollup_pending, user_state_refresh
+from spendsense.api.request import RequestMeta
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
 from tests.support.factories.accounts import OperatorFactory, UserFactory
@@ -65,6 +67,8 @@ def populate(users: int, *, seed: int, days: int = 20) -> list[User]:
     people = []
     for _ in range(users):
         user = UserFactory.create()
+        # They joined before their history began.
+        User.objects.filter(pk=user.pk).update(created_at=at(today() - timedelta(days=days + 1)))
         with committed():
             consent_grant(user=user, version=None)
         people.append(user)
@@ -214,8 +218,10 @@ RANGES = {
 @pytest.mark.parametrize("span", RANGES.values(), ids=RANGES.keys())
 def test_figures_equal_a_brute_force_count(span: tuple[int, int]) -> None:
     people = populate(14, seed=7)
-    withdraw(people[0])  # after the rollups were built: subtracted at read time
+    withdraw(people[0])  # after the rollups were built: their days are counted live again
     withdraw(people[1])
+    with committed():  # withdrawn and erased: their days are counted live, without them
+        consent_revoke(user=people[4], delete_data=True)
     late = people[2]  # rows of today, after the rebuild: counted live
     PersonaAssignmentFactory.create(user=late, persona="savings_builder")
     upload = DataUploadFactory.create(user=late)
@@ -225,8 +231,46 @@ def test_figures_equal_a_brute_force_count(span: tuple[int, int]) -> None:
     user_state_refresh(user_id=late.id)  # as the recompute that wrote the persona does
     start, end = (today() - timedelta(days=d) for d in span)
 
-    assert DailyRollup.objects.filter(metric="built").exists()
+    assert DailyRollup.objects.filter(metric="built", value=0).exists()
     assert_matches(start, end)
+    assert rollup_pending(lookback_days=30) > 0  # the beat task rolls the days up again
+    assert not DailyRollup.objects.filter(metric="built", value=-1).exists()
+    assert_matches(start, end)
+
+
+def test_a_deleted_account_leaves_no_trace_in_the_figures() -> None:
+    """Its uploads are gone before the engine hears of the erasure: every day since the user
+    joined is counted live (exactly) until rolled up again."""
+    people = populate(6, seed=13)
+    with committed():
+        user_delete(user=people[0], meta=RequestMeta())
+    start = today() - timedelta(days=25)
+
+    assert_matches(start, today())
+    rollup_pending(lookback_days=30)
+    assert DailyRollup.objects.filter(metric="built", value=0).exists()
+    assert_matches(start, today())
+
+
+def test_a_change_of_consent_unbuilds_only_the_days_the_user_touched() -> None:
+    people = populate(5, seed=9)
+    user = people[0]
+    touched = {
+        *PersonaAssignment.objects.filter(user=user, window="30d").values_list(
+            "assigned_at", flat=True
+        ),
+        *DataUpload.objects.filter(user=user).values_list("created_at", flat=True),
+    }
+    days = {timezone.localdate(t) for t in touched} - {today()}
+    stale_before = set(
+        DailyRollup.objects.filter(metric="built", value=-1).values_list("day", flat=True)
+    )
+
+    withdraw(user)
+
+    stale = set(DailyRollup.objects.filter(metric="built", value=-1).values_list("day", flat=True))
+    assert stale - stale_before == days
+    assert not DailyRollup.objects.filter(day__in=days).exclude(metric="built").exists()
 
 
 def test_a_day_with_an_upload_in_flight_is_counted_live_until_it_lands() -> None:
@@ -237,14 +281,15 @@ def test_a_day_with_an_upload_in_flight_is_counted_live_until_it_lands() -> None
     DailyRollup.objects.filter(day=yesterday).delete()
 
     assert rollup_pending(lookback_days=5) == 0  # yesterday stays unbuilt, the rest was built
-    assert not DailyRollup.objects.filter(day=yesterday).exists()
+    (marker,) = DailyRollup.objects.filter(day=yesterday)  # stale: retried by the next run
+    assert (marker.metric, marker.value) == ("built", -1)
     assert_matches(yesterday - timedelta(days=3), today())
 
     DataUpload.objects.filter(pk=upload.pk).update(
         status=UploadStatus.PROCESSED, processed_at=at(yesterday, 13)
     )
     assert rollup_pending(lookback_days=5) == 1
-    assert DailyRollup.objects.filter(day=yesterday, metric="built").exists()
+    assert DailyRollup.objects.filter(day=yesterday, metric="built", value=0).exists()
     assert_matches(yesterday - timedelta(days=3), today())
 
 
