@@ -170,6 +170,9 @@ if DATABASE_REPLICA_URL:
         "OPTIONS": _db.get("OPTIONS", {}),
         "TEST": {"MIRROR": "default"},  # tests read the replica's alias from the test database
     }
+    # An RDS replica shares the primary's users: a URL without a password (the task
+    # definition's, deploy/terraform/ecs.tf) takes the primary's, which only the secret holds.
+    DATABASES["replica"]["PASSWORD"] = DATABASES["replica"]["PASSWORD"] or _db.get("PASSWORD", "")
 DATABASE_ROUTERS = ["spendsense.db.ReplicaRouter"]
 # After a caller writes through a replica-reading API, their reads stay on default this long:
 # longer than the replica's usual lag (RDS: well under a second), so they see their write.
