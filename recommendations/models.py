@@ -254,6 +254,8 @@ class DailyRollup(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["metric", "day", "key"], name="recs_rollup_metric_day")
         ]
+        # A change of consent marks a user's days stale by day, whatever the figure.
+        indexes = [models.Index(fields=["day"], name="recs_rollup_day")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.metric}:{self.key} = {self.value}"

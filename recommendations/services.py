@@ -24,7 +24,7 @@ from recommendations.models import (
     SignalSnapshot,
 )
 from recommendations.selectors import catalog_load, user_data_load
-from recommendations.state import user_state_erase, user_state_refresh
+from recommendations.state import user_state_erase, user_state_refresh, user_state_write
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 
@@ -213,7 +213,7 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
                 for choice in choices
             ]
         )
-        user_state_refresh(user_id=user_id)  # analytics' current state, from the rows above
+        user_state_write(user_id=user_id, signals=signals, assigned=assigned)  # for analytics
     coherence.user_changed(user_id)
     finished = time.perf_counter()
     return {

@@ -83,11 +83,36 @@ def _detected_count(snapshot: str) -> str:
     return f"COALESCE(json_array_length({snapshot}.data, '$.detected'), 0)"
 
 
+STATE_COLUMNS = (
+    "user_id",
+    "persona_30d",
+    "persona_180d",
+    "has_data",
+    "detected_count",
+    *(f"detects_{group}" for group in SIGNAL_GROUPS),
+    "has_offer",
+    "updated_at",
+)
+
+
+def _updates() -> str:
+    return ", ".join(f"{c} = excluded.{c}" for c in STATE_COLUMNS[1:])
+
+
+def _has_offer(user: str) -> str:
+    """SQL: a partner offer was recommended to ``user`` (an SQL expression), in any status."""
+    recs = _table(Recommendation)
+    return (
+        f"EXISTS (SELECT 1 FROM {recs} r WHERE r.user_id = {user} AND r.type = "  # noqa: S608
+        f"'{RecommendationType.PARTNER_OFFER}')"
+    )
+
+
 def _state_upsert(where: str) -> str:
     """INSERT … SELECT of the state of the users ``where`` selects (alias ``u``)."""
     q = connection.ops.quote_name
     users, snapshots = _table(User), _table(SignalSnapshot)
-    personas, recs = _table(PersonaAssignment), _table(Recommendation)
+    personas = _table(PersonaAssignment)
     window = q("window")
 
     def latest(name: str) -> str:
@@ -97,35 +122,47 @@ def _state_upsert(where: str) -> str:
         )
 
     flags = ", ".join(_detects("s", group) for group in SIGNAL_GROUPS)
-    columns = ", ".join(f"detects_{group}" for group in SIGNAL_GROUPS)
-    updates = ", ".join(
-        f"{c} = excluded.{c}"
-        for c in (
-            "persona_30d",
-            "persona_180d",
-            "has_data",
-            "detected_count",
-            *(f"detects_{group}" for group in SIGNAL_GROUPS),
-            "has_offer",
-            "updated_at",
-        )
-    )
     return (
-        f"INSERT INTO {_table(UserInsightState)} (user_id, persona_30d, persona_180d, has_data, "  # noqa: S608
-        f"detected_count, {columns}, has_offer, updated_at) "
+        f"INSERT INTO {_table(UserInsightState)} ({', '.join(STATE_COLUMNS)}) "  # noqa: S608
         f"SELECT u.id, {latest(Window.DAYS_30)}, {latest(Window.DAYS_180)}, "
         f"s.id IS NOT NULL, {_detected_count('s')}, {flags}, "
-        f"EXISTS (SELECT 1 FROM {recs} r WHERE r.user_id = u.id AND r.type = "
-        f"'{RecommendationType.PARTNER_OFFER}'), %s "
+        f"{_has_offer('u.id')}, %s "
         f"FROM {users} u LEFT JOIN {snapshots} s ON s.user_id = u.id AND s.{window} = "
         f"'{Window.DAYS_30}' WHERE {where} "
-        f"ON CONFLICT (user_id) DO UPDATE SET {updates}"
+        f"ON CONFLICT (user_id) DO UPDATE SET {_updates()}"
     )
+
+
+def user_state_write(
+    *, user_id: uuid.UUID, signals: dict[str, Any], assigned: dict[str, dict[str, Any]]
+) -> None:
+    """Write ``user_id``'s current state from what recompute just computed and wrote (its
+    ``signals`` and ``assigned`` personas, both windows): one ``INSERT … ON CONFLICT`` of
+    values, inside the caller's transaction, after its writes (whether a partner offer
+    exists is read back in the same statement). Equal to :func:`user_state_refresh`."""
+    window = signals["windows"].get(Window.DAYS_30)
+    detected = set(window["detected"]) if window else set()
+    values = [
+        User._meta.pk.get_db_prep_value(user_id, connection),
+        (assigned.get(Window.DAYS_30) or {}).get("persona"),
+        (assigned.get(Window.DAYS_180) or {}).get("persona"),
+        window is not None,
+        len(detected),
+        *(group in detected for group in SIGNAL_GROUPS),
+    ]
+    marks = ", ".join(["%s"] * len(values))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(UserInsightState)} ({', '.join(STATE_COLUMNS)}) "  # noqa: S608
+            f"VALUES ({marks}, {_has_offer('%s')}, %s) "
+            f"ON CONFLICT (user_id) DO UPDATE SET {_updates()}",
+            [*values, values[0], timezone.now()],
+        )
 
 
 def user_state_refresh(*, user_id: uuid.UUID) -> None:
-    """Write ``user_id``'s current state from the rows recompute just wrote: one statement,
-    run inside the caller's transaction (the state commits, or rolls back, with them)."""
+    """Write ``user_id``'s current state from their rows: one statement, run inside the
+    caller's transaction (the state commits, or rolls back, with it)."""
     key = User._meta.pk.get_db_prep_value(user_id, connection)
     with connection.cursor() as cursor:
         cursor.execute(_state_upsert("u.id = %s"), [timezone.now(), key])

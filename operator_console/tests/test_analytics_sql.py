@@ -330,9 +330,13 @@ def test_the_state_refresh_of_one_user_equals_the_rebuild() -> None:
 
 
 def test_recompute_and_erasure_keep_the_state(seeded: SignedIn) -> None:
-    """A real upload: the recompute wrote the user's state in its transaction; erasing the
-    derived data removes it."""
+    """A real upload: the recompute wrote the user's state in its transaction, the same row
+    as a refresh from the rows; erasing the derived data removes it."""
     state = UserInsightState.objects.get(user=seeded.user)
+    columns = [f.attname for f in UserInsightState._meta.fields if f.attname != "updated_at"]
+    written = UserInsightState.objects.filter(user=seeded.user).values(*columns).get()
+    user_state_refresh(user_id=seeded.user.id)
+    assert UserInsightState.objects.filter(user=seeded.user).values(*columns).get() == written
     latest = PersonaAssignment.objects.filter(user=seeded.user, window="30d").first()
     snapshot = SignalSnapshot.objects.get(user=seeded.user, window="30d")
 

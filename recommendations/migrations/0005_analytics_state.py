@@ -65,4 +65,8 @@ class Migration(migrations.Migration):
             model_name='dailyrollup',
             constraint=models.UniqueConstraint(fields=('metric', 'day', 'key'), name='recs_rollup_metric_day'),
         ),
+        migrations.AddIndex(
+            model_name='dailyrollup',
+            index=models.Index(fields=['day'], name='recs_rollup_day'),
+        ),
     ]
