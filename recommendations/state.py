@@ -1,11 +1,12 @@
 """Narrow derived data for analytics: each user's current state, and daily rollups.
 
-``user_state_refresh`` keeps one :class:`~recommendations.models.UserInsightState` row per
-user; recompute calls it inside its write transaction, after its writes, and it reads back
-what they wrote (the latest persona per window, the 30-day snapshot's detected groups,
-whether a partner offer exists) in one ``INSERT … SELECT … ON CONFLICT`` statement. The same
-statement without the user filter is :func:`states_rebuild`, so the backfill and the
-per-user write cannot disagree.
+One :class:`~recommendations.models.UserInsightState` row per user: recompute writes it with
+:func:`user_state_write` inside its write transaction, after its writes, from the values it
+just wrote (one ``INSERT … ON CONFLICT`` of values; whether a partner offer exists is read
+back in it). :func:`user_state_refresh` derives the same row from the stored rows (the latest
+persona per window, the 30-day snapshot's detected groups, the offers) in one
+``INSERT … SELECT … ON CONFLICT``; without the user filter that statement is
+:func:`states_rebuild`, the backfill. A test holds the two writes equal.
 
 :func:`rollup_days` writes :class:`~recommendations.models.DailyRollup` rows for closed days,
 set-based (one ``INSERT … SELECT … GROUP BY`` per figure), counting the users

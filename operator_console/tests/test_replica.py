@@ -26,7 +26,9 @@ from tests.support.consent import grant_consent
 from tests.support.factories.accounts import OperatorFactory, UserFactory
 from tests.support.factories.recommendations import RecommendationFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = pytest.mark.django_db(
+    transaction=True, serialized_rollback=True, databases=["default", "replica"]
+)
 
 ANALYTICS_TABLES = ("recommendations_userinsightstate", "recommendations_dailyrollup")
 
@@ -77,6 +79,21 @@ def test_analytics_read_from_the_replica(
     assert not any(table in primary for table in ANALYTICS_TABLES)
     assert "recommendations_" not in primary
     assert "uploads_" not in primary
+
+
+def test_the_console_analytics_page_reads_from_the_replica(
+    replica: BaseDatabaseWrapper, operator: SignedIn
+) -> None:
+    from django.test import Client
+
+    console = Client()
+    console.force_login(operator.user)
+
+    page, primary, copy = reads(console, "/admin/analytics/")
+
+    assert page.status_code == HTTPStatus.OK
+    assert "recommendations_userinsightstate" in copy
+    assert not any(table in primary for table in ANALYTICS_TABLES)
 
 
 def test_the_queue_reads_from_the_replica_until_the_caller_decides(
