@@ -343,22 +343,24 @@ def user_rollups_unbuild(*, user_id: uuid.UUID, erasing: bool = False) -> int:
     and their uploads), inside the caller's transaction: those days are counted live until
     rolled up again. ``erasing``: their uploads may be gone already, so every day since
     they joined goes, unless no rollup counts them (they were hidden from staff)."""
+    if erasing:
+        user = visible_to_staff(User.objects.filter(pk=user_id), user_field=None).first()
+        if user is None:
+            return 0
+        doomed = DailyRollup.objects.filter(day__gte=timezone.localdate(user.created_at))
+    else:
+        personas = PersonaAssignment.objects.filter(user_id=user_id, window=Window.DAYS_30)
+        days = {
+            *personas.annotate(day=TruncDate("assigned_at")).values_list("day", flat=True),
+            *DataUpload.objects.filter(user_id=user_id)
+            .annotate(day=TruncDate("created_at"))
+            .values_list("day", flat=True),
+        }
+        if not days:
+            return 0  # no rollup can count them: no lock taken (a new user's first grant)
+        doomed = DailyRollup.objects.filter(day__in=days)
     with transaction.atomic():
-        _lock()
-        if erasing:
-            user = visible_to_staff(User.objects.filter(pk=user_id), user_field=None).first()
-            if user is None:
-                return 0
-            doomed = DailyRollup.objects.filter(day__gte=timezone.localdate(user.created_at))
-        else:
-            personas = PersonaAssignment.objects.filter(user_id=user_id, window=Window.DAYS_30)
-            days = {
-                *personas.annotate(day=TruncDate("assigned_at")).values_list("day", flat=True),
-                *DataUpload.objects.filter(user_id=user_id)
-                .annotate(day=TruncDate("created_at"))
-                .values_list("day", flat=True),
-            }
-            doomed = DailyRollup.objects.filter(day__in=days)
+        _lock()  # after a rollup in progress, which may have counted them, commits
         doomed.exclude(metric="built").delete()
         return doomed.filter(metric="built", value=BUILT).update(value=STALE)
 
