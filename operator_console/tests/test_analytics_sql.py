@@ -293,6 +293,24 @@ def test_a_day_with_an_upload_in_flight_is_counted_live_until_it_lands() -> None
     assert_matches(yesterday - timedelta(days=3), today())
 
 
+def test_the_beat_task_rolls_up_the_closed_days_not_built_yet() -> None:
+    from django.conf import settings
+
+    from operator_console.tasks import rollup_analytics
+
+    populate(4, seed=17)
+    DailyRollup.objects.all().delete()
+
+    rollup_analytics.apply()
+
+    built = set(DailyRollup.objects.filter(metric="built", value=0).values_list("day", flat=True))
+    lookback = settings.ANALYTICS_ROLLUP_LOOKBACK_DAYS
+    assert built == {today() - timedelta(days=n) for n in range(1, lookback + 1)}
+    assert "operator_console.rollup_analytics" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+
+
 def test_a_rebuild_is_idempotent() -> None:
     populate(8, seed=11)
     before = sorted(DailyRollup.objects.values_list("day", "metric", "key", "value"))
