@@ -47,6 +47,7 @@ def consent_grant(*, user: User, version: str | None, meta: RequestMeta | None =
     user.consent_status = ConsentStatus.GRANTED
     user.consent_version = current
     user.save(update_fields=["consent_status", "consent_version", "updated_at"])
+    events.announce(events.user_consent_changed, user_id=user.id)
     audit_record(
         action=Action.CONSENT_GRANT,
         actor_id=user.id,
@@ -68,6 +69,7 @@ def consent_revoke(*, user: User, delete_data: bool, meta: RequestMeta | None = 
         )
         user.consent_status = ConsentStatus.REVOKED
         user.save(update_fields=["consent_status", "updated_at"])
+        events.announce(events.user_consent_changed, user_id=user.id)
         audit_record(
             action=Action.CONSENT_REVOKE,
             actor_id=user.id,

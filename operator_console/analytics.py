@@ -3,20 +3,42 @@ latency, engagement, cache and fairness. Reads only; every figure says what it c
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Count, Q
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    Model,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from accounts.models import User
 from consent.selectors import visible_to_staff
 from operator_console.models import SyntheticDemographic
+from recommendations import state
 from recommendations.cache import cache_stats
-from recommendations.models import Feedback, PersonaAssignment, Recommendation, SignalSnapshot
+from recommendations.models import (
+    DailyRollup,
+    Feedback,
+    PersonaAssignment,
+    Recommendation,
+    UserInsightState,
+)
+from recommendations.state import SIGNAL_GROUPS
 from uploads.models import DataUpload, UploadStatus
+
+M = TypeVar("M", bound=Model)
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -35,33 +57,26 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _current_personas(window: str = "30d") -> dict[Any, str | None]:
-    """Each user's current persona for a window (latest assignment)."""
-    current: dict[Any, str | None] = {}
-    for user_id, persona in (
-        visible_to_staff(PersonaAssignment.objects.filter(window=window))
-        .order_by("user_id", "-assigned_at", "-id")
-        .values_list("user_id", "persona")
-    ):
-        current.setdefault(user_id, persona)
-    return current
+def _day(value: date | datetime) -> date:
+    """A week's date as the database gives it (SQLite may answer a datetime)."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def coverage(start: date, end: date) -> dict[str, Any]:
-    """Users with a persona and at least three detected signals, among users with data."""
-    snapshots = {
-        s["user_id"]: s["data"].get("detected", [])
-        for s in visible_to_staff(SignalSnapshot.objects.filter(window="30d")).values(
-            "user_id", "data"
-        )
-    }
-    personas = _current_personas()
-    with_data = len(snapshots)
-    covered = sum(
-        1 for user_id, detected in snapshots.items() if personas.get(user_id) and len(detected) >= 3
+    """Users with a persona and at least three detected signals, among users with data: one
+    aggregate over the current-state rows (recommendations.state), grouped by persona."""
+    flags = {group: Count("pk", filter=Q(**{f"detects_{group}": True})) for group in SIGNAL_GROUPS}
+    rows = list(
+        visible_to_staff(UserInsightState.objects.filter(has_data=True))
+        .values("persona_30d")
+        .annotate(n=Count("pk"), covered=Count("pk", filter=Q(detected_count__gte=3)), **flags)
+        .order_by()
     )
-    with_persona = sum(1 for user_id in snapshots if personas.get(user_id))
-    mix = Counter(personas.get(user_id) or "none" for user_id in snapshots)
+    with_data = sum(r["n"] for r in rows)
+    covered = sum(r["covered"] for r in rows if r["persona_30d"])
+    with_persona = sum(r["n"] for r in rows if r["persona_30d"])
+    mix = {r["persona_30d"] or "none": r["n"] for r in rows}
+    signals = {group: sum(r[group] for r in rows) for group in SIGNAL_GROUPS}
     return {
         "users_consenting": visible_to_staff(User.objects.all(), user_field=None).count(),
         "users_with_data": with_data,
@@ -69,22 +84,92 @@ def coverage(start: date, end: date) -> dict[str, Any]:
         "users_covered": covered,
         "coverage": _rate(covered, with_data),
         "persona_mix": dict(sorted(mix.items())),
-        "signals_detected": dict(sorted(Counter(s for d in snapshots.values() for s in d).items())),
+        "signals_detected": dict(sorted((k, n) for k, n in signals.items() if n)),
         "start": start.isoformat(),
         "end": end.isoformat(),
     }
 
 
+def _unbuilt(start: date, end: date, at: str) -> Q:
+    """Rows whose ``at`` falls on a day of the range that is not rolled up (today, days with
+    an upload in flight, days before the rollups began): one query for the built days, then
+    a few timestamp ranges (the gaps between them) that an index on ``at`` serves."""
+    built = list(
+        state.built_days(start, end).order_by("day").values_list("day", flat=True).distinct()
+    )
+    runs, cursor = [], start
+    for day in built:
+        if day > cursor:
+            runs.append((cursor, day - timedelta(days=1)))
+        cursor = day + timedelta(days=1)
+    if cursor <= end:
+        runs.append((cursor, end))
+    low, _ = _bounds(start, end)
+    unbuilt = Q(**{f"{at}__gte": low, f"{at}__lt": low})  # nothing; still one query
+    for first, last in runs:
+        first_at, after = _bounds(first, last)
+        unbuilt |= Q(**{f"{at}__gte": first_at, f"{at}__lt": after})
+    return unbuilt
+
+
+def _live(
+    start: date, end: date, base: QuerySet[M], at: str, group: dict[str, Any]
+) -> Counter[tuple[Any, ...]]:
+    """What the rollups miss, in two queries whatever the range or user count: ``base`` rows
+    of the range's days that are not rolled up, of users staff may see, grouped by ``group``
+    (``at`` names ``base``'s timestamp)."""
+    keys = tuple(group)
+    rows = visible_to_staff(base.filter(_unbuilt(start, end, at)))
+    return Counter(
+        {
+            tuple(row[k] for k in keys): row["n"]
+            for row in rows.annotate(**group).values(*keys).annotate(n=Count("pk")).order_by()
+        }
+    )
+
+
+def _rolled(start: date, end: date, *metrics: str) -> Counter[tuple[str, str]]:
+    """The rollups of ``metrics`` over the range's built days, summed per (metric, key)."""
+    return Counter(
+        {
+            (r["metric"], r["key"]): r["n"]
+            for r in DailyRollup.objects.filter(metric__in=metrics, day__gte=start, day__lte=end)
+            .values("metric", "key")
+            .annotate(n=Sum("value"))
+            .order_by()
+        }
+    )
+
+
 def persona_mix_over_time(start: date, end: date) -> list[dict[str, Any]]:
-    """Persona assignments (30-day window) per week of the range, by persona."""
-    low, high = _bounds(start, end)
-    weeks: dict[str, Counter[str]] = defaultdict(Counter)
-    for assigned_at, persona in visible_to_staff(
-        PersonaAssignment.objects.filter(window="30d", assigned_at__gte=low, assigned_at__lt=high)
-    ).values_list("assigned_at", "persona"):
-        monday = (assigned_at.date() - timedelta(days=assigned_at.weekday())).isoformat()
-        weeks[monday][persona or "none"] += 1
-    return [{"week": week, "counts": dict(counts)} for week, counts in sorted(weeks.items())]
+    """Persona assignments (30-day window) per week of the range, by persona: the rollups'
+    weekly sums, and the live rest (``_live``)."""
+    counts: Counter[tuple[Any, ...]] = Counter(
+        {
+            (r["week"], r["key"]): r["n"]
+            for r in DailyRollup.objects.filter(metric="persona", day__gte=start, day__lte=end)
+            .annotate(week=TruncWeek("day", output_field=DateField()))
+            .values("week", "key")
+            .annotate(n=Sum("value"))
+            .order_by()
+        }
+    )
+    counts.update(
+        _live(
+            start,
+            end,
+            PersonaAssignment.objects.filter(window="30d"),
+            "assigned_at",
+            {
+                "week": TruncWeek("assigned_at", output_field=DateField()),
+                "persona_or_none": Coalesce("persona", Value("none")),
+            },
+        )
+    )
+    weeks: dict[str, dict[str, int]] = defaultdict(dict)
+    for (week, persona), n in sorted((+counts).items()):
+        weeks[_day(week).isoformat()][persona] = n
+    return [{"week": week, "counts": counts} for week, counts in sorted(weeks.items())]
 
 
 def overview(start: date, end: date) -> dict[str, Any]:
@@ -101,8 +186,10 @@ def overview(start: date, end: date) -> dict[str, Any]:
         edited=Count("id", filter=Q(revision__gt=0)),
     )
     decided = counts["approved"] + counts["rejected"]
-    feedback = visible_to_staff(Feedback.objects.filter(created_at__gte=low, created_at__lt=high))
-    helpful = feedback.filter(rating="helpful").count()
+    feedback = visible_to_staff(
+        Feedback.objects.filter(created_at__gte=low, created_at__lt=high)
+    ).aggregate(total=Count("id"), helpful=Count("id", filter=Q(rating="helpful")))
+    helpful = feedback["helpful"]
     approved_ids = recs.filter(status="approved")
     engaged = (
         Feedback.objects.filter(recommendation__in=approved_ids)
@@ -120,9 +207,9 @@ def overview(start: date, end: date) -> dict[str, Any]:
         "approval_rate": _rate(counts["approved"], decided),
         "rejection_rate": _rate(counts["rejected"], decided),
         "engagement": {
-            "feedback": feedback.count(),
+            "feedback": feedback["total"],
             "helpful": helpful,
-            "helpful_share": _rate(helpful, feedback.count()),
+            "helpful_share": _rate(helpful, feedback["total"]),
             "approved_with_feedback_share": _rate(engaged, counts["approved"]),
         },
         "performance": performance(start, end),
@@ -132,59 +219,91 @@ def overview(start: date, end: date) -> dict[str, Any]:
 
 
 def performance(start: date, end: date) -> dict[str, Any]:
-    """Per-upload processing latency (created to processed) and the insights cache."""
-    low, high = _bounds(start, end)
-    uploads = visible_to_staff(DataUpload.objects.filter(created_at__gte=low, created_at__lt=high))
-    latencies = [
-        (processed - created).total_seconds() * 1000
-        for created, processed in uploads.filter(status=UploadStatus.PROCESSED).values_list(
-            "created_at", "processed_at"
-        )
-        if processed is not None
-    ]
-    latencies.sort()
+    """Per-upload processing latency (created to processed) and the insights cache. Latency
+    percentiles come from 2 % buckets (recommendations.state.LATENCY_GAMMA): within 1 %."""
+    rolled = _rolled(start, end, "upload_status", "latency")
+    live = _live(
+        start,
+        end,
+        DataUpload.objects.all(),
+        "created_at",
+        {
+            "upload_status": F("status"),
+            "bucket": Case(
+                When(state.processed_q(), then=state.latency_bucket()),
+                default=None,
+                output_field=IntegerField(),
+            ),
+        },
+    )
+    by_status: Counter[str] = Counter(
+        {key: n for (metric, key), n in rolled.items() if metric == "upload_status"}
+    )
+    buckets: Counter[int] = Counter(
+        {int(key): n for (metric, key), n in rolled.items() if metric == "latency"}
+    )
+    for (status, bucket), n in live.items():
+        by_status[status] += n
+        if bucket is not None:
+            buckets[bucket] += n
     # The counters live 40 days: the last 40 days of the range at most (never a list as long
     # as the range, which a caller chooses).
     days = [end - timedelta(days=n) for n in range(min((end - start).days + 1, 40))]
     stats = cache_stats(days=days)
     lookups = stats["hits"] + stats["misses"]
-    by_status = dict(
-        uploads.values_list("status").annotate(n=Count("id")).values_list("status", "n")
-    )
     return {
         "uploads": {status: by_status.get(status, 0) for status in UploadStatus.values},
-        "latency_ms": {
-            "count": len(latencies),
-            "p50": round(statistics.median(latencies), 1) if latencies else None,
-            "p95": round(latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))], 1)
-            if latencies
-            else None,
-            "max": round(latencies[-1], 1) if latencies else None,
-        },
+        "latency_ms": _percentiles(+buckets),
         "cache": {**stats, "hit_rate": _rate(stats["hits"], lookups)},
+    }
+
+
+def _percentiles(buckets: Counter[int]) -> dict[str, Any]:
+    """count, p50 (the median), p95 (nearest rank) and max of a latency histogram."""
+    count = sum(buckets.values())
+    if not count:
+        return {"count": 0, "p50": None, "p95": None, "max": None}
+    ordered = sorted(buckets.items())
+
+    def at(index: int) -> float:
+        seen = 0
+        for bucket, n in ordered:
+            seen += n
+            if index < seen:
+                return state.bucket_value(bucket)
+        return state.bucket_value(ordered[-1][0])
+
+    middle = count // 2
+    median = at(middle) if count % 2 else (at(middle - 1) + at(middle)) / 2
+    return {
+        "count": count,
+        "p50": round(median, 1),
+        "p95": round(at(min(count - 1, round(0.95 * (count - 1)))), 1),
+        "max": round(state.bucket_value(ordered[-1][0]), 1),
     }
 
 
 def fairness() -> dict[str, Any]:
     """Persona and offer rates across age bands (synthetic users only), with parity ratios
-    (lowest group rate / highest; 1.0 is parity, under 0.8 deserves a look)."""
-    bands = dict(
-        visible_to_staff(SyntheticDemographic.objects.all()).values_list("user_id", "age_band")
-    )
-    personas = _current_personas()
-    offered = set(
-        Recommendation.objects.filter(type="partner_offer", user_id__in=bands)
-        .values_list("user_id", flat=True)
-        .distinct()
+    (lowest group rate / highest; 1.0 is parity, under 0.8 deserves a look): one aggregate
+    over the bands joined to the users' current state."""
+    rows = list(
+        visible_to_staff(SyntheticDemographic.objects.all())
+        .values("age_band", persona=F("user__insight_state__persona_30d"))
+        .annotate(n=Count("pk"), offered=Count("pk", filter=Q(user__insight_state__has_offer=True)))
+        .order_by()
     )
     groups: dict[str, dict[str, Any]] = {}
-    for band in sorted(set(bands.values())):
-        members = [u for u, b in bands.items() if b == band]
-        persona_counts = Counter(personas.get(u) or "none" for u in members)
+    for band in sorted({r["age_band"] for r in rows}):
+        members = [r for r in rows if r["age_band"] == band]
+        users = sum(r["n"] for r in members)
+        personas: Counter[str] = Counter()
+        for r in members:
+            personas[r["persona"] or "none"] += r["n"]
         groups[band] = {
-            "users": len(members),
-            "offer_rate": _rate(sum(1 for u in members if u in offered), len(members)),
-            "persona_rates": {p: _rate(n, len(members)) for p, n in sorted(persona_counts.items())},
+            "users": users,
+            "offer_rate": _rate(sum(r["offered"] for r in members), users),
+            "persona_rates": {p: _rate(n, users) for p, n in sorted(personas.items())},
         }
     offer_rates = [g["offer_rate"] for g in groups.values() if g["offer_rate"] is not None]
     parity = (

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from operator_console import analytics, charts, signin
+from spendsense.db import may_read_replica, replica_reads
 
 
 class OperatorAdminSite(admin.AdminSite):
@@ -107,7 +108,8 @@ class OperatorAdminSite(admin.AdminSite):
         if form.is_valid():
             start = form.cleaned_data.get("start") or start
             end = form.cleaned_data.get("end") or end
-        data = analytics.overview(start, end)
+        with replica_reads(may_read_replica(request.user.pk)):
+            data = analytics.overview(start, end)
         coverage = data["coverage"]
         perf = data["performance"]
         fairness = data["fairness"]

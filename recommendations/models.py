@@ -52,7 +52,11 @@ class PersonaAssignment(models.Model):
     assigned_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "window", "-assigned_at"])]
+        indexes = [
+            models.Index(fields=["user", "window", "-assigned_at"]),
+            # The live part of the persona mix over time (operator_console.analytics).
+            models.Index(fields=["window", "assigned_at"], name="recs_persona_window_at"),
+        ]
         ordering = ["-assigned_at", "-id"]
 
     def __str__(self) -> str:
@@ -151,6 +155,14 @@ class Recommendation(models.Model):
         indexes = [
             models.Index(fields=["user", "status"]),
             models.Index(fields=["status", "-created_at"]),
+            # The review queue's other filters, each with its newest-first order.
+            models.Index(fields=["persona", "-created_at"], name="recs_rec_persona_created"),
+            models.Index(fields=["type", "-created_at"], name="recs_rec_type_created"),
+            models.Index(
+                fields=["-created_at"],
+                condition=models.Q(flagged=True),
+                name="recs_rec_flagged_created",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -178,7 +190,7 @@ class Feedback(models.Model):
     # created the rating). The unique constraint keeps the write itself idempotent.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     created_by_key = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -190,3 +202,63 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating} on {self.recommendation_id}"
+
+
+class UserInsightState(models.Model):
+    """One row per user: what the engine holds about them *now*, narrow enough that analytics
+    aggregate it in SQL (recommendations.state keeps it; nothing else writes it).
+
+    Written by every recompute inside its write transaction, removed by erasure, rebuilt
+    set-based by ``manage.py analytics_rebuild``. No consent flag: readers join through
+    ``consent.selectors.visible_to_staff``.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="insight_state",
+    )
+    # The latest persona assignment per window (null: none matched, or never assigned).
+    persona_30d = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
+    persona_180d = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
+    # A 30-day signal snapshot exists (the user has data with a date).
+    has_data = models.BooleanField(default=False)
+    # The 30-day window's detected signal groups: how many, and which.
+    detected_count = models.PositiveSmallIntegerField(default=0)
+    detects_subscriptions = models.BooleanField(default=False)
+    detects_savings = models.BooleanField(default=False)
+    detects_credit = models.BooleanField(default=False)
+    detects_income = models.BooleanField(default=False)
+    # Any partner offer was ever recommended to the user (any status).
+    has_offer = models.BooleanField(default=False)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"insight state of {self.user_id}"
+
+
+class DailyRollup(models.Model):
+    """One figure of one closed day, counted over every user (consent is applied when read):
+    ``persona`` (30-day assignments by persona), ``upload_status`` (uploads created that day
+    by status), ``latency`` (processed uploads by latency bucket, see
+    recommendations.state.LATENCY_GAMMA) and the marker ``built`` (the day is rolled up).
+
+    Written by the beat task ``recommendations.rollup_days`` and by ``analytics_rebuild``.
+    A day with an upload still in flight is not built: analytics count it live.
+    """
+
+    day = models.DateField()
+    metric = models.CharField(max_length=16)
+    key = models.CharField(max_length=40, blank=True, default="")
+    value = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "day", "key"], name="recs_rollup_metric_day")
+        ]
+        # A change of consent marks a user's days stale by day, whatever the figure.
+        indexes = [models.Index(fields=["day"], name="recs_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric}:{self.key} = {self.value}"

@@ -29,6 +29,7 @@ from recommendations.models import (
     SignalSnapshot,
 )
 from recommendations.selectors import catalog_load, stored_state, user_data_load
+from recommendations.state import user_state_erase, user_state_refresh, user_state_write
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 
@@ -311,6 +312,11 @@ def derived_write(*, user_id: uuid.UUID, derived: Derived, changes: Changes) -> 
         ).only("pk").delete()
     if changes.new:
         Recommendation.objects.bulk_create(changes.new)
+    # Analytics' current-state row (recommendations.state) follows what was just written:
+    # nothing it holds can change unless one of the rows above did.
+    user_state_write(
+        user_id=user_id, signals={"windows": derived.windows}, assigned=derived.personas
+    )
     return {
         "signal_snapshots": len(changes.snapshots),
         "personas": len(changes.personas),
@@ -344,6 +350,7 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
     as_of = data.as_of()
     if as_of is None:
         SignalSnapshot.objects.filter(user_id=user_id).delete()
+        user_state_refresh(user_id=user_id)  # analytics' current state: no data now
         coherence.user_changed(user_id)
         return {"as_of": None}
     derived = _derive(user_id, data, as_of, stored.decided())
@@ -389,6 +396,7 @@ def user_derived_erase(*, user_id: uuid.UUID) -> dict[str, int]:
         "signal_snapshots": SignalSnapshot.objects.filter(user_id=user_id).delete()[0],
         "personas": PersonaAssignment.objects.filter(user_id=user_id).delete()[0],
         "recommendations": Recommendation.objects.filter(user_id=user_id).delete()[0],
+        "insight_state": user_state_erase(user_id=user_id),
     }
     coherence.user_erased(user_id)  # the cached bodies held these figures
     return counts

@@ -28,6 +28,11 @@ user_data_erase = Signal()
 # too. Argument: ``user_id``. The recommendations app answers with the counts.
 user_derived_erase = Signal()
 
+# Inside the transaction that grants or revokes a user's consent, what counted their rows
+# for staff must count them anew. Argument: ``user_id``. The recommendations app answers
+# (its analytics rollups of the days the user touched are rebuilt).
+user_consent_changed = Signal()
+
 # An upload was processed (committed): recompute what is derived from the user's data.
 # Argument: ``user_id``. The recommendations app recomputes.
 user_data_changed = Signal()

@@ -157,6 +157,26 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
 DATABASES = {"default": _db}
+# A read replica (PostgreSQL streaming replica, e.g. RDS): analytics, exports and the review
+# queue read there (spendsense/db.py says when); unset, everything reads from default.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", default=60),
+            conn_health_checks=True,
+        ),
+        "OPTIONS": _db.get("OPTIONS", {}),
+        "TEST": {"MIRROR": "default"},  # tests read the replica's alias from the test database
+    }
+    # An RDS replica shares the primary's users: a URL without a password (the task
+    # definition's, deploy/terraform/ecs.tf) takes the primary's, which only the secret holds.
+    DATABASES["replica"]["PASSWORD"] = DATABASES["replica"]["PASSWORD"] or _db.get("PASSWORD", "")
+DATABASE_ROUTERS = ["spendsense.db.ReplicaRouter"]
+# After a caller writes through a replica-reading API, their reads stay on default this long:
+# longer than the replica's usual lag (RDS: well under a second), so they see their write.
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", default=10, minimum=0)
 
 # --- cache (throttles, token deny-list, SMS codes) ---------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -224,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-uploads": {
         "task": "uploads.requeue_stale",
         "schedule": 300,  # seconds; an upload whose task was never enqueued waits at most this
+    },
+    "rollup-analytics": {
+        "task": "operator_console.rollup_analytics",
+        "schedule": 900,  # seconds; yesterday is rolled up within 15 minutes of midnight UTC
     },
     "purge-expired-sessions": {
         "task": "accounts.tasks.purge_expired",
@@ -510,6 +534,9 @@ INSIGHTS_CACHE_SECONDS = 24 * 3600
 # Cached own-insight reads answered before routing and DRF (recommendations/api/fast_reads.py);
 # false sends them through the full stack, which answers the same bytes, more slowly.
 INSIGHTS_FAST_READS = env_bool("INSIGHTS_FAST_READS", default=True)
+# The analytics beat task rolls up every closed day of this many days back that is not built
+# yet (a day with an upload still in flight waits); older gaps: manage.py analytics_rebuild.
+ANALYTICS_ROLLUP_LOOKBACK_DAYS = env_int("ANALYTICS_ROLLUP_LOOKBACK_DAYS", default=60, minimum=1)
 
 # --- API ---------------------------------------------------------------------------------
 # Clients behind this many proxies (the ALB is one) send their address in X-Forwarded-For;

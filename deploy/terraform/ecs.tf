@@ -12,7 +12,7 @@ resource "aws_ecs_cluster" "main" {
 
 locals {
   image = "${aws_ecr_repository.app.repository_url}:${var.image_tag}"
-  environment = [
+  environment = concat([
     { name = "DJANGO_DEBUG", value = "false" },
     { name = "DJANGO_ALLOWED_HOSTS", value = var.domain_name },
     { name = "CSRF_TRUSTED_ORIGINS", value = "https://${var.domain_name}" },
@@ -30,7 +30,15 @@ locals {
     { name = "PASSWORD_BREACH_CHECK", value = "true" },
     { name = "QUEUE_METRICS_NAMESPACE", value = local.queue_metrics_namespace },
     { name = "QUEUE_METRICS_ENVIRONMENT", value = var.environment },
-  ]
+    ], var.db_read_replica ? [
+    # Analytics, exports and the review queue read here (docs/decisions.md). No password in
+    # the task definition: the app takes the primary's from DATABASE_URL (the secret), which
+    # an RDS replica shares.
+    {
+      name  = "DATABASE_REPLICA_URL"
+      value = "postgres://${aws_db_instance.main.username}@${aws_db_instance.replica[0].address}:5432/spendsense?sslmode=require"
+    },
+  ] : [])
   commands = {
     web     = ["gunicorn", "--config", "deploy/gunicorn.conf.py", "spendsense.wsgi:application"]
     worker  = ["celery", "-A", "spendsense", "worker", "--loglevel", "INFO", "--concurrency", "2"]

@@ -32,6 +32,7 @@ from recommendations.models import Recommendation
 from recommendations.selectors import signals_get
 from spendsense.api.openapi import ErrorResponseSerializer, error_responses
 from spendsense.api.permissions import IsOperatorOrReadOnlyAPIKey
+from spendsense.api.replica import ReplicaReadsMixin
 from spendsense.api.request import request_meta
 
 OPERATORS = "Operators and admins; an API key may read (GET) only; others get 403."
@@ -83,8 +84,11 @@ def _analytics_schema(
         ),
     ),
 )
-class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet):
-    """The review queue. Operators and admins act; API keys may only read."""
+class ReviewViewSet(
+    ReplicaReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewSet
+):
+    """The review queue. Operators and admins act; API keys may only read. Its GETs read from
+    the replica when there is one (spendsense/db.py)."""
 
     # OwnedViewSet limits the items to what staff may reach: those of users who consent.
 
@@ -201,8 +205,8 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OwnedViewS
 
 
 @extend_schema(tags=["operator"])
-class AnalyticsViewSet(viewsets.ViewSet):
-    """Analytics over ``start``..``end`` (inclusive)."""
+class AnalyticsViewSet(ReplicaReadsMixin, viewsets.ViewSet):
+    """Analytics over ``start``..``end`` (inclusive), read from the replica when there is one."""
 
     permission_classes = [IsOperatorOrReadOnlyAPIKey]
 

@@ -1,0 +1,20 @@
+"""Backfill of analytics' derived rows: every user's current state and the rollups of every
+closed day, set-based (INSERT … SELECT, no loop over users) by the same code as
+``manage.py analytics_rebuild``."""
+
+from django.db import migrations
+
+
+def backfill(apps, schema_editor):
+    from recommendations.state import analytics_rebuild
+
+    analytics_rebuild()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("recommendations", "0006_analytics_state"),
+        ("uploads", "0003_transaction_user_index"),
+    ]
+
+    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
