@@ -18,8 +18,9 @@ Rules of use:
   the values the model's fields take (``Decimal``, ``date``, ``bool``, ``None``, a dict or
   list for a ``JSONField``, ...). Their keys (``unique_fields``) must not repeat.
 - A concrete field left out of ``fields`` gets what ``Model(...)`` would give it: its
-  default (called per row when callable), or the transaction's ``now()`` for ``auto_now``
-  and ``auto_now_add``; an automatic primary key is left to the database.
+  default (called per row when callable), or for ``auto_now`` and ``auto_now_add`` the
+  time of the call (``timezone.now()``, one value for every row); an automatic primary key,
+  a generated column or one with a ``db_default`` is left to the database.
 - Without ``unique_fields`` the rows are plainly inserted (a duplicate key raises
   ``IntegrityError``); with ``unique_fields`` (a unique constraint's fields) and no
   ``update_fields`` existing rows are left as they are; with both, an existing row whose
@@ -38,6 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models.fields import NOT_PROVIDED, AutoFieldMixin
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -135,15 +137,16 @@ class _Plan:
         self.temporary = quote(f"_copy_{table}"[:63])
         self.given = given
         missing = [field for field in concrete if field not in given]
-        # Stamped with the transaction's now(), once, as a parameter.
+        # Stamped with the time of the call, once, as a parameter.
         self.stamped = [field for field in missing if _auto_now(field) or _auto_now_add(field)]
         # Given a default per row, as Model(...) would; the database fills the rest.
         self.defaulted = [
             field
             for field in missing
             if field not in self.stamped
-            and not field.primary_key
-            and field.db_default is models.NOT_PROVIDED
+            and not isinstance(field, AutoFieldMixin)
+            and not field.generated
+            and field.db_default is NOT_PROVIDED
         ]
         self.columns = ", ".join(quote(field.column) for field in (*given, *self.defaulted))
 
