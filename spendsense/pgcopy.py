@@ -43,6 +43,10 @@ from django.db.models.fields import NOT_PROVIDED, AutoFieldMixin
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
+# Memory the merge may sort its rows in (PostgreSQL's default, 4 MB, spills 70,000 rows to
+# disk; sorting them there cost about 0.2 s of the server's CPU).
+_MERGE_WORK_MEM = "64MB"
+
 
 class Written(NamedTuple):
     """What ``copy_upsert`` did: rows inserted, and existing rows it changed."""
@@ -113,8 +117,14 @@ def copy_upsert(
         with connection.wrap_database_errors, cursor.cursor.copy(plan.copy()) as copy:
             for row in prepared:
                 copy.write_row(row)
+        # The merge sorts the rows by key: in memory, not in temporary files (a 70,000-row
+        # upload is about 15 MB), for this statement only.
+        cursor.execute("SELECT current_setting('work_mem')")
+        (previous,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [_MERGE_WORK_MEM])
         cursor.execute(statement, [timezone.now()] * len(plan.stamped))
         created, updated = cursor.fetchone()
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
         cursor.execute(plan.drop())
     return Written(created=created, updated=updated)
 
