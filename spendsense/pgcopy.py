@@ -115,8 +115,9 @@ def copy_upsert(
     with connection.cursor() as cursor:
         cursor.execute(plan.create())
         with connection.wrap_database_errors, cursor.cursor.copy(plan.copy()) as copy:
+            write = copy.write_row
             for row in prepared:
-                copy.write_row(row)
+                write(row)
         # The merge sorts the rows by key: in memory, not in temporary files (a 70,000-row
         # upload is about 15 MB), for this statement only.
         cursor.execute("SELECT current_setting('work_mem')")

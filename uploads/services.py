@@ -266,11 +266,11 @@ def _upsert(
     if not records:
         return 0, 0
     if _use_copy():
-        values = itemgetter(*key_fields, *value_fields)
+        values, owner = itemgetter(*key_fields, *value_fields), user.pk
         written = pgcopy.copy_upsert(
             model,
             ("user", *key_fields, *value_fields),
-            ((user.pk, *values(record)) for record in records),
+            ((owner, *values(record)) for record in records),
             unique_fields=("user", *key_fields),
             update_fields=value_fields,
         )
