@@ -275,18 +275,8 @@ def _upsert(
             update_fields=value_fields,
         )
         return written.created, written.updated
-    return _orm_upsert(model, user, records, key_fields, value_fields)
-
-
-def _orm_upsert(
-    model: type[Model],
-    user: User,
-    records: list[dict[str, Any]],
-    key_fields: tuple[str, ...],
-    value_fields: tuple[str, ...],
-) -> tuple[int, int]:
-    """``_upsert`` through the ORM: the file's existing rows read, compared in Python, and
-    the new or changed ones written by ``bulk_create(update_conflicts=True)``."""
+    # The ORM: the file's existing rows read, compared in Python, and the new or changed
+    # ones written by bulk_create(update_conflicts=True).
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     key_values = {tuple(record[name] for name in key_fields) for record in records}
     lookup_field = key_fields[-1]

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,7 @@ from tests.support.consent import grant_consent
 from tests.support.factories.accounts import UserFactory
 from tests.support.plaid import EXAMPLES, account, body, example, example_bytes, transaction
 from uploads import services
-from uploads.models import Account, DataUpload, Liability, Transaction
+from uploads.models import Account, CategorySource, DataUpload, Liability, Transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -469,6 +469,20 @@ def test_copy_upsert_fills_defaults_and_stamps_like_the_orm(user: User) -> None:
     for row in copied:
         assert row.pop("created_at") > made_at  # stamped at the call, as auto_now_add does
         assert row == expected
+
+
+@pytest.mark.usefixtures("postgresql")
+def test_copy_upsert_takes_enums_dates_nulls_and_booleans(user: User) -> None:
+    fields = (*TX_FIELDS, "authorized_date", "pending", "category_source", "pfc_primary")
+    row = ("a", "acc", date(2026, 2, 3), Decimal("-7.25"), "x", None, True)
+
+    with atomic():
+        pgcopy.copy_upsert(Transaction, fields, tx_rows(user, (*row, CategorySource.LEGACY, "\\N")))
+
+    stored_row = Transaction.objects.values_list(
+        "date", "authorized_date", "pending", "category_source", "pfc_primary"
+    ).get()
+    assert stored_row == (date(2026, 2, 3), None, True, "legacy", "\\N")
 
 
 @pytest.mark.usefixtures("postgresql")
