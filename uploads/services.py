@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -28,7 +29,7 @@ from django.utils import timezone
 from accounts.audit import Action, audit_record
 from accounts.models import ConsentStatus, User
 from consent.services import consent_require
-from spendsense import events
+from spendsense import events, pgcopy
 from spendsense.api.errors import Conflict, ServiceUnavailable
 from spendsense.api.request import RequestMeta
 from spendsense.lookups import AnyOf
@@ -242,6 +243,12 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _use_copy() -> bool:
+    """Whether ingestion writes through COPY (PostgreSQL) or the ORM (SQLite): the one place
+    that decides."""
+    return pgcopy.available()
+
+
 def _upsert(
     model: type[Model],
     user: User,
@@ -252,10 +259,24 @@ def _upsert(
     """Insert new rows and update changed ones; unchanged rows are not written.
 
     Returns (created, updated). Keys are ``(user, *key_fields)``, the model's unique
-    constraint, so a concurrent insert of the same row turns into an update.
+    constraint, so a concurrent insert of the same row turns into an update. On PostgreSQL
+    the records go through COPY and one ``INSERT … ON CONFLICT`` (``spendsense.pgcopy``),
+    elsewhere through the ORM; both store the same rows and count the same.
     """
     if not records:
         return 0, 0
+    if _use_copy():
+        values, owner = itemgetter(*key_fields, *value_fields), user.pk
+        written = pgcopy.copy_upsert(
+            model,
+            ("user", *key_fields, *value_fields),
+            ((owner, *values(record)) for record in records),
+            unique_fields=("user", *key_fields),
+            update_fields=value_fields,
+        )
+        return written.created, written.updated
+    # The ORM: the file's existing rows read, compared in Python, and the new or changed
+    # ones written by bulk_create(update_conflicts=True).
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     key_values = {tuple(record[name] for name in key_fields) for record in records}
     lookup_field = key_fields[-1]

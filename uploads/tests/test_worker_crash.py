@@ -89,11 +89,14 @@ def wait_for(predicate: Any, seconds: float) -> bool:
 
 
 def inserting_transactions() -> bool:
+    """The worker's connection is copying or merging transactions (spendsense.pgcopy):
+    inside the ingestion's transaction, rows written, nothing committed."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid() AND state = 'active' "
-            "AND query ILIKE 'INSERT INTO \"uploads_transaction\"%%'"
+            "AND (query ILIKE 'COPY \"_copy_uploads_transaction\"%%' "
+            "OR query ILIKE 'WITH written AS (INSERT INTO \"uploads_transaction\"%%')"
         )
         row = cursor.fetchone()
     return bool(row and row[0])
@@ -123,7 +126,8 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(tmp_path: Path) ->
         assert wait_for(lambda: DataUpload.objects.get(pk=upload.pk).status == "processing", 60), (
             log.read_text()
         )
-        time.sleep(0.5)  # well inside the ingestion transaction
+        # Inside the ingestion's transaction: a fixed sleep could outlast a COPY ingestion.
+        assert wait_for(inserting_transactions, 60), log.read_text()[-3000:]
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
         assert DataUpload.objects.get(pk=upload.pk).status == "processing"

@@ -3,24 +3,28 @@
 Builds a ~10 MB JSON body (full Plaid transactions, about 7,400) and a ~10 MB CSV (about
 71,000 rows), then for each: validates it (``parse_upload``; ``--rounds`` times, the median
 printed, wall and CPU time: CPU time is what to compare on a busy machine), and ingests it
-through the same service the Celery task runs, into whatever database is configured. Prints
-the figures; a throwaway user is created and erased around each run.
+through the same service the Celery task runs, into whatever database is configured: wall
+time, the process's CPU time and, with PostgreSQL on this machine, the CPU time of its
+database backend. Prints the figures; a throwaway user is created and erased around each run.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import statistics
 import time
 import tracemalloc
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from accounts.models import User
 from consent.services import consent_grant
@@ -139,6 +143,24 @@ def build_csv(target_bytes: int, seed: int = 2) -> tuple[bytes, int]:
     return "".join(rows).encode(), n
 
 
+def database_cpu_seconds() -> float | None:
+    """CPU time used so far by this connection's PostgreSQL backend process, when the server
+    runs on this machine (read from ``/proc``); None otherwise. With the client's own CPU
+    time it measures a step's work on a busy machine, where wall time mostly measures the
+    others' load."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, fields 14 and 15 of stat(5), counted after the ")" from field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb() -> float:
     """The process's peak resident memory so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -190,9 +212,20 @@ class Command(BaseCommand):
                     user=user, file_name=f"bench.{label}", content=content, idempotency_key=None
                 )
                 accept_s = time.perf_counter() - started
-            started = time.perf_counter()
+            started, started_cpu, started_db = (
+                time.perf_counter(),
+                time.process_time(),
+                database_cpu_seconds(),
+            )
             upload = upload_process(upload_id=outcome.upload.pk)
             ingest_s = time.perf_counter() - started
+            ingest_cpu = time.process_time() - started_cpu
+            ended_db = database_cpu_seconds()
+            ingest_db = (
+                f"{ended_db - started_db:.2f} s"
+                if ended_db is not None and started_db is not None
+                else "n/a"
+            )
             if upload is None:
                 raise CommandError("the upload vanished while processing")
             created = upload.counts.get("transactions", {}).get("created")
@@ -201,7 +234,8 @@ class Command(BaseCommand):
                 f"validate {validate_s:.2f} s (CPU {validate_cpu:.2f} s, "
                 f"peak {validate_peak / 1024 / 1024:.1f} MB traced) | "
                 f"accept {accept_s:.2f} s | ingest {ingest_s:.2f} s "
-                f"({upload.status}, {created} created) | "
+                f"({upload.status}, {created} created; CPU {ingest_cpu:.2f} s, "
+                f"database CPU {ingest_db}) | "
                 f"process peak RSS {peak_rss_mb():.0f} MB"
             )
         finally:
