@@ -190,7 +190,7 @@ class Feedback(models.Model):
     # created the rating). The unique constraint keeps the write itself idempotent.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     created_by_key = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -199,6 +199,8 @@ class Feedback(models.Model):
                 fields=["recommendation", "user"], name="recs_feedback_one_per_user"
             )
         ]
+        # Feedback over a date range (operator_console.analytics).
+        indexes = [models.Index(fields=["created_at"], name="recs_feedback_created")]
 
     def __str__(self) -> str:
         return f"{self.rating} on {self.recommendation_id}"
@@ -239,7 +241,8 @@ class UserInsightState(models.Model):
 
 
 class DailyRollup(models.Model):
-    """One figure of one closed day, counted over every user (consent is applied when read):
+    """One figure of one closed day, counted over the users staff may see (a change of consent
+    marks the days it touches stale, counted live until rolled up again):
     ``persona`` (30-day assignments by persona), ``upload_status`` (uploads created that day
     by status), ``latency`` (processed uploads by latency bucket, see
     recommendations.state.LATENCY_GAMMA) and the marker ``built`` (the day is rolled up).

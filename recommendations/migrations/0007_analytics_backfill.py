@@ -13,7 +13,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("recommendations", "0006_analytics_state"),
+        ("recommendations", "0006_analytics_indexes"),
         ("uploads", "0003_transaction_user_index"),
     ]
 
