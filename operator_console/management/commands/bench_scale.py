@@ -25,7 +25,6 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
@@ -35,6 +34,7 @@ from bench.run import bench_environment, django_shell, gunicorn
 from operator_console import scale_seed
 from recommendations.engine.personas import PRIORITY
 from recommendations.services import user_recompute
+from recommendations.state import analytics_rebuild
 
 # Mints the bench operator's access token in a process that shares gunicorn's key.
 SIGN_IN = """
@@ -45,10 +45,6 @@ from spendsense.api.request import RequestMeta
 operator = User.objects.get(email="%(email)s")
 print(json.dumps({"access": session_create(user=operator, meta=RequestMeta()).access}))
 """
-
-# The analytics rebuild another branch adds; seeding calls it after COPY when it exists.
-ANALYTICS_REBUILD = "analytics_rebuild"
-
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
@@ -120,21 +116,15 @@ class Command(BaseCommand):
             self._timings(users, min(real, users), options)
 
     def _after_copy(self) -> None:
-        """Statistics for the planner, then the hook for the analytics branch."""
+        """Statistics for the planner, then analytics' derived rows (the per-user current
+        state and the daily rollups) rebuilt set-based from what COPY wrote."""
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(f"analyze: {time.perf_counter() - started:.1f} s")
-        # --- HOOK (branch `analytics`): rebuild the per-user current state and the daily
-        # rollups from what COPY wrote, set-based. The one place seeding calls it. ---
-        if ANALYTICS_REBUILD in get_commands():
-            started = time.perf_counter()
-            call_command(ANALYTICS_REBUILD)
-            self.stdout.write(f"{ANALYTICS_REBUILD}: {time.perf_counter() - started:.1f} s")
-        else:
-            self.stdout.write(
-                f"no `{ANALYTICS_REBUILD}` command on this branch: analytics read the raw tables"
-            )
+        started = time.perf_counter()
+        rebuilt = analytics_rebuild()
+        self.stdout.write(f"analytics_rebuild: {time.perf_counter() - started:.1f} s {rebuilt}")
 
     def _table_sizes(self) -> None:
         tables = sorted(
