@@ -3,10 +3,13 @@ latency, engagement, cache and fairness. Reads only; every figure says what it c
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import (
     Case,
     Count,
@@ -39,6 +42,30 @@ from recommendations.state import SIGNAL_GROUPS
 from uploads.models import DataUpload, UploadStatus
 
 M = TypeVar("M", bound=Model)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_snapshot(read: Callable[P, R]) -> Callable[P, R]:
+    """Every query of ``read`` sees one snapshot of the database it reads from (the replica
+    or default): a figure sums rollups and live rows read in separate queries, and a rollup or
+    a change of consent committing between them would count a day twice, or not at all. A
+    read-only REPEATABLE READ transaction on PostgreSQL (allowed on a hot standby); nested
+    reads join the outer one."""
+
+    @functools.wraps(read)
+    def within(*args: P.args, **kwargs: P.kwargs) -> R:
+        alias = router.db_for_read(DailyRollup) or DEFAULT_DB_ALIAS
+        connection = connections[alias]
+        if connection.in_atomic_block:
+            return read(*args, **kwargs)
+        with transaction.atomic(using=alias):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return read(*args, **kwargs)
+
+    return within
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -62,6 +89,7 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+@one_snapshot
 def coverage(start: date, end: date) -> dict[str, Any]:
     """Users with a persona and at least three detected signals, among users with data: one
     aggregate over the current-state rows (recommendations.state), grouped by persona."""
@@ -141,6 +169,7 @@ def _rolled(start: date, end: date, *metrics: str) -> Counter[tuple[str, str]]:
     )
 
 
+@one_snapshot
 def persona_mix_over_time(start: date, end: date) -> list[dict[str, Any]]:
     """Persona assignments (30-day window) per week of the range, by persona: the rollups'
     weekly sums, and the live rest (``_live``)."""
@@ -172,6 +201,7 @@ def persona_mix_over_time(start: date, end: date) -> list[dict[str, Any]]:
     return [{"week": week, "counts": counts} for week, counts in sorted(weeks.items())]
 
 
+@one_snapshot
 def overview(start: date, end: date) -> dict[str, Any]:
     low, high = _bounds(start, end)
     recs = visible_to_staff(Recommendation.objects.filter(created_at__gte=low, created_at__lt=high))
@@ -218,6 +248,7 @@ def overview(start: date, end: date) -> dict[str, Any]:
     }
 
 
+@one_snapshot
 def performance(start: date, end: date) -> dict[str, Any]:
     """Per-upload processing latency (created to processed) and the insights cache. Latency
     percentiles come from 2 % buckets (recommendations.state.LATENCY_GAMMA): within 1 %."""
@@ -283,6 +314,7 @@ def _percentiles(buckets: Counter[int]) -> dict[str, Any]:
     }
 
 
+@one_snapshot
 def fairness() -> dict[str, Any]:
     """Persona and offer rates across age bands (synthetic users only), with parity ratios
     (lowest group rate / highest; 1.0 is parity, under 0.8 deserves a look): one aggregate

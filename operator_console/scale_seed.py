@@ -161,7 +161,7 @@ class Template:
     snapshots: list[tuple[Any, ...]]  # window, as_of, data, inputs
     personas: list[tuple[Any, ...]]  # window, persona, matched, evaluations, reason, as_of
     recommendations: list[tuple[Any, ...]]  # type, slug, title, content, rationale, persona,
-    # window, score, decision_trace
+    # window, score, decision_trace, digest
     upload: dict[str, Any]  # file_size, sha256, account_ids, counts
 
 
@@ -413,7 +413,8 @@ TEMPLATE_PERSONAS = (
 )
 TEMPLATE_RECOMMENDATIONS = (
     'SELECT type, slug, title, content, rationale, persona, "window", score, '
-    "decision_trace::text FROM recommendations_recommendation WHERE user_id = %s ORDER BY slug"
+    "decision_trace::text, digest FROM recommendations_recommendation WHERE user_id = %s "
+    "ORDER BY slug"
 )
 
 
@@ -675,8 +676,19 @@ class Seeder:
                 ]
                 cursor.execute(TEMPLATE_RECOMMENDATIONS, [user_id])
                 recs = [
-                    (t, s, escaped(ti), escaped(c), escaped(ra), pe, w, sc, Escaped(copy_text(tr)))
-                    for t, s, ti, c, ra, pe, w, sc, tr in cursor.fetchall()
+                    (
+                        t,
+                        s,
+                        escaped(ti),
+                        escaped(c),
+                        escaped(ra),
+                        pe,
+                        w,
+                        sc,
+                        Escaped(copy_text(tr)),
+                        d,
+                    )
+                    for t, s, ti, c, ra, pe, w, sc, tr, d in cursor.fetchall()
                 ]
             accounts = list(
                 Account.objects.filter(user_id=user_id).values("account_id", *ACCOUNT_FIELDS)
@@ -732,6 +744,7 @@ class Seeder:
                     window,
                     score,
                     trace,
+                    digest,
                 ) in enumerate(p.copied.recommendations):
                     o = review_outcome(p.rng, p.computed_at, p.now)
                     rec_id = bench_id(RECOMMENDATION, p.index, n)
@@ -758,9 +771,7 @@ class Seeder:
                         "",
                         o.flagged,
                         int(o.edited),
-                        # Not the template's: the status differs. A recompute of this user
-                        # replaces a pending copy rather than keeping it.
-                        "",
+                        digest,  # the template's: a pending item recompute would keep
                     )
 
         def personas() -> Iterator[tuple[Any, ...]]:

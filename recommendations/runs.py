@@ -4,8 +4,9 @@ progress kept in the cache so that a run started again under its id skips the ch
 
 The plan of a run is the first user id of each chunk (every ``size``-th consenting user, in id
 order), fixed when the run starts: chunk ``k`` is the consenting users from ``starts[k]`` up to
-``starts[k + 1]``. Users who consent later fall into some chunk's range and are recomputed if
-that chunk has not run yet; users who withdraw are skipped (``user_recompute`` checks consent,
+``starts[k + 1]`` (the first chunk from the lowest id, the last to the highest). Users who
+consent later fall into some chunk's range and are recomputed if that chunk has not run yet;
+users who withdraw are skipped (``user_recompute`` checks consent,
 and again under a row lock before it writes). The progress is a cache entry per chunk done
 and a counter, kept ``RUN_TTL`` seconds. Losing them (a flushed cache) costs time, never
 correctness: a recompute of unchanged data writes nothing, so doing a chunk twice is cheap and
@@ -57,7 +58,9 @@ class Plan:
 
     def user_ids(self, index: int) -> list[str]:
         """The consenting users of chunk ``index`` now, in id order."""
-        users = _consenting().filter(pk__gte=self.starts[index])
+        users = _consenting()
+        if index > 0:  # the first chunk has no lower bound: it takes ids below every start
+            users = users.filter(pk__gte=self.starts[index])
         if index + 1 < len(self.starts):
             users = users.filter(pk__lt=self.starts[index + 1])
         return [str(pk) for pk in users.order_by("pk").values_list("pk", flat=True)]

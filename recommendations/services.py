@@ -349,8 +349,13 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
     loaded = time.perf_counter()
     as_of = data.as_of()
     if as_of is None:
-        SignalSnapshot.objects.filter(user_id=user_id).delete()
-        user_state_refresh(user_id=user_id)  # analytics' current state: no data now
+        with transaction.atomic():
+            # As for a write below: an erasure that committed since consent was read (and
+            # left no data to load) is not undone by writing the state row back.
+            if not _consenting_locked(user_id):
+                return {"skipped": True}
+            SignalSnapshot.objects.filter(user_id=user_id).delete()
+            user_state_refresh(user_id=user_id)  # analytics' current state: no data now
         coherence.user_changed(user_id)
         return {"as_of": None}
     derived = _derive(user_id, data, as_of, stored.decided())

@@ -4,7 +4,7 @@ With ``DATABASE_REPLICA_URL`` set, settings add a ``replica`` alias. Nothing rea
 unless the code around the read says so with :func:`replica_reads`: analytics, exports and
 the review queue's GETs do (operator_console). Everything else — authentication, consent,
 a user's own reads and writes, recompute, every write and every read inside a write — stays
-on ``default``. A caller who wrote through a replica-reading API in the last
+on ``default``. A caller whose write request (API or console) succeeded in the last
 ``REPLICA_PIN_SECONDS`` reads from ``default`` instead (:func:`pin_to_primary`), so they
 never read past their own write while the replica lags. Without the alias every read goes
 to ``default`` and these functions change nothing.

@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "spendsense.api.middleware.ConsoleAuthenticationMiddleware",
     "spendsense.api.middleware.ConsoleMessageMiddleware",
+    # A caller's successful write keeps their reads off the read replica for a while.
+    "spendsense.api.replica.PinWritersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # allauth.account refuses to start without it; none of allauth's own views are routed
     "allauth.account.middleware.AccountMiddleware",

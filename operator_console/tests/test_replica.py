@@ -182,3 +182,30 @@ def test_settings_add_the_alias_only_when_named(url: str) -> None:
         else None
     )
     assert json.loads(out.strip().splitlines()[-1]) == expected
+
+
+def test_a_decision_in_the_console_keeps_the_operator_s_reads_on_default(
+    replica: BaseDatabaseWrapper, operator: SignedIn
+) -> None:
+    """The same operator decides in the console, then reads the queue through the API (or the
+    console's analytics): they must see their decision while a real replica lags."""
+    from django.test import Client
+
+    owner = grant_consent(UserFactory.create())
+    item = RecommendationFactory.create(user=owner)
+    console = Client()
+    console.force_login(operator.user)
+
+    decided = console.post(f"/admin/recommendations/recommendation/{item.pk}/decide/approve/")
+    assert decided.status_code == HTTPStatus.FOUND
+    item.refresh_from_db()
+    assert item.status == "approved"
+
+    after, primary, copy = reads(operator.client, f"{REVIEW}?status=approved")
+    assert after.json()["count"] == 1
+    assert "recommendations_recommendation" in primary
+    assert not copy
+    page, primary, copy = reads(console, "/admin/analytics/")
+    assert page.status_code == HTTPStatus.OK
+    assert "recommendations_recommendation" in primary
+    assert not copy

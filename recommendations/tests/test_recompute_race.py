@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from recommendations import services
-from recommendations.models import Recommendation, SignalSnapshot
+from recommendations.models import Recommendation, SignalSnapshot, UserInsightState
 from recommendations.synthetic import synthetic_user
 from tests.support.clients import SignedIn, sign_in, upload
 from tests.support.commits import paused_after
@@ -36,3 +36,26 @@ def test_an_erasure_during_a_recompute_leaves_nothing(monkeypatch: pytest.Monkey
     assert erased.status_code == HTTPStatus.OK
     assert SignalSnapshot.objects.filter(user=person.user).count() == 0
     assert Recommendation.objects.filter(user=person.user).count() == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_erasure_before_the_data_is_loaded_leaves_no_state_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The recompute read the person's consent; they erase before it loads their data, so it
+    finds none (the no-data path): it must not write analytics' state row back."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: two connections and a row lock")
+    person: SignedIn = sign_in(grant_consent(UserFactory.create()))
+    assert upload(person.client, json.dumps(synthetic_user(0, 3).body).encode()).status_code == 202
+    assert UserInsightState.objects.filter(user=person.user).exists()
+
+    def recompute() -> None:
+        services.user_recompute(user_id=person.user.id)
+
+    with paused_after(monkeypatch, services.Stored, "read", recompute) as recomputing:
+        erased = person.client.delete("/api/v1/consent?delete_data=true")
+
+    assert recomputing.error is None
+    assert erased.status_code == HTTPStatus.OK
+    assert not UserInsightState.objects.filter(user=person.user).exists()

@@ -224,3 +224,19 @@ def test_a_resumed_run_keeps_its_chunk_size() -> None:
 
     with pytest.raises(CommandError, match="planned with --chunk-size 1"):
         run("--all", "--chunk-size", "2", "--run-id", "sized")
+
+
+def test_a_user_who_consents_after_the_plan_is_in_some_chunk(recomputed: list[str]) -> None:
+    """The plan fixes each chunk's first id; a user who consents afterwards falls into some
+    chunk's range, also with an id below the first chunk's."""
+    consenting(4)
+    plan, _ = runs.run_plan(run_id="late-joiner", size=2)
+    early = UserFactory.create(id=uuid.UUID(int=1))  # sorts before every planned user
+    late = UserFactory.create(id=uuid.UUID(int=(1 << 128) - 1))  # and after
+    grant_consent(early)
+    grant_consent(late)
+
+    covered = [user_id for _, ids in plan.pending() for user_id in ids]
+
+    assert str(early.pk) in covered
+    assert str(late.pk) in covered

@@ -1,9 +1,12 @@
-"""Read-replica use for API views (the rule itself: spendsense/db.py)."""
+"""Read-replica use for API views, and the pin of a writer to default (the rule itself:
+spendsense/db.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,10 +19,24 @@ def _caller_id(request: Request) -> Any:
     return getattr(request_caller(request), "pk", None)
 
 
+class PinWritersMiddleware:
+    """A signed-in caller whose write succeeded, through the API or the console, reads from
+    ``default`` for ``REPLICA_PIN_SECONDS`` (they see what they wrote wherever they read it
+    next). Nothing without a replica. DRF sets ``request.user`` on the Django request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method not in SAFE_METHODS and response.status_code < 400:
+            pin_to_primary(getattr(getattr(request, "user", None), "pk", None))
+        return response
+
+
 class ReplicaReadsMixin:
     """A view whose GETs read from the replica, once the caller is authenticated, allowed
-    and throttled on ``default``; a caller whose write through the view succeeded reads
-    from ``default`` for ``REPLICA_PIN_SECONDS`` (they see what they wrote)."""
+    and throttled on ``default``, unless the caller wrote lately (PinWritersMiddleware)."""
 
     _replica_token: Any = None
 
@@ -34,6 +51,4 @@ class ReplicaReadsMixin:
         if self._replica_token is not None:
             replica_reads_end(self._replica_token)
             self._replica_token = None
-        elif request.method not in SAFE_METHODS and response.status_code < 400:
-            pin_to_primary(_caller_id(request))
         return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
