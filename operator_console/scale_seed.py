@@ -20,6 +20,9 @@ approved, rejected, flagged, edited with an audited revision), feedback on appro
 processed uploads (and a few failed or rejected ones), persona history, withdrawn consent for
 a fraction, and age bands (``SyntheticDemographic``) for a quarter. Rows stream to COPY in
 chunks: memory is bounded by one batch, whatever N.
+
+Over 400 lines on purpose: bench tooling, not served code; one module holds every table's
+synthetic row so that a seeded user is complete and the whole spread reads in one place.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Writes of the engine: recompute a user's insights, record feedback, erase derived data."""
+"""Writes of the engine: recompute a user's insights, record feedback, erase derived data.
+
+Over 400 lines on purpose: a recompute's steps (derive, compare with what is stored, write
+only the difference under the consent lock) read top to bottom in one module, and its
+lock and consent rule must not be split from the writes they guard."""
 
 from __future__ import annotations
 

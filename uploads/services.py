@@ -4,6 +4,9 @@
 stores the file and enqueues ``process_upload`` after the transaction commits.
 ``upload_process`` ingests in one transaction with bulk upserts keyed by ``(user, Plaid id)``,
 so a run that dies half-way leaves nothing, and a rerun leaves exactly one run's data.
+
+Over 400 lines on purpose: acceptance, ingestion (COPY on PostgreSQL, the ORM elsewhere) and
+erasure share the one idempotency rule and its row keys, kept in one module.
 """
 
 from __future__ import annotations
