@@ -46,6 +46,7 @@ operator = User.objects.get(email="%(email)s")
 print(json.dumps({"access": session_create(user=operator, meta=RequestMeta()).access}))
 """
 
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
