@@ -450,13 +450,17 @@ def _unbuild(doomed: QuerySet[DailyRollup]) -> int:
 
 def analytics_rebuild(*, since: date | None = None) -> dict[str, int]:
     """Rebuild the current-state rows and the rollups of every closed day since ``since``
-    (default: the first day any persona or upload was recorded), set-based."""
+    (default: the first day any persona, upload, recommendation or rating was recorded),
+    set-based."""
     if since is None:
         firsts = [
             PersonaAssignment.objects.order_by("assigned_at")
             .values_list("assigned_at", flat=True)
             .first(),
-            DataUpload.objects.order_by("created_at").values_list("created_at", flat=True).first(),
+            *(
+                model.objects.order_by("created_at").values_list("created_at", flat=True).first()
+                for model in (DataUpload, Recommendation, Feedback)
+            ),
         ]
         known = [timezone.localdate(f) for f in firsts if f is not None]
         since = min(known) if known else timezone.now().date()
