@@ -237,22 +237,23 @@ def brute_overview(start: date, end: date) -> dict[str, Any]:
     )
     engaged = sum(1 for r in recs if r.status == "approved" and r.pk in rated)
     decided = counts["approved"] + counts["rejected"]
-
-    def rate(part: int, whole: int) -> float | None:
-        return round(part / whole, 4) if whole else None
-
-    helpful = ratings.count("helpful")
+    shares = [  # (figure, part, whole), each rounded to 4 places, None over nothing
+        ("explainability", counts["with_rationale"], counts["total"]),
+        ("auditability", counts["with_trace"], counts["total"]),
+        ("approval_rate", counts["approved"], decided),
+        ("rejection_rate", counts["rejected"], decided),
+        ("helpful_share", ratings.count("helpful"), len(ratings)),
+        ("approved_with_feedback_share", engaged, counts["approved"]),
+    ]
+    figures = {name: round(part / whole, 4) if whole else None for name, part, whole in shares}
+    engagement = ["helpful_share", "approved_with_feedback_share"]
     return {
         "recommendations": counts,
-        "explainability": rate(counts["with_rationale"], counts["total"]),
-        "auditability": rate(counts["with_trace"], counts["total"]),
-        "approval_rate": rate(counts["approved"], decided),
-        "rejection_rate": rate(counts["rejected"], decided),
+        **{name: v for name, v in figures.items() if name not in engagement},
         "engagement": {
             "feedback": len(ratings),
-            "helpful": helpful,
-            "helpful_share": rate(helpful, len(ratings)),
-            "approved_with_feedback_share": rate(engaged, counts["approved"]),
+            "helpful": ratings.count("helpful"),
+            **{name: figures[name] for name in engagement},
         },
     }
 
