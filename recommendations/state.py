@@ -13,7 +13,9 @@ set-based (one ``INSERT … SELECT … GROUP BY`` per figure), counting the user
 ``consent.selectors.visible_to_staff`` lets through. When that changes for a user (consent
 granted or revoked, data erased) :func:`user_rollups_unbuild` deletes the rollups of the
 days the user touched, in the same transaction: analytics count those days live, exactly,
-until the beat task rolls them up again.
+until the beat task rolls them up again. The figures of recommendations (per created day)
+and ratings (per day given) change after their day: every writer calls
+:func:`recommendations_changed` in its transaction, which marks those days stale the same way.
 
 :func:`analytics_rebuild` (``manage.py analytics_rebuild``) rebuilds both; ``bench_scale``
 calls it after seeding rows outside recompute.
