@@ -203,30 +203,28 @@ def persona_mix_over_time(start: date, end: date) -> list[dict[str, Any]]:
 
 @one_snapshot
 def overview(start: date, end: date) -> dict[str, Any]:
-    low, high = _bounds(start, end)
-    recs = visible_to_staff(Recommendation.objects.filter(created_at__gte=low, created_at__lt=high))
-    counts = recs.aggregate(
-        total=Count("id"),
-        with_rationale=Count("id", filter=~Q(rationale="")),
-        with_trace=Count("id", filter=~Q(decision_trace={})),
-        approved=Count("id", filter=Q(status="approved")),
-        rejected=Count("id", filter=Q(status="rejected")),
-        pending=Count("id", filter=Q(status="pending")),
-        flagged=Count("id", filter=Q(flagged=True)),
-        edited=Count("id", filter=Q(revision__gt=0)),
-    )
+    """The figures of recommendations created in the range (and of feedback given in it): the
+    rollups of its built days (recommendations.state.recommendation_counts, ``feedback`` by
+    rating) and the live rest, in a handful of queries whatever the range or user count."""
+    names = list(state.recommendation_counts())
+    rolled = _rolled(start, end, "recommendation", "feedback")
+    live = visible_to_staff(
+        Recommendation.objects.filter(_unbuilt(start, end, "created_at"))
+    ).aggregate(**state.recommendation_counts())
+    counts = {name: rolled[("recommendation", name)] + live[name] for name in names}
+    engaged = counts.pop("approved_with_feedback")
     decided = counts["approved"] + counts["rejected"]
-    feedback = visible_to_staff(
-        Feedback.objects.filter(created_at__gte=low, created_at__lt=high)
-    ).aggregate(total=Count("id"), helpful=Count("id", filter=Q(rating="helpful")))
-    helpful = feedback["helpful"]
-    approved_ids = recs.filter(status="approved")
-    engaged = (
-        Feedback.objects.filter(recommendation__in=approved_ids)
-        .values("recommendation")
-        .distinct()
-        .count()
+    ratings = Counter({key: n for (metric, key), n in rolled.items() if metric == "feedback"})
+    ratings.update(
+        {
+            key[0]: n
+            for key, n in _live(
+                start, end, Feedback.objects.all(), "created_at", {"feedback_rating": F("rating")}
+            ).items()
+        }
     )
+    feedback = {"total": sum(ratings.values()), "helpful": ratings["helpful"]}
+    helpful = feedback["helpful"]
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),

@@ -18,6 +18,7 @@ from operator_console.models import RecommendationRevision
 from operator_console.selectors import review_items
 from recommendations.engine.choose import tone_problems
 from recommendations.models import Recommendation, RecommendationStatus
+from recommendations.state import recommendations_changed
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 from spendsense.api.request import RequestMeta
@@ -97,6 +98,7 @@ def recommendation_decide(
         if locked.status == target:
             return locked
         _apply(locked, action, actor, reason, meta, user_id=str(locked.user_id))
+        recommendations_changed(created=[locked.created_at])
     coherence.user_changed(locked.user_id)
     return locked
 
@@ -165,6 +167,7 @@ def recommendations_bulk_decide(
                 continue
             _apply(recommendation, action, actor, reason, meta, bulk=True)
             changed.append(recommendation)
+        recommendations_changed(created=[r.created_at for r in changed])
     coherence.users_changed(r.user_id for r in changed)
     return [found[pk] for pk in wanted]
 
@@ -208,6 +211,7 @@ def recommendation_edit(
             setattr(locked, name, text)
         locked.revision += 1
         locked.save()
+        recommendations_changed(created=[locked.created_at])
         _audit_review(
             Action.REVIEW_EDIT, actor, meta, locked, before, changed=sorted(changes), reason=reason
         )
@@ -224,8 +228,10 @@ def recommendation_flag(
 ) -> Recommendation:
     """Mark (or unmark) an item for follow-up."""
     before = _snapshot(recommendation)
-    if not review_items().filter(pk=recommendation.pk).update(flagged=flagged):
-        raise exceptions.NotFound()
+    with transaction.atomic():
+        if not review_items().filter(pk=recommendation.pk).update(flagged=flagged):
+            raise exceptions.NotFound()
+        recommendations_changed(created=[recommendation.created_at])
     recommendation.flagged = flagged
     coherence.user_changed(recommendation.user_id)  # operators' cached reads show the flag
     _audit_review(

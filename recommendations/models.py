@@ -158,6 +158,8 @@ class Recommendation(models.Model):
             # The review queue's other filters, each with its newest-first order.
             models.Index(fields=["persona", "-created_at"], name="recs_rec_persona_created"),
             models.Index(fields=["type", "-created_at"], name="recs_rec_type_created"),
+            # Analytics count the recommendations of days not rolled up yet by created_at.
+            models.Index(fields=["created_at"], name="recs_rec_created"),
             models.Index(
                 fields=["-created_at"],
                 condition=models.Q(flagged=True),
@@ -245,7 +247,9 @@ class DailyRollup(models.Model):
     marks the days it touches stale, counted live until rolled up again):
     ``persona`` (30-day assignments by persona), ``upload_status`` (uploads created that day
     by status), ``latency`` (processed uploads by latency bucket, see
-    recommendations.state.LATENCY_GAMMA) and the marker ``built`` (the day is rolled up).
+    recommendations.state.LATENCY_GAMMA), ``recommendation`` (recommendations created that
+    day: one key per figure of recommendations.state.recommendation_counts), ``feedback``
+    (ratings given that day, by rating) and the marker ``built`` (the day is rolled up).
 
     Written by the beat task ``recommendations.rollup_days`` and by ``analytics_rebuild``.
     A day with an upload still in flight is not built: analytics count it live.

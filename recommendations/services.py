@@ -33,7 +33,12 @@ from recommendations.models import (
     SignalSnapshot,
 )
 from recommendations.selectors import catalog_load, stored_state, user_data_load
-from recommendations.state import user_state_erase, user_state_refresh, user_state_write
+from recommendations.state import (
+    recommendations_changed,
+    user_state_erase,
+    user_state_refresh,
+    user_state_write,
+)
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 
@@ -310,10 +315,14 @@ def derived_write(*, user_id: uuid.UUID, derived: Derived, changes: Changes) -> 
     if changes.personas:
         PersonaAssignment.objects.bulk_create(changes.personas)
     if changes.stale:
-        # Reads only the ids to cascade from, not every trace.
-        Recommendation.objects.filter(
+        # Reads only the ids to cascade from (and when they were created), not every trace.
+        stale = Recommendation.objects.filter(
             pk__in=changes.stale, status=RecommendationStatus.PENDING
-        ).only("pk").delete()
+        ).only("pk", "created_at")
+        gone = list(stale)
+        stale.filter(pk__in=[r.pk for r in gone]).delete()
+        # Analytics' rollups of the days they were created count them no longer.
+        recommendations_changed(created=[r.created_at for r in gone])
     if changes.new:
         Recommendation.objects.bulk_create(changes.new)
     # Analytics' current-state row (recommendations.state) follows what was just written:
@@ -455,9 +464,12 @@ def feedback_record(
                     )
                 return earlier, earlier.created_by_key
         values = {"rating": rating, "comment": comment, "idempotency_key": idempotency_key}
-        return Feedback.objects.update_or_create(
+        feedback, created = Feedback.objects.update_or_create(
             recommendation=recommendation,
             user=user,
             defaults={**values, "created_by_key": False},
             create_defaults={**values, "created_by_key": idempotency_key is not None},
         )
+        # Analytics' rollups: the item's engagement, and the rating's day if it changed.
+        recommendations_changed(created=[recommendation.created_at, feedback.created_at])
+        return feedback, created

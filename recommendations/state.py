@@ -13,7 +13,9 @@ set-based (one ``INSERT … SELECT … GROUP BY`` per figure), counting the user
 ``consent.selectors.visible_to_staff`` lets through. When that changes for a user (consent
 granted or revoked, data erased) :func:`user_rollups_unbuild` deletes the rollups of the
 days the user touched, in the same transaction: analytics count those days live, exactly,
-until the beat task rolls them up again.
+until the beat task rolls them up again. The figures of recommendations (per created day)
+and ratings (per day given) change after their day: every writer calls
+:func:`recommendations_changed` in its transaction, which marks those days stale the same way.
 
 :func:`analytics_rebuild` (``manage.py analytics_rebuild``) rebuilds both; ``bench_scale``
 calls it after seeding rows outside recompute.
@@ -23,11 +25,12 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, FloatField, IntegerField, Q, QuerySet, Value
+from django.db.models import Count, Exists, FloatField, IntegerField, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Floor, Greatest, Ln, TruncDate
 from django.utils import timezone
@@ -36,8 +39,10 @@ from accounts.models import User
 from consent.selectors import visible_to_staff
 from recommendations.models import (
     DailyRollup,
+    Feedback,
     PersonaAssignment,
     Recommendation,
+    RecommendationStatus,
     RecommendationType,
     SignalSnapshot,
     UserInsightState,
@@ -230,6 +235,52 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, timezone.get_current_timezone())
 
 
+def recommendation_counts() -> dict[str, Count]:
+    """The figures of recommendations (``analytics.overview``'s ``recommendations``, and the
+    approved ones that drew feedback, at any time), as aggregates over recommendations: rolled
+    up per created day (metric ``recommendation``, one key each) and counted live."""
+    approved = Q(status=RecommendationStatus.APPROVED)
+    rated = Exists(Feedback.objects.filter(recommendation=OuterRef("pk")))
+    return {
+        "total": Count("id"),
+        "with_rationale": Count("id", filter=~Q(rationale="")),
+        "with_trace": Count("id", filter=~Q(decision_trace={})),
+        "approved": Count("id", filter=approved),
+        "rejected": Count("id", filter=Q(status=RecommendationStatus.REJECTED)),
+        "pending": Count("id", filter=Q(status=RecommendationStatus.PENDING)),
+        "flagged": Count("id", filter=Q(flagged=True)),
+        "edited": Count("id", filter=Q(revision__gt=0)),
+        "approved_with_feedback": Count("id", filter=approved & Q(rated)),
+    }
+
+
+def _recommendations_rollup(low: date, high: date) -> tuple[str, list[Any]]:
+    """INSERT … SELECT of the recommendation figures of the days ``low`` ≤ day < ``high``:
+    one grouped scan, one row per day and figure (an unpivot that SQLite runs too)."""
+    q = connection.ops.quote_name
+    names = list(recommendation_counts())
+    grouped = (
+        visible_to_staff(
+            Recommendation.objects.filter(
+                created_at__gte=day_start(low), created_at__lt=day_start(high)
+            )
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(**recommendation_counts())
+        .order_by()
+    )
+    sql, params = grouped.query.sql_with_params()
+    keys = " UNION ALL ".join(f"SELECT '{n}' AS k" for n in names)
+    value = " ".join(f"WHEN '{n}' THEN g.{q(n)}" for n in names)
+    return (
+        f"INSERT INTO {_table(DailyRollup)} (day, metric, {q('key')}, value) "  # noqa: S608
+        f"SELECT g.day, 'recommendation', f.k, CASE f.k {value} END "
+        f"FROM ({sql}) g CROSS JOIN ({keys}) f",
+        list(params),
+    )
+
+
 def _figures(low: date, high: date) -> list[tuple[str, QuerySet[Any], str]]:
     """Each rolled-up figure over the days ``low`` ≤ day < ``high``: its metric, a grouped
     query with ``day``, a key column and ``n``, and the key column's name."""
@@ -259,6 +310,14 @@ def _figures(low: date, high: date) -> list[tuple[str, QuerySet[Any], str]]:
             .annotate(n=Count("id")),
             "bucket",
         ),
+        (
+            "feedback",
+            visible_to_staff(Feedback.objects.filter(created_at__gte=first, created_at__lt=after))
+            .annotate(day=TruncDate("created_at"))
+            .values("day", "rating")
+            .annotate(n=Count("id")),
+            "rating",
+        ),
     ]
 
 
@@ -284,6 +343,7 @@ def rollup_days(*, start: date, end: date) -> int:
                     f"FROM ({sql}) g",
                     [metric, *params],
                 )
+            cursor.execute(*_recommendations_rollup(start, high))
         unsettled = set(
             DataUpload.objects.filter(
                 created_at__gte=day_start(start),
@@ -339,26 +399,51 @@ def _lock() -> None:
 
 
 def user_rollups_unbuild(*, user_id: uuid.UUID, erasing: bool = False) -> int:
-    """Delete the rollups of every day ``user_id`` counted in (their 30-day persona changes
-    and their uploads), inside the caller's transaction: those days are counted live until
-    rolled up again. ``erasing``: their uploads may be gone already, so every day since
-    they joined goes, unless no rollup counts them (they were hidden from staff)."""
+    """Delete the rollups of every day ``user_id`` counted in (their 30-day persona changes,
+    uploads, recommendations and feedback), inside the caller's transaction: those days are
+    counted live until rolled up again. ``erasing``: their rows may be gone already, so every
+    day since they joined goes, unless no rollup counts them (they were hidden from staff)."""
     if erasing:
         user = visible_to_staff(User.objects.filter(pk=user_id), user_field=None).first()
         if user is None:
             return 0
-        doomed = DailyRollup.objects.filter(day__gte=timezone.localdate(user.created_at))
-    else:
-        personas = PersonaAssignment.objects.filter(user_id=user_id, window=Window.DAYS_30)
-        days = {
-            *personas.annotate(day=TruncDate("assigned_at")).values_list("day", flat=True),
-            *DataUpload.objects.filter(user_id=user_id)
-            .annotate(day=TruncDate("created_at"))
-            .values_list("day", flat=True),
-        }
-        if not days:
-            return 0  # no rollup can count them: no lock taken (a new user's first grant)
-        doomed = DailyRollup.objects.filter(day__in=days)
+        return _unbuild(DailyRollup.objects.filter(day__gte=timezone.localdate(user.created_at)))
+    touched = [
+        (PersonaAssignment.objects.filter(window=Window.DAYS_30), "assigned_at"),
+        (DataUpload.objects.all(), "created_at"),
+        (Recommendation.objects.all(), "created_at"),
+        (Feedback.objects.all(), "created_at"),
+    ]
+    days: set[date] = set()
+    for rows, at in touched:
+        days.update(
+            rows.filter(user_id=user_id)
+            .annotate(day=TruncDate(at))
+            .values_list("day", flat=True)
+            .distinct()
+        )
+    return _days_unbuild(days)
+
+
+def recommendations_changed(*, created: Iterable[datetime]) -> int:
+    """Recommendations created at the moments ``created`` (or their feedback, created then)
+    changed in a way the rollups count: their days, once closed, are counted live until
+    rolled up again. Call inside the transaction of the change, after it (the one place every
+    writer of recommendations and feedback goes through: review decisions, edits, flags,
+    recompute, feedback)."""
+    return _days_unbuild({timezone.localdate(moment) for moment in created})
+
+
+def _days_unbuild(days: set[date]) -> int:
+    """Mark ``days`` stale (their figures deleted), inside the caller's transaction. Days not
+    closed yet are never rolled up: when only those are named, no lock is taken."""
+    closed = {d for d in days if d < timezone.now().date()}
+    if not closed:
+        return 0  # no rollup can count them (a new user's first grant, today's rows)
+    return _unbuild(DailyRollup.objects.filter(day__in=closed))
+
+
+def _unbuild(doomed: QuerySet[DailyRollup]) -> int:
     with transaction.atomic():
         _lock()  # after a rollup in progress, which may have counted them, commits
         doomed.exclude(metric="built").delete()
@@ -367,13 +452,17 @@ def user_rollups_unbuild(*, user_id: uuid.UUID, erasing: bool = False) -> int:
 
 def analytics_rebuild(*, since: date | None = None) -> dict[str, int]:
     """Rebuild the current-state rows and the rollups of every closed day since ``since``
-    (default: the first day any persona or upload was recorded), set-based."""
+    (default: the first day any persona, upload, recommendation or rating was recorded),
+    set-based."""
     if since is None:
         firsts = [
             PersonaAssignment.objects.order_by("assigned_at")
             .values_list("assigned_at", flat=True)
             .first(),
-            DataUpload.objects.order_by("created_at").values_list("created_at", flat=True).first(),
+            *(
+                model.objects.order_by("created_at").values_list("created_at", flat=True).first()
+                for model in (DataUpload, Recommendation, Feedback)
+            ),
         ]
         known = [timezone.localdate(f) for f in firsts if f is not None]
         since = min(known) if known else timezone.now().date()

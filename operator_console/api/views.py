@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from accounts.api.request import request_user
 from consent.api.scoping import OwnedViewSet
 from operator_console import analytics, services
+from operator_console.api.pagination import ReviewPagination
 from operator_console.api.serializers import (
     BulkResultSerializer,
     BulkSerializer,
@@ -96,6 +97,7 @@ class ReviewViewSet(
     serializer_class = OperatorRecommendationSerializer
     permission_classes = [IsOperatorOrReadOnlyAPIKey]
     filterset_class = ReviewFilterSet
+    pagination_class = ReviewPagination
     ordering_fields = ["created_at", "score", "status", "decided_at"]
 
     @extend_schema(

@@ -21,15 +21,17 @@ from accounts.models import User
 from accounts.users.services import user_delete
 from consent.selectors import visible_to_staff
 from consent.services import consent_grant, consent_revoke
-from operator_console import analytics
+from operator_console import analytics, services
 from operator_console.models import SyntheticDemographic
 from recommendations.models import (
     DailyRollup,
+    Feedback,
     PersonaAssignment,
     Recommendation,
     SignalSnapshot,
     UserInsightState,
 )
+from recommendations.services import feedback_record, user_recompute
 from recommendations.state import analytics_rebuild, rollup_pending, user_state_refresh
 from spendsense.api.request import RequestMeta
 from tests.support.clients import SignedIn, sign_in
@@ -37,6 +39,7 @@ from tests.support.commits import committed
 from tests.support.factories.accounts import OperatorFactory, UserFactory
 from tests.support.factories.operator_console import SyntheticDemographicFactory
 from tests.support.factories.recommendations import (
+    FeedbackFactory,
     PersonaAssignmentFactory,
     RecommendationFactory,
     SignalSnapshotFactory,
@@ -94,8 +97,35 @@ def populate(users: int, *, seed: int, days: int = 20) -> list[User]:
                 created_at=created,
                 processed_at=created + timedelta(milliseconds=rng.uniform(5, 5000)),
             )
+    recommend(people, seed=seed, days=days)
     analytics_rebuild()
     return people
+
+
+def recommend(people: list[User], *, seed: int, days: int) -> None:
+    """Recommendations created over the last ``days`` days in every status, some flagged,
+    edited, without rationale or trace, and ratings of some of them given later."""
+    rng = random.Random(seed + 1000)  # noqa: S311 (test data, not secrets)
+    for user in people:
+        for _ in range(rng.randint(0, 4)):
+            created = at(today() - timedelta(days=rng.randint(0, days)), rng.randint(0, 20))
+            rec = RecommendationFactory.create(
+                user=user,
+                status=rng.choice(["pending", "approved", "approved", "rejected"]),
+                flagged=rng.random() < 0.3,
+                revision=rng.choice([0, 0, 1]),
+                rationale=rng.choice(["Your utilization is 68%.", ""]),
+            )
+            trace = {} if rng.random() < 0.2 else rec.decision_trace
+            Recommendation.objects.filter(pk=rec.pk).update(
+                created_at=created, decision_trace=trace
+            )
+            if rng.random() < 0.5:
+                rated = FeedbackFactory.create(
+                    recommendation=rec, rating=rng.choice(["helpful", "not_helpful"])
+                )
+                given = min(created + timedelta(days=rng.randint(0, 3)), timezone.now())
+                Feedback.objects.filter(pk=rated.pk).update(created_at=given)
 
 
 def withdraw(user: User) -> None:
@@ -184,7 +214,53 @@ def brute_fairness() -> dict[str, Any]:
     return groups
 
 
+def brute_overview(start: date, end: date) -> dict[str, Any]:
+    low, high = bounds(start, end)
+    recs = list(
+        visible_to_staff(Recommendation.objects.filter(created_at__gte=low, created_at__lt=high))
+    )
+    rated = set(Feedback.objects.values_list("recommendation_id", flat=True))
+    counts = {
+        "total": len(recs),
+        "with_rationale": sum(1 for r in recs if r.rationale),
+        "with_trace": sum(1 for r in recs if r.decision_trace),
+        "approved": sum(1 for r in recs if r.status == "approved"),
+        "rejected": sum(1 for r in recs if r.status == "rejected"),
+        "pending": sum(1 for r in recs if r.status == "pending"),
+        "flagged": sum(1 for r in recs if r.flagged),
+        "edited": sum(1 for r in recs if r.revision > 0),
+    }
+    ratings = list(
+        visible_to_staff(
+            Feedback.objects.filter(created_at__gte=low, created_at__lt=high)
+        ).values_list("rating", flat=True)
+    )
+    engaged = sum(1 for r in recs if r.status == "approved" and r.pk in rated)
+    decided = counts["approved"] + counts["rejected"]
+    shares = [  # (figure, part, whole), each rounded to 4 places, None over nothing
+        ("explainability", counts["with_rationale"], counts["total"]),
+        ("auditability", counts["with_trace"], counts["total"]),
+        ("approval_rate", counts["approved"], decided),
+        ("rejection_rate", counts["rejected"], decided),
+        ("helpful_share", ratings.count("helpful"), len(ratings)),
+        ("approved_with_feedback_share", engaged, counts["approved"]),
+    ]
+    figures = {name: round(part / whole, 4) if whole else None for name, part, whole in shares}
+    engagement = ["helpful_share", "approved_with_feedback_share"]
+    return {
+        "recommendations": counts,
+        **{name: v for name, v in figures.items() if name not in engagement},
+        "engagement": {
+            "feedback": len(ratings),
+            "helpful": ratings.count("helpful"),
+            **{name: figures[name] for name in engagement},
+        },
+    }
+
+
 def assert_matches(start: date, end: date) -> None:
+    overview = analytics.overview(start, end)
+    assert {k: overview[k] for k in brute_overview(start, end)} == brute_overview(start, end)
     coverage = analytics.coverage(start, end)
     assert {k: v for k, v in coverage.items() if k not in ("start", "end")} == brute_coverage()
     assert analytics.persona_mix_over_time(start, end) == brute_mix(start, end)
@@ -404,3 +480,83 @@ def test_queries_do_not_grow_with_users_or_range(path: str) -> None:
     many = [queries(operator, path, 1), queries(operator, path, 400)]
 
     assert few[0] == few[1] == many[0] == many[1], (few, many)
+
+
+# --- every writer of recommendations and feedback marks the days it changes stale -------------
+
+
+def closed_day_item(user: User, status: str = "pending", days_ago: int = 3) -> Recommendation:
+    """An item created on a closed day, rolled up (with the rest) before the test acts."""
+    rec = RecommendationFactory.create(user=user, status=status)
+    Recommendation.objects.filter(pk=rec.pk).update(created_at=at(today() - timedelta(days_ago)))
+    rec.refresh_from_db()
+    return rec
+
+
+def assert_stale_then_rolled(day: date, start: date) -> None:
+    assert DailyRollup.objects.filter(day=day, metric="built", value=-1).exists()
+    assert not DailyRollup.objects.filter(day=day).exclude(metric="built").exists()
+    assert_matches(start, today())
+    rollup_pending(lookback_days=30)
+    assert DailyRollup.objects.filter(day=day, metric="built", value=0).exists()
+    assert_matches(start, today())
+
+
+def test_review_decisions_edits_and_flags_after_the_rollup_are_counted() -> None:
+    people = populate(5, seed=21)
+    operator = OperatorFactory.create()
+    single, bulk, edited, flagged = (closed_day_item(people[0], days_ago=d) for d in (2, 4, 6, 8))
+    analytics_rebuild()
+    start = today() - timedelta(days=25)
+    assert_matches(start, today())
+
+    services.recommendation_decide(recommendation=single, action="approve", actor=operator)
+    assert_stale_then_rolled(today() - timedelta(days=2), start)
+    services.recommendations_bulk_decide(ids=[bulk.pk], action="reject", actor=operator)
+    assert_stale_then_rolled(today() - timedelta(days=4), start)
+    services.recommendation_edit(
+        recommendation=edited, actor=operator, changes={"title": "A calmer title"}
+    )
+    assert_stale_then_rolled(today() - timedelta(days=6), start)
+    services.recommendation_flag(recommendation=flagged, actor=operator, flagged=True)
+    assert_stale_then_rolled(today() - timedelta(days=8), start)
+
+
+def test_feedback_after_the_rollup_is_counted() -> None:
+    people = populate(5, seed=22)
+    item = closed_day_item(people[1], status="approved", days_ago=5)
+    analytics_rebuild()
+    start = today() - timedelta(days=25)
+
+    feedback_record(user=people[1], recommendation=item, rating="helpful", comment="")
+
+    assert_stale_then_rolled(today() - timedelta(days=5), start)
+
+
+def test_a_recompute_after_the_rollup_is_counted(seeded: SignedIn) -> None:
+    """A pending item the recompute no longer derives is deleted: its day is counted anew."""
+    item = closed_day_item(seeded.user, days_ago=4)
+    start = today() - timedelta(days=25)
+    analytics_rebuild(since=start)
+    assert_matches(start, today())
+
+    user_recompute(user_id=seeded.user.id)
+
+    assert not Recommendation.objects.filter(pk=item.pk).exists()
+    assert_stale_then_rolled(today() - timedelta(days=4), start)
+
+
+def test_a_withdrawal_unbuilds_the_days_of_the_users_recommendations() -> None:
+    people = populate(4, seed=23)
+    user = UserFactory.create()
+    with committed():
+        consent_grant(user=user, version=None)
+    item = closed_day_item(user, status="approved", days_ago=9)
+    FeedbackFactory.create(recommendation=item)
+    analytics_rebuild()
+    start = today() - timedelta(days=25)
+    assert people
+
+    withdraw(user)
+
+    assert_stale_then_rolled(today() - timedelta(days=9), start)

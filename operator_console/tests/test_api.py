@@ -126,6 +126,27 @@ def test_queue_filter_by_user(seeded: SignedIn, operator: SignedIn) -> None:
     assert operator.client.get(f"{REVIEW}?user={operator.user.id}").json()["count"] == 0
 
 
+def test_the_queue_counts_up_to_its_cap(
+    seeded: SignedIn, operator: SignedIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exact below the cap; at the cap beyond it, and the pages past the cap are out of range
+    (docs/decisions.md: an exact count scans the whole table)."""
+    items = len(pending(seeded))
+    assert items >= 3
+    monkeypatch.setattr("operator_console.api.pagination.COUNT_CAP", items)
+    assert operator.client.get(f"{REVIEW}?status=pending").json()["count"] == items
+
+    monkeypatch.setattr("operator_console.api.pagination.COUNT_CAP", 2)
+    first = operator.client.get(f"{REVIEW}?status=pending&page_size=1").json()
+    assert first["count"] == 2
+    assert len(first["results"]) == 1
+    assert first["next"] is not None
+    second = operator.client.get(f"{REVIEW}?status=pending&page_size=1&page=2").json()
+    assert second["next"] is None
+    past = operator.client.get(f"{REVIEW}?status=pending&page_size=1&page=3")
+    assert past.status_code == HTTPStatus.NOT_FOUND
+
+
 @pytest.mark.parametrize(
     "query", ["status=maybe", "user=nope", "created_after=yesterday", "persona=rich"]
 )
