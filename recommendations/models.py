@@ -158,8 +158,6 @@ class Recommendation(models.Model):
             # The review queue's other filters, each with its newest-first order.
             models.Index(fields=["persona", "-created_at"], name="recs_rec_persona_created"),
             models.Index(fields=["type", "-created_at"], name="recs_rec_type_created"),
-            # Analytics count the recommendations of days not rolled up yet by created_at.
-            models.Index(fields=["created_at"], name="recs_rec_created"),
             models.Index(
                 fields=["-created_at"],
                 condition=models.Q(flagged=True),
