@@ -158,6 +158,8 @@ class Recommendation(models.Model):
             # The review queue's other filters, each with its newest-first order.
             models.Index(fields=["persona", "-created_at"], name="recs_rec_persona_created"),
             models.Index(fields=["type", "-created_at"], name="recs_rec_type_created"),
+            # The queue sorted by score (`?ordering=-score`): read in order, not a sort of all.
+            models.Index(fields=["score"], name="recs_rec_score"),
             models.Index(
                 fields=["-created_at"],
                 condition=models.Q(flagged=True),

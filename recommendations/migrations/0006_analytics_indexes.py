@@ -31,6 +31,10 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrently(
             model_name="recommendation",
+            index=models.Index(fields=["score"], name="recs_rec_score"),
+        ),
+        AddIndexConcurrently(
+            model_name="recommendation",
             index=models.Index(
                 condition=models.Q(("flagged", True)), fields=["-created_at"], name="recs_rec_flagged_created"
             ),
