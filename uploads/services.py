@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
@@ -263,19 +263,22 @@ def _upsert(
 
     Returns (created, updated). Keys are ``(user, *key_fields)``, the model's unique
     constraint, so a concurrent insert of the same row turns into an update. On PostgreSQL
-    the records go through COPY and one ``INSERT … ON CONFLICT`` (``spendsense.pgcopy``),
-    elsewhere through the ORM; both store the same rows and count the same.
+    the records go through COPY and one ``INSERT … ON CONFLICT`` (``spendsense.pgcopy``), or
+    straight into the table when the user has no row there yet (``_ingest`` holds the
+    user's ingestion lock, so none can appear meanwhile); elsewhere through the ORM. All
+    store the same rows and count the same.
     """
     if not records:
         return 0, 0
     if _use_copy():
         values, owner = itemgetter(*key_fields, *value_fields), user.pk
+        first = not model._default_manager.filter(user=user).exists()
         written = pgcopy.copy_upsert(
             model,
             ("user", *key_fields, *value_fields),
             ((owner, *values(record)) for record in records),
-            unique_fields=("user", *key_fields),
-            update_fields=value_fields,
+            unique_fields=() if first else ("user", *key_fields),
+            update_fields=() if first else value_fields,
         )
         return written.created, written.updated
     # The ORM: the file's existing rows read, compared in Python, and the new or changed
@@ -312,7 +315,25 @@ def _upsert(
     return created, updated
 
 
+# The namespace of the per-user ingestion lock among PostgreSQL's two-key advisory locks
+# (any constant of our own; the one-key locks, such as the rollups', are a separate space).
+INGEST_LOCK = 0x55504C44  # "UPLD"
+
+
+def _lock_ingestion(user: User) -> None:
+    """Hold ``user``'s ingestion lock until the transaction ends: their uploads are merged
+    one at a time, so ``_upsert`` may insert a user's first rows without a merge. Read
+    committed (Django's default) lets the next statement see what the previous holder
+    wrote."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [INGEST_LOCK, str(user.pk)]
+        )
+
+
 def _ingest(user: User, parsed: ParsedUpload) -> dict[str, dict[str, int]]:
+    if _use_copy():
+        _lock_ingestion(user)
     accounts = _upsert(Account, user, parsed.accounts, ("account_id",), ACCOUNT_FIELDS)
     transactions = _upsert(
         Transaction, user, parsed.transactions, ("transaction_id",), TRANSACTION_FIELDS
