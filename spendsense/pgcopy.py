@@ -21,11 +21,12 @@ Rules of use:
   default (called per row when callable), or for ``auto_now`` and ``auto_now_add`` the
   time of the call (``timezone.now()``, one value for every row); an automatic primary key,
   a generated column or one with a ``db_default`` is left to the database.
-- Without ``unique_fields`` the rows are plainly inserted (a duplicate key raises
-  ``IntegrityError``); with ``unique_fields`` (a unique constraint's fields) and no
-  ``update_fields`` existing rows are left as they are; with both, an existing row whose
-  ``update_fields`` differ (``IS DISTINCT FROM``: NULLs compare, numbers by value, JSON as
-  ``jsonb``) is updated, with its ``auto_now`` fields, and an equal row is not written.
+- Without ``unique_fields`` the rows are copied straight into the table, with no temporary
+  table and no merge (a duplicate key raises ``IntegrityError``); with ``unique_fields`` (a
+  unique constraint's fields) and no ``update_fields`` existing rows are left as they are;
+  with both, an existing row whose ``update_fields`` differ (``IS DISTINCT FROM``: NULLs
+  compare, numbers by value, JSON as ``jsonb``) is updated, with its ``auto_now`` fields,
+  and an equal row is not written.
 
 Errors come as Django's database exceptions (``IntegrityError``, ``DataError``, ...), as from
 the ORM. Text goes through COPY's text format, escaped by psycopg (tabs, newlines and
@@ -111,6 +112,18 @@ def copy_upsert(
         keys=[_field(model, name) for name in unique_fields],
         updates=[_field(model, name) for name in update_fields],
     )
+    if not unique_fields:
+        # Nothing to merge: the rows go straight into the table. The time of the call is
+        # sent as ISO 8601 text, formatted once (psycopg would format the datetime per row:
+        # 0.08 s of 71,000).
+        stamps = [timezone.now().isoformat()] * len(plan.stamped)
+        prepared = _prepared(rows, plan.given, plan.defaulted, connection, stamps)
+        with connection.cursor() as cursor:
+            with connection.wrap_database_errors, cursor.cursor.copy(plan.copy_in()) as copy:
+                write = copy.write_row
+                for row in prepared:
+                    write(row)
+            return Written(created=cursor.cursor.rowcount, updated=0)
     prepared = _prepared(rows, plan.given, plan.defaulted, connection)
     with connection.cursor() as cursor:
         cursor.execute(plan.create())
@@ -169,6 +182,11 @@ class _Plan:
 
     def copy(self) -> str:
         return f"COPY {self.temporary} ({self.columns}) FROM STDIN"
+
+    def copy_in(self) -> str:
+        """COPY into the table itself, the stamped columns last."""
+        stamps = "".join(f", {self.quote(field.column)}" for field in self.stamped)
+        return f"COPY {self.table} ({self.columns}{stamps}) FROM STDIN"
 
     def drop(self) -> str:
         return f"DROP TABLE {self.temporary}"
@@ -231,10 +249,11 @@ def _prepared(
     given: Sequence[models.Field[Any, Any]],
     defaulted: Sequence[models.Field[Any, Any]],
     connection: Any,
+    stamps: Sequence[Any] = (),
 ) -> Iterable[Sequence[Any]]:
-    """``rows`` as COPY takes them: the defaults of the fields not given appended, and values
-    prepared by their field where psycopg's own adaptation is not Django's (a dict or list
-    for JSON, say)."""
+    """``rows`` as COPY takes them: the defaults of the fields not given appended, then
+    ``stamps``, and values prepared by their field where psycopg's own adaptation is not
+    Django's (a dict or list for JSON, say)."""
     preps = [
         (index, _prep(field, connection))
         for index, field in enumerate((*given, *defaulted))
@@ -242,16 +261,17 @@ def _prepared(
     ]
     defaults = [field.get_default for field in defaulted]
     if not preps and not defaults:
-        return rows
-    return (_row(row, preps, defaults) for row in rows)
+        return ((*row, *stamps) for row in rows) if stamps else rows
+    return (_row(row, preps, defaults, stamps) for row in rows)
 
 
 def _row(
     row: Sequence[Any],
     preps: list[tuple[int, Callable[[Any], Any]]],
     defaults: list[Callable[[], Any]],
+    stamps: Sequence[Any],
 ) -> list[Any]:
-    values = [*row, *(default() for default in defaults)]
+    values = [*row, *(default() for default in defaults), *stamps]
     for index, prep in preps:
         values[index] = prep(values[index])
     return values

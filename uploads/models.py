@@ -52,6 +52,10 @@ class DataUpload(models.Model):
     file_format = models.CharField(max_length=8)  # json | csv
     storage_key = models.CharField(max_length=512, blank=True, default="")
     sha256 = models.CharField(max_length=64, db_index=True)
+    # The SHA-256 of the bytes validation accepted, recorded as they are stored: the task
+    # reads a stored file with this digest without validating it again. Empty for an upload
+    # that never passed (or was recorded otherwise): the task then validates in full.
+    validated_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
     status = models.CharField(max_length=16, choices=UploadStatus.choices, db_index=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     # Plaid account ids this upload declares: "known accounts" for later uploads (DESIGN §6).

@@ -1,7 +1,9 @@
 """Writes of the upload pipeline: accept a file, ingest it, erase a user's data.
 
 ``upload_create`` validates synchronously (nothing is stored as data from an invalid file),
-stores the file and enqueues ``process_upload`` after the transaction commits.
+stores the file with the digest of the bytes that passed, and enqueues ``process_upload``
+after the transaction commits; the task reads the stored file without validating it again
+only while it has that digest.
 ``upload_process`` ingests in one transaction with bulk upserts keyed by ``(user, Plaid id)``,
 so a run that dies half-way leaves nothing, and a rerun leaves exactly one run's data.
 
@@ -12,6 +14,7 @@ erasure share the one idempotency rule and its row keys, kept in one module.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import re
 import uuid
@@ -25,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
@@ -38,7 +41,7 @@ from spendsense.api.request import RequestMeta
 from spendsense.lookups import AnyOf
 from uploads.models import Account, DataUpload, Liability, Transaction, UploadStatus
 from uploads.selectors import known_account_ids
-from uploads.validation import ParsedUpload, UploadRejected, parse_upload
+from uploads.validation import ParsedUpload, UploadRejected, parse_upload, read_validated
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +107,7 @@ def upload_create(
         raise
 
     upload.status = UploadStatus.QUEUED
+    upload.validated_sha256 = sha256  # these bytes passed; the task may trust them as stored
     upload.file_format = parsed.file_format
     upload.account_ids = parsed.account_ids
     upload.validation = {"errors": [], "error_count": 0}
@@ -144,6 +148,20 @@ def _parse(content: bytes, user: User) -> ParsedUpload:
         known_account_ids=known_account_ids(user=user),
         max_errors=settings.UPLOAD_MAX_ERRORS,
     )
+
+
+def _parse_stored(upload: DataUpload, content: bytes) -> ParsedUpload:
+    """The records of an upload's stored file, for the task. The bytes validation accepted
+    at upload (the same SHA-256) are read without checking them again where a reader for
+    them exists (``read_validated``); any other bytes (the object changed in storage) and an
+    upload without that digest are validated in full, against the user's accounts as they
+    are now."""
+    digest = hashlib.sha256(content).hexdigest()
+    if upload.validated_sha256 and hmac.compare_digest(digest, upload.validated_sha256):
+        parsed = read_validated(content)
+        if parsed is not None:
+            return parsed
+    return _parse(content, upload.user)
 
 
 def _format_of(content: bytes) -> str:
@@ -263,19 +281,22 @@ def _upsert(
 
     Returns (created, updated). Keys are ``(user, *key_fields)``, the model's unique
     constraint, so a concurrent insert of the same row turns into an update. On PostgreSQL
-    the records go through COPY and one ``INSERT … ON CONFLICT`` (``spendsense.pgcopy``),
-    elsewhere through the ORM; both store the same rows and count the same.
+    the records go through COPY and one ``INSERT … ON CONFLICT`` (``spendsense.pgcopy``), or
+    straight into the table when the user has no row there yet (``_ingest`` holds the
+    user's ingestion lock, so none can appear meanwhile); elsewhere through the ORM. All
+    store the same rows and count the same.
     """
     if not records:
         return 0, 0
     if _use_copy():
         values, owner = itemgetter(*key_fields, *value_fields), user.pk
+        first = not model._default_manager.filter(user=user).exists()
         written = pgcopy.copy_upsert(
             model,
             ("user", *key_fields, *value_fields),
             ((owner, *values(record)) for record in records),
-            unique_fields=("user", *key_fields),
-            update_fields=value_fields,
+            unique_fields=() if first else ("user", *key_fields),
+            update_fields=() if first else value_fields,
         )
         return written.created, written.updated
     # The ORM: the file's existing rows read, compared in Python, and the new or changed
@@ -312,7 +333,25 @@ def _upsert(
     return created, updated
 
 
+# The namespace of the per-user ingestion lock among PostgreSQL's two-key advisory locks
+# (any constant of our own; the one-key locks, such as the rollups', are a separate space).
+INGEST_LOCK = 0x55504C44  # "UPLD"
+
+
+def _lock_ingestion(user: User) -> None:
+    """Hold ``user``'s ingestion lock until the transaction ends: their uploads are merged
+    one at a time, so ``_upsert`` may insert a user's first rows without a merge. Read
+    committed (Django's default) lets the next statement see what the previous holder
+    wrote."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [INGEST_LOCK, str(user.pk)]
+        )
+
+
 def _ingest(user: User, parsed: ParsedUpload) -> dict[str, dict[str, int]]:
+    if _use_copy():
+        _lock_ingestion(user)
     accounts = _upsert(Account, user, parsed.accounts, ("account_id",), ACCOUNT_FIELDS)
     transactions = _upsert(
         Transaction, user, parsed.transactions, ("transaction_id",), TRANSACTION_FIELDS
@@ -368,9 +407,8 @@ def upload_process(*, upload_id: uuid.UUID | str) -> DataUpload | None:
     )
     with default_storage.open(upload.storage_key, "rb") as handle:
         content = handle.read()
-    # Re-validated from the stored bytes: the task trusts nothing but the file.
     try:
-        parsed = _parse(content, user)
+        parsed = _parse_stored(upload, content)
     except UploadRejected as rejected:
         return upload_fail(upload_id=upload.id, code="invalid", message=rejected.errors[0].detail)
     with transaction.atomic():

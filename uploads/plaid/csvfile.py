@@ -1,7 +1,14 @@
 """CSV uploads: one kind of record per file, the header naming Plaid's fields (nested ones
 dotted: ``balances.current``). Each row becomes the record Plaid would send, numbers as
 ``Decimal`` and flags as ``bool``, and goes through the same models and rules as JSON, as it
-is read. Locators are ``<kind>.<data row>.<column>``, messages end with ``(line N)``."""
+is read. Locators are ``<kind>.<data row>.<column>``, messages end with ``(line N)``.
+
+``read_validated_transactions`` reads a transactions CSV that ``parse_csv`` has already
+accepted byte for byte (the caller proves it by the file's digest) straight into the records
+``parse_csv`` returns for it, without the models: what the upload task does with the stored
+file. It reads only headers it fully understands and says None to anything else, which the
+caller then validates in full; a test holds it to ``parse_csv``'s records.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,13 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from uploads.plaid import models
 from uploads.plaid.errors import ErrorLog, UploadError, UploadRejected, reject
-from uploads.plaid.records import ParsedUpload, merge_credit_rows
+from uploads.plaid.records import ParsedUpload, merge_credit_rows, money
 from uploads.plaid.rules import SKIP, Document
 
 
@@ -169,3 +177,108 @@ def parse_csv(text: str, known: set[str], errors_cap: int) -> ParsedUpload:
     if errors.count:
         raise UploadRejected(errors.items, error_count=errors.count)
     return parsed
+
+
+# --- a transactions CSV already validated ----------------------------------------------------
+
+# The columns ``read_validated_transactions`` reads: every field of ``models.Transaction`` that
+# a transaction's record keeps. ``location`` is checked at validation and never kept, so its
+# columns are passed over; any other column naming a field of the model (``category``, the
+# category's other parts, a column twice) is left to ``parse_csv``.
+_KEPT = (
+    "account_id",
+    "transaction_id",
+    "date",
+    "authorized_date",
+    "amount",
+    "name",
+    "merchant_name",
+    "payment_channel",
+    "pending",
+    "iso_currency_code",
+    "unofficial_currency_code",
+    "personal_finance_category.primary",
+    "personal_finance_category.detailed",
+)
+
+
+def _columns(header: list[str]) -> dict[str, int] | None:
+    """The position of each kept column in ``header``, or None for a header this reader
+    leaves to ``parse_csv``."""
+    if "transaction_id" not in header or len(set(header)) != len(header):
+        return None
+    for column in header:
+        field = column.split(".", 1)[0]
+        if field in models.Transaction.model_fields and column not in _KEPT and field != "location":
+            return None
+    return {column: header.index(column) for column in _KEPT if column in header}
+
+
+def read_validated_transactions(text: str) -> ParsedUpload | None:
+    """The records of a transactions CSV that ``parse_csv`` accepted, read without checking
+    it again; None when the file is not one this reader knows (another kind, an unusual
+    header, a row that could not have passed), to be validated in full instead.
+
+    Only for text whose validation the caller has proved (the digest of the bytes validated):
+    a value that would have failed the models is not noticed here.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [column.strip() for column in next(reader)]
+    except (StopIteration, csv.Error):
+        return None
+    at = _columns(header)
+    if at is None:
+        return None
+    width = len(header)
+    no_column = width  # an index past the row: a column the file lacks reads as blank
+    (
+        account,
+        transaction,
+        day,
+        authorized,
+        amount,
+        name,
+        merchant,
+        channel,
+        pending,
+        iso,
+        unofficial,
+        primary,
+        detailed,
+    ) = (at.get(column, no_column) for column in _KEPT)
+    records = []
+    try:
+        for row in reader:
+            if len(row) != width:
+                if any(value.strip() for value in row):
+                    return None  # a malformed row: this file did not pass as it is
+                continue
+            values = [value.strip() for value in row]
+            values.append("")
+            if not any(values):
+                continue
+            category = values[primary]
+            records.append(
+                {
+                    "transaction_id": values[transaction],
+                    "account_id": values[account],
+                    "date": date.fromisoformat(values[day]),
+                    "authorized_date": (
+                        date.fromisoformat(values[authorized]) if values[authorized] else None
+                    ),
+                    "amount": money(Decimal(values[amount])),
+                    "name": values[name],
+                    "merchant_name": values[merchant],
+                    "payment_channel": values[channel],
+                    "pending": values[pending].lower() in _TRUE,
+                    "iso_currency_code": values[iso],
+                    "unofficial_currency_code": values[unofficial],
+                    "pfc_primary": category,
+                    "pfc_detailed": values[detailed] if category else "",
+                    "category_source": "pfc" if category else "none",
+                }
+            )
+    except (csv.Error, ValueError, ArithmeticError):
+        return None  # could not have passed validation: leave it to parse_csv
+    return ParsedUpload(file_format="csv", transactions=records)

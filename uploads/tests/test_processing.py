@@ -1,7 +1,9 @@
-"""The processing task: retries, crashes half-way, storage failures, S3 as in production."""
+"""The processing task: retries, crashes half-way, storage failures, S3 as in production, and
+the stored file read as validated only while it is the bytes validated."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 from unittest import mock
@@ -10,6 +12,7 @@ import boto3
 import pytest
 import requests
 from botocore.exceptions import EndpointConnectionError
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from tests.support.clients import UPLOAD, SignedIn, sign_in, upload
@@ -151,3 +154,102 @@ def test_erasure_deletes_the_s3_objects(
     consented.client.delete("/api/v1/users/me")
 
     assert s3.list_objects_v2(Bucket=s3_default_storage, Prefix=prefix)["KeyCount"] == 0
+
+
+# --- the stored file: read as validated, or validated again -------------------------------
+
+TRANSACTIONS_CSV = (
+    b"account_id,transaction_id,date,amount,iso_currency_code,name\n"
+    b"acc-1,tx-1,2026-10-01,12.50,USD,Coffee\n"
+    b"acc-1,tx-2,2026-10-02,-2000,USD,Payroll\n"
+)
+
+
+def queued_csv(signed: SignedIn, content: bytes = TRANSACTIONS_CSV) -> DataUpload:
+    """A valid transactions CSV accepted (its account uploaded first), not yet processed."""
+    upload(signed.client, body(accounts=[account("acc-1")]))
+    with mock.patch("uploads.services._enqueue"):
+        response = upload(signed.client, content, "transactions.csv")
+    assert response.status_code == HTTPStatus.ACCEPTED, response.json()
+    return DataUpload.objects.get(pk=response.json()["upload_id"])
+
+
+def validations(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The files the task validates from now on (each as it goes to ``_parse``)."""
+    seen: list[bytes] = []
+    real_parse = services._parse
+
+    def counting(content: bytes, user: Any) -> Any:
+        seen.append(content)
+        return real_parse(content, user)
+
+    monkeypatch.setattr(services, "_parse", counting)
+    return seen
+
+
+def test_the_bytes_validated_at_upload_are_ingested_without_validating_again(
+    consented: SignedIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued = queued_csv(consented)
+    validated = validations(monkeypatch)
+
+    process_upload.delay(str(queued.pk))
+
+    queued.refresh_from_db()
+    assert queued.validated_sha256 == queued.sha256
+    assert validated == []
+    assert queued.status == "processed"
+    assert queued.counts["transactions"] == {"created": 2, "updated": 0, "removed": 0}
+    assert sorted(
+        Transaction.objects.filter(user=consented.user).values_list("transaction_id", "amount")
+    ) == [("tx-1", Decimal("12.5000")), ("tx-2", Decimal("-2000.0000"))]
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        b"account_id,transaction_id,date,amount,iso_currency_code,name\n"
+        b"ghost,tx-9,2026-10-01,12.50,USD,Coffee\n",
+        b"account_id,transaction_id,date,amount,iso_currency_code,name\n"
+        b"acc-1,tx-9,2026-10-01,twelve,USD,Coffee\n",
+    ],
+    ids=["an unknown account", "no number"],
+)
+def test_a_stored_file_changed_after_upload_is_validated_and_refused(
+    consented: SignedIn, monkeypatch: pytest.MonkeyPatch, stored: bytes
+) -> None:
+    queued = queued_csv(consented)
+    default_storage.delete(queued.storage_key)
+    assert default_storage.save(queued.storage_key, ContentFile(stored)) == queued.storage_key
+    validated = validations(monkeypatch)
+
+    process_upload.delay(str(queued.pk))
+
+    queued.refresh_from_db()
+    assert validated == [stored]
+    assert queued.status == "failed"
+    assert queued.error.startswith("invalid: ")
+    assert not Transaction.objects.filter(user=consented.user).exists()
+
+
+def test_an_upload_without_the_validated_digest_is_validated_in_full(
+    consented: SignedIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued = queued_csv(consented)
+    DataUpload.objects.filter(pk=queued.pk).update(validated_sha256="")
+    validated = validations(monkeypatch)
+
+    process_upload.delay(str(queued.pk))
+
+    queued.refresh_from_db()
+    assert validated == [TRANSACTIONS_CSV]
+    assert queued.status == "processed"
+    assert Transaction.objects.filter(user=consented.user).count() == 2
+
+
+def test_a_rejected_upload_records_no_validated_digest(consented: SignedIn) -> None:
+    response = upload(consented.client, TRANSACTIONS_CSV, "transactions.csv")  # no account
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    rejected = DataUpload.objects.get()
+    assert (rejected.status, rejected.validated_sha256) == ("rejected", "")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.plaid import EXAMPLES, account, body, example, example_bytes, transaction
-from uploads.validation import UploadRejected, detect_format, parse_upload
+from uploads.validation import UploadRejected, detect_format, parse_upload, read_validated
 
 
 def reject(content: bytes, known: set[str] | None = None, **kwargs: Any) -> UploadRejected:
@@ -578,3 +578,82 @@ def test_errors_of_one_record_come_in_field_order_rules_included() -> None:
         ("transactions.0.date", "invalid"),
         ("transactions.0.pending", "invalid"),
     ]
+
+
+# --- a file read again once validated (the task, when the stored digest matches) -----------
+
+VARIED_CSV = (
+    "\ufeffmerchant_name ,  account_id,transaction_id,date,authorized_date,amount,"
+    "iso_currency_code,unofficial_currency_code,name,payment_channel,pending,"
+    "personal_finance_category.primary,personal_finance_category.detailed,location.city,"
+    "not_a_plaid_field\r\n"
+    ' Walmart ,acc-1,tx-1,2026-10-01,2026-09-30,12.50,USD,,"NAME, with ""comma""",online,'
+    "false,GENERAL_MERCHANDISE,GENERAL_MERCHANDISE_SUPERSTORES,Poway,x\r\n"
+    "\r\n"
+    ',acc-1,tx-2,2026-10-02,,-2000.00005,,BTC,"two\nlines",other,TRUE,,DETAILED ONLY,,\r\n'
+    ",,,,,,,,,,,,,,\r\n"
+    "Café 東京 🍕,acc-1,tx-3,2026-10-03,,0.00004,USD,,,in store,Y,INCOME,,,\r\n"
+    "Tab\there,acc-1,tx-4,2026-10-04,,1e3,USD,,\\N,,1,ENTERTAINMENT,,,\r\n"
+    "m,acc-1,tx-5,2026-10-05,,-0,USD,,n,,,INCOME,,,\r\n"
+)
+
+
+def bench_csv(rows: int) -> bytes:
+    from uploads.management.commands.bench_upload import CSV_HEADER, build_csv
+
+    content, _ = build_csv(len(CSV_HEADER) + rows * 140)
+    return content
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        VARIED_CSV.encode(),
+        csv_bytes(
+            "transaction_id,account_id,date,amount,unofficial_currency_code",
+            "tx-1,acc-1,2026-10-01,1,XX",
+        ),
+        csv_bytes(TX_HEADER, "acc-1,tx-1,2026-10-01,12.50,USD,,,,,,"),
+    ],
+    ids=["varied", "few columns", "blank optional cells"],
+)
+def test_a_validated_transactions_csv_is_read_into_the_records_validation_gave(
+    content: bytes,
+) -> None:
+    validated = parse_upload(content, known_account_ids={"acc-1"})
+
+    assert read_validated(content) == validated
+    assert validated.transactions
+
+
+def test_the_benchmark_csv_is_read_into_the_records_validation_gave() -> None:
+    content = bench_csv(500)
+
+    assert read_validated(content) == parse_upload(content, known_account_ids={"bench-checking"})
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        example_bytes("transactions_get"),
+        csv_bytes("account_id,type,balances.iso_currency_code", "acc-1,depository,USD"),
+        csv_bytes(TX_HEADER + ",category", "acc-1,tx-1,2026-10-01,1,USD,,,,,,,"),
+        csv_bytes(TX_HEADER + ",personal_finance_category", "acc-1,tx-1,2026-10-01,1,USD,,,,,,,"),
+        csv_bytes(TX_HEADER + ",amount", "acc-1,tx-1,2026-10-01,1,USD,,,,,,,1"),
+        csv_bytes(TX_HEADER, "acc-1,tx-1,2026-10-01,1,USD,,,,,,", "acc-1,tx-2"),
+        csv_bytes(TX_HEADER, "acc-1,tx-1,2026-13-01,1,USD,,,,,,"),
+        b"\xff\xfe",
+    ],
+    ids=[
+        "json",
+        "accounts",
+        "category column",
+        "category, not dotted",
+        "a column twice",
+        "a short row",
+        "a date that is none",
+        "not text",
+    ],
+)
+def test_a_file_the_reader_does_not_know_is_left_to_validation(content: bytes) -> None:
+    assert read_validated(content) is None

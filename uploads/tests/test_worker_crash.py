@@ -89,13 +89,15 @@ def wait_for(predicate: Any, seconds: float) -> bool:
 
 
 def inserting_transactions() -> bool:
-    """The worker's connection is copying or merging transactions (spendsense.pgcopy):
-    inside the ingestion's transaction, rows written, nothing committed."""
+    """The worker's connection is copying or merging transactions (spendsense.pgcopy: a
+    user's first rows straight into the table, others through a temporary one): inside the
+    ingestion's transaction, rows written, nothing committed."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid() AND state = 'active' "
-            "AND (query ILIKE 'COPY \"_copy_uploads_transaction\"%%' "
+            "AND (query ILIKE 'COPY \"uploads_transaction\"%%' "
+            "OR query ILIKE 'COPY \"_copy_uploads_transaction\"%%' "
             "OR query ILIKE 'WITH written AS (INSERT INTO \"uploads_transaction\"%%')"
         )
         row = cursor.fetchone()
