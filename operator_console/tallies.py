@@ -180,15 +180,24 @@ def by_key(sums: Counter[tuple[str, str]], metric: str) -> dict[str, int]:
 
 def tallies_changed(*, user_ids: Iterable[uuid.UUID] | None) -> None:
     """The figures of ``user_ids`` (None: of every user) may have moved: their buckets are
-    counted live until built again. Call inside the transaction of the write, after it."""
+    counted live until built again. Call inside the transaction of the write, after it. One
+    ``INSERT``, no ``RETURNING``: recompute pays it on every write (about 0.2 ms)."""
+    connection = connections[DEFAULT_DB_ALIAS]
     if user_ids is None:
-        changes = [UserTallyChange(bucket=b) for b in range(BUCKETS)]
+        rows: list[tuple[str, Any]] = [(str(b), ()) for b in range(BUCKETS)]
     else:
-        changes = [
-            UserTallyChange(bucket=UserBucket(Value(user_id, output_field=UUIDField())))
+        compiler = UserTallyChange.objects.all().query.get_compiler(DEFAULT_DB_ALIAS)
+        rows = [
+            compiler.compile(UserBucket(Value(user_id, output_field=UUIDField())))
             for user_id in set(user_ids)
         ]
-    UserTallyChange.objects.bulk_create(changes)
+    if not rows:
+        return
+    table = _table(UserTallyChange, DEFAULT_DB_ALIAS)
+    values = ", ".join(f"({sql})" for sql, _ in rows)
+    params: list[Any] = [param for _, row_params in rows for param in row_params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (bucket) VALUES {values}", params)  # noqa: S608
 
 
 def tallies_build(*, every: bool = False) -> int:
