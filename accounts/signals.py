@@ -4,7 +4,8 @@ The API's services, the console, ``manage.py shell``, a data migration: every sa
 (and every queryset update, see ``models.UserQuerySet``) makes the user's cached entries stale
 once it commits, and a change of password, active flag or role ends every session of the user
 in the same transaction (a new password is also mailed to the owner, after commit). Deleting a
-user erases their cached entries.
+user erases their cached entries and, in its transaction, tells analytics (their tallies count
+the user no more).
 
 Receivers take any model labelled ``accounts.User``, so a migration's historical model counts
 as well as the real one.
@@ -18,7 +19,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 
 from accounts.mail import mail_send
 from accounts.models import SECURITY_FIELDS, Session, User, users_updated
-from spendsense import coherence
+from spendsense import coherence, events
 
 # Why sessions end, by the field that changed (the first that applies).
 END_REASONS = {
@@ -89,6 +90,9 @@ def user_pre_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
 def user_post_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
     if _is_user(sender):
         coherence.user_erased(instance.pk, account_deleted=True)
+        # In the deleting transaction: analytics no longer count the user (nor, with their
+        # rows, their demographics).
+        events.announce(events.user_figures_changed, user_ids=[instance.pk])
 
 
 def connect() -> None:

@@ -1,5 +1,6 @@
 """Writes of the operator console: review decisions, edits (kept as revisions), bulk review,
-flags. Every action is audited with who, what, before and after, and why."""
+flags, each audited with who, what, before and after, and why; and the demographic
+attributes of synthetic users."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from rest_framework import exceptions
 
 from accounts.audit import Action, audit_record
 from accounts.models import User
-from operator_console.models import RecommendationRevision
+from operator_console.models import RecommendationRevision, SyntheticDemographic
 from operator_console.selectors import review_items
+from operator_console.tallies import tallies_changed
 from recommendations.engine.choose import tone_problems
 from recommendations.models import Recommendation, RecommendationStatus
 from recommendations.state import recommendations_changed
@@ -238,3 +240,14 @@ def recommendation_flag(
         Action.REVIEW_FLAG if flagged else Action.REVIEW_UNFLAG, actor, meta, recommendation, before
     )
     return recommendation
+
+
+@transaction.atomic
+def demographic_set(*, user_id: uuid.UUID, age_band: str, archetype: str) -> SyntheticDemographic:
+    """Create or replace a synthetic user's demographic attributes (seeding only); fairness
+    analytics count them anew."""
+    demographic, _ = SyntheticDemographic.objects.update_or_create(
+        user_id=user_id, defaults={"age_band": age_band, "archetype": archetype}
+    )
+    tallies_changed(user_ids=[user_id])
+    return demographic

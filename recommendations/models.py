@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from spendsense.buckets import UserBucket
 from spendsense.fields import DocumentField
 
 
@@ -237,6 +238,11 @@ class UserInsightState(models.Model):
     # Any partner offer was ever recommended to the user (any status).
     has_offer = models.BooleanField(default=False)
     updated_at = models.DateTimeField()
+
+    class Meta:
+        # Analytics count the rows of a few user buckets at a time (operator_console.tallies).
+        # Not partial: the planner reads its statistics when it plans a count by bucket.
+        indexes = [models.Index(UserBucket("user_id"), name="recs_state_bucket")]
 
     def __str__(self) -> str:
         return f"insight state of {self.user_id}"

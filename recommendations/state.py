@@ -6,7 +6,9 @@ just wrote (one ``INSERT … ON CONFLICT`` of values; whether a partner offer ex
 back in it). :func:`user_state_refresh` derives the same row from the stored rows (the latest
 persona per window, the 30-day snapshot's detected groups, the offers) in one
 ``INSERT … SELECT … ON CONFLICT``; without the user filter that statement is
-:func:`states_rebuild`, the backfill. A test holds the two writes equal.
+:func:`states_rebuild`, the backfill. A test holds the two writes equal. Every write of
+state rows announces ``events.user_figures_changed`` in its transaction, after the write:
+the console counts the users' buckets live until it tallies them again.
 
 :func:`rollup_days` writes :class:`~recommendations.models.DailyRollup` rows for closed days,
 set-based (one ``INSERT … SELECT … GROUP BY`` per figure), counting the users
@@ -48,6 +50,7 @@ from recommendations.models import (
     UserInsightState,
     Window,
 )
+from spendsense import events
 from uploads.models import DataUpload, UploadStatus
 
 # The signal groups the engine detects (recommendations.engine.signals.detected), one flag
@@ -164,21 +167,26 @@ def user_state_write(
             f"ON CONFLICT (user_id) DO UPDATE SET {_updates()}",
             [*values, values[0], timezone.now()],
         )
+    events.announce(events.user_figures_changed, user_ids=[user_id])
 
 
 def user_state_refresh(*, user_id: uuid.UUID) -> None:
     """Write ``user_id``'s current state from their rows: one statement, run inside the
     caller's transaction (the state commits, or rolls back, with it)."""
     key = User._meta.pk.get_db_prep_value(user_id, connection)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_state_upsert("u.id = %s"), [timezone.now(), key])
+        events.announce(events.user_figures_changed, user_ids=[user_id])
 
 
 def user_state_erase(*, user_id: uuid.UUID) -> int:
     """Remove the user's state row, and the rollups that counted their rows (erasure of
     their derived data)."""
-    user_rollups_unbuild(user_id=user_id, erasing=True)
-    return UserInsightState.objects.filter(user_id=user_id).delete()[0]
+    with transaction.atomic():
+        user_rollups_unbuild(user_id=user_id, erasing=True)
+        erased = UserInsightState.objects.filter(user_id=user_id).delete()[0]
+        events.announce(events.user_figures_changed, user_ids=[user_id])
+        return erased
 
 
 def states_rebuild() -> int:
@@ -191,7 +199,10 @@ def states_rebuild() -> int:
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {_table(UserInsightState)}")  # noqa: S608 (no input)
+        deleted = cursor.rowcount
         cursor.execute(_state_upsert(where), [timezone.now()])
+        if deleted or cursor.rowcount:  # (an empty database, as when first migrated: none)
+            events.announce(events.user_figures_changed, user_ids=None)
         return int(cursor.rowcount)
 
 

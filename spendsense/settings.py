@@ -251,6 +251,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "operator_console.rollup_analytics",
         "schedule": 900,  # seconds; yesterday is rolled up within 15 minutes of midnight UTC
     },
+    "tally-analytics": {
+        "task": "operator_console.tally_analytics",
+        # seconds; a bucket a write changed is counted live (1/251 of the users each) until
+        # then: a minute of recomputes, not a day of them, is what an analytics read recounts
+        "schedule": 60,
+    },
     "purge-expired-sessions": {
         "task": "accounts.tasks.purge_expired",
         "schedule": 6 * 3600,  # seconds; expired rows only cost space, a few runs a day is plenty

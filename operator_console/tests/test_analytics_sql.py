@@ -23,6 +23,7 @@ from consent.selectors import visible_to_staff
 from consent.services import consent_grant, consent_revoke
 from operator_console import analytics, services
 from operator_console.models import SyntheticDemographic
+from operator_console.tallies import analytics_rebuild
 from recommendations.models import (
     DailyRollup,
     Feedback,
@@ -32,7 +33,7 @@ from recommendations.models import (
     UserInsightState,
 )
 from recommendations.services import feedback_record, user_recompute
-from recommendations.state import analytics_rebuild, rollup_pending, user_state_refresh
+from recommendations.state import rollup_pending, user_state_refresh
 from spendsense.api.request import RequestMeta
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed

@@ -32,9 +32,9 @@ from django.utils import timezone
 from accounts.models import ConsentStatus, User
 from bench.run import bench_environment, django_shell, gunicorn
 from operator_console import scale_seed
+from operator_console.tallies import analytics_rebuild
 from recommendations.engine.personas import PRIORITY
 from recommendations.services import user_recompute
-from recommendations.state import analytics_rebuild
 
 # Mints the bench operator's access token in a process that shares gunicorn's key.
 SIGN_IN = """
@@ -118,7 +118,8 @@ class Command(BaseCommand):
 
     def _after_copy(self) -> None:
         """Statistics for the planner, then analytics' derived rows (the per-user current
-        state and the daily rollups) rebuilt set-based from what COPY wrote."""
+        state, the daily rollups and the bucket tallies) rebuilt set-based from what COPY
+        wrote."""
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

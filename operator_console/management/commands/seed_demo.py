@@ -19,7 +19,7 @@ from django.db import transaction
 from accounts.models import Role, User
 from accounts.users.services import user_set_role
 from consent.services import consent_grant
-from operator_console.models import SyntheticDemographic
+from operator_console.services import demographic_set
 from recommendations.synthetic import synthetic_user
 from uploads.services import upload_create
 
@@ -61,9 +61,8 @@ class Command(BaseCommand):
                 if created:
                     user.set_unusable_password()
                     user.save(update_fields=["password"])
-                SyntheticDemographic.objects.update_or_create(
-                    user=user,
-                    defaults={"age_band": synthetic.age_band, "archetype": synthetic.archetype},
+                demographic_set(
+                    user_id=user.id, age_band=synthetic.age_band, archetype=synthetic.archetype
                 )
             consent_grant(user=user, version=None)
             upload_create(
