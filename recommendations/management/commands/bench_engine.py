@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, reset_queries
+from django.db import connection, reset_queries, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
@@ -57,7 +57,8 @@ class Command(BaseCommand):
                 created.append(user)
                 consent_grant(user=user, version=None)
                 parsed = parse_upload(json.dumps(synthetic.body).encode(), known_account_ids=set())
-                _ingest(user, parsed)
+                with transaction.atomic():  # as the upload task ingests (COPY needs one)
+                    _ingest(user, parsed)
             self.stdout.write(
                 f"database: {engine}; loaded {users} users in {time.perf_counter() - started:.1f} s"
             )
