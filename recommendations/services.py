@@ -41,6 +41,7 @@ from recommendations.state import (
 )
 from spendsense import batch, coherence
 from spendsense.api.errors import Conflict, DomainError
+from spendsense.fields import Serialised
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,13 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(_canonical(*parts).encode()).hexdigest()
 
 
+def _merged(base_text: str, own: dict[str, Any]) -> str:
+    """The JSON of ``{**base, **own}`` from ``_canonical(base)`` and ``own``: the members of
+    both objects in one (a key of both is read as ``own``'s, the later one, as jsonb does)."""
+    members = [text[2:-2] for text in (base_text, _canonical(own))]  # "[{...}]": the members
+    return "{" + ",".join(m for m in members if m) + "}"
+
+
 @dataclass(frozen=True)
 class Derived:
     """What one recompute derived for a user: everything its write stores.
@@ -153,7 +161,9 @@ def _derive(user_id: uuid.UUID, data: UserData, as_of: date, decided: frozenset[
         },
         "excluded_offers": excluded_offers,
     }
-    base_digest = _digest(base_trace)  # shared by every item: fingerprinted once
+    # Shared by every item: serialised and fingerprinted once.
+    base_text = _canonical(base_trace)
+    base_digest = hashlib.sha256(base_text.encode()).hexdigest()
     rows = []
     for choice in choices:
         own = {
@@ -189,7 +199,7 @@ def _derive(user_id: uuid.UUID, data: UserData, as_of: date, decided: frozenset[
                 **fields,
                 approved_at=None if review else now,
                 decided_at=None if review else now,
-                decision_trace={**base_trace, **own},
+                decision_trace=Serialised({**base_trace, **own}, _merged(base_text, own)),
                 digest=_digest(base_digest, fields, own),
             )
         )

@@ -11,10 +11,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from recommendations import services
 from recommendations.models import PersonaAssignment, Recommendation, SignalSnapshot
 from recommendations.services import user_recompute
 from recommendations.synthetic import synthetic_user
 from spendsense import batch
+from spendsense.fields import Serialised
 from tests.support.clients import SignedIn, upload
 from tests.support.insights import stored
 
@@ -149,3 +151,27 @@ def test_new_rows_are_written_in_three_round_trips(seeded: SignedIn) -> None:
         assert sent == expected
     else:
         assert sent == [[s] for trip in expected for s in trip if s != "SET"]
+
+
+def test_a_serialised_document_is_written_as_its_text(user: Any) -> None:
+    """Recompute serialises the part its traces share once: the field writes the text."""
+    document = Serialised({"a": 1}, '{"a": 2, "b": ["written"]}')
+    row = Recommendation(user=user, type="education", slug="s", decision_trace=document)
+
+    Recommendation.objects.bulk_create([row])
+
+    assert Recommendation.objects.get(pk=row.pk).decision_trace == {"a": 2, "b": ["written"]}
+
+
+@pytest.mark.parametrize(
+    ("base", "own"),
+    [
+        ({"as_of": "2026-11-01", "signals": {"30d": {"x": [1, 2.5, None]}}}, {"window": "30d"}),
+        ({"a": 1, "b": {"c": "d, e}"}}, {"b": 2, "é": '"quoted" {}'}),  # a key of both: own's
+        ({}, {"a": 1}),
+    ],
+)
+def test_a_trace_from_the_shared_text_is_the_merged_document(
+    base: dict[str, Any], own: dict[str, Any]
+) -> None:
+    assert json.loads(services._merged(services._canonical(base), own)) == {**base, **own}
