@@ -23,53 +23,29 @@ from recommendations.models import (
     SignalSnapshot,
     Window,
 )
+from spendsense.batch import PerKey, Rows, Statement, run
 from uploads.models import Account, Liability, Transaction
 
-
-def user_data_load(*, user_id: uuid.UUID) -> UserData:
-    """Everything the engine reads about one user, as plain data (three queries, of the
-    columns the engine reads and no model instances)."""
-    accounts = [
-        AccountData(
-            account_id=account_id,
-            type=type_,
-            subtype=subtype,
-            name=name,
-            mask=mask,
-            current=current,
-            available=available,
-            limit=limit,
-            currency=iso or unofficial or "USD",
-        )
-        for account_id, type_, subtype, name, mask, current, available, limit, iso, unofficial in (
-            Account.objects.filter(user_id=user_id).values_list(
-                "account_id",
-                "type",
-                "subtype",
-                "name",
-                "mask",
-                "current",
-                "available",
-                "limit",
-                "iso_currency_code",
-                "unofficial_currency_code",
-            )
-        )
-    ]
-    transactions = [
-        TransactionData(
-            transaction_id=row[0],
-            account_id=row[1],
-            date=row[2],
-            amount=row[3],
-            merchant=row[4] or row[5],
-            pfc_primary=row[6],
-            pfc_detailed=row[7],
-            pending=row[8],
-            currency=row[9] or row[10] or "USD",
-            category_source=row[11],
-        )
-        for row in Transaction.objects.filter(user_id=user_id).values_list(
+# The three reads of the engine's inputs (accounts, transactions, liabilities: the columns the
+# engine reads, as tuples), compiled once per process: between users only the id changes.
+_USER_DATA = [
+    PerKey(
+        lambda user_id: Account.objects.filter(user_id=user_id).values_list(
+            "account_id",
+            "type",
+            "subtype",
+            "name",
+            "mask",
+            "current",
+            "available",
+            "limit",
+            "iso_currency_code",
+            "unofficial_currency_code",
+        ),
+        User._meta.pk,
+    ),
+    PerKey(
+        lambda user_id: Transaction.objects.filter(user_id=user_id).values_list(
             "transaction_id",
             "account_id",
             "date",
@@ -82,26 +58,34 @@ def user_data_load(*, user_id: uuid.UUID) -> UserData:
             "iso_currency_code",
             "unofficial_currency_code",
             "category_source",
-        )
-    ]
-    liabilities = []
-    for account_id, kind, overdue, minimum, last, details, rate in Liability.objects.filter(
-        user_id=user_id
-    ).values_list(
-        "account_id",
-        "kind",
-        "is_overdue",
-        "minimum_payment_amount",
-        "last_payment_amount",
-        "details",
-        "interest_rate_percentage",
-    ):
+        ),
+        User._meta.pk,
+    ),
+    PerKey(
+        lambda user_id: Liability.objects.filter(user_id=user_id).values_list(
+            "account_id",
+            "kind",
+            "is_overdue",
+            "minimum_payment_amount",
+            "last_payment_amount",
+            "details",
+            "interest_rate_percentage",
+        ),
+        User._meta.pk,
+    ),
+]
+
+
+def _user_data(accounts: Rows, transactions: Rows, liabilities: Rows) -> UserData:
+    """The engine's plain data from the rows of ``_USER_DATA``."""
+    liability_data = []
+    for account_id, kind, overdue, minimum, last, details, rate in liabilities:
         aprs = details.get("aprs", []) if isinstance(details, dict) else []
         interest = sum(
             (Decimal(a["interest_charge_amount"]) for a in aprs if a.get("interest_charge_amount")),
             Decimal(0),
         )
-        liabilities.append(
+        liability_data.append(
             LiabilityData(
                 account_id=account_id,
                 kind=kind,
@@ -112,7 +96,38 @@ def user_data_load(*, user_id: uuid.UUID) -> UserData:
                 interest_rate_percentage=rate,
             )
         )
-    return UserData(accounts=accounts, transactions=transactions, liabilities=liabilities)
+    return UserData(
+        accounts=[
+            AccountData(
+                account_id, type_, subtype, name, mask, current, available, limit,
+                iso or unofficial or "USD",
+            )
+            for (
+                account_id, type_, subtype, name, mask, current, available, limit, iso,
+                unofficial,
+            ) in accounts
+        ],
+        # Positional (the fields' order): this runs for every transaction of every recompute.
+        transactions=[
+            TransactionData(
+                tx_id, account, day, amount, merchant or name, primary, detailed, pending,
+                iso or unofficial or "USD", source,
+            )
+            for (
+                tx_id, account, day, amount, merchant, name, primary, detailed, pending, iso,
+                unofficial, source,
+            ) in transactions
+        ],
+        liabilities=liability_data,
+    )  # fmt: skip
+
+
+def recompute_load(*, user_id: uuid.UUID) -> tuple[Rows, UserData]:
+    """What a recompute reads before it computes, in one round trip on PostgreSQL: what is
+    stored (``stored_state_query``'s rows) and the user's data, as plain data: accounts,
+    transactions and liabilities, of the columns the engine reads and no model instances."""
+    stored, *data = run([stored_state_query(user_id=user_id), *(q(user_id) for q in _USER_DATA)])
+    return stored, _user_data(*data)
 
 
 def _stored_state_sql() -> str:
@@ -144,17 +159,15 @@ def _stored_state_sql() -> str:
     """  # noqa: S608
 
 
-def stored_state(*, user_id: uuid.UUID) -> list[tuple[str | None, ...]]:
-    """In one query, what a recompute compares its results with: the user's consent status
+def stored_state_query(*, user_id: uuid.UUID) -> Statement:
+    """One query of what a recompute compares its results with: the user's consent status
     (``u``), their snapshots (``s``: window, as_of, data, inputs), the latest persona of each
     window (``p``: window, persona) and every recommendation without its texts (``r``: id,
     slug, status, digest, revision, flagged), each row led by its kind and every value as
     text (one UNION: four queries' round trips and compilations were a third of a
     recompute that writes nothing)."""
     param = User._meta.pk.get_db_prep_value(user_id, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_stored_state_sql(), [param] * 4)
-        return cursor.fetchall()
+    return Statement(_stored_state_sql(), [param] * 4)
 
 
 _catalog_memo: dict[str, Any] = {}

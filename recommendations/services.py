@@ -32,15 +32,16 @@ from recommendations.models import (
     RecommendationStatus,
     SignalSnapshot,
 )
-from recommendations.selectors import catalog_load, stored_state, user_data_load
+from recommendations.selectors import catalog_load, recompute_load, stored_state_query
 from recommendations.state import (
     recommendations_changed,
     user_state_erase,
     user_state_refresh,
     user_state_write,
 )
-from spendsense import coherence
+from spendsense import batch, coherence
 from spendsense.api.errors import Conflict, DomainError
+from spendsense.fields import Serialised
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +75,22 @@ def _summary(window: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The user's id if they still consent, their row locked until the transaction ends (compiled
+# once: between users only the id changes).
+_consenting_lock = batch.PerKey(
+    lambda user_id: (
+        User.objects.select_for_update()
+        .filter(pk=user_id, consent_status=ConsentStatus.GRANTED)
+        .values_list("pk")
+    ),
+    User._meta.pk,
+)
+
+
 def _consenting_locked(user_id: uuid.UUID) -> bool:
     """Whether the user still consents, with their row locked until the transaction ends."""
-    locked = User.objects.select_for_update().filter(
-        pk=user_id, consent_status=ConsentStatus.GRANTED
-    )
-    return bool(list(locked.values_list("pk", flat=True)))
+    (locked,) = batch.run([_consenting_lock(user_id)])
+    return bool(locked)
 
 
 def _canonical(*parts: Any) -> str:
@@ -90,6 +101,13 @@ def _canonical(*parts: Any) -> str:
 def _digest(*parts: Any) -> str:
     """A fingerprint of what a derived row stores: equal documents, equal digests."""
     return hashlib.sha256(_canonical(*parts).encode()).hexdigest()
+
+
+def _merged(base_text: str, own: dict[str, Any]) -> str:
+    """The JSON of ``{**base, **own}`` from ``_canonical(base)`` and ``own``: the members of
+    both objects in one (a key of both is read as ``own``'s, the later one, as jsonb does)."""
+    members = [text[2:-2] for text in (base_text, _canonical(own))]  # "[{...}]": the members
+    return "{" + ",".join(m for m in members if m) + "}"
 
 
 @dataclass(frozen=True)
@@ -143,7 +161,9 @@ def _derive(user_id: uuid.UUID, data: UserData, as_of: date, decided: frozenset[
         },
         "excluded_offers": excluded_offers,
     }
-    base_digest = _digest(base_trace)  # shared by every item: fingerprinted once
+    # Shared by every item: serialised and fingerprinted once.
+    base_text = _canonical(base_trace)
+    base_digest = hashlib.sha256(base_text.encode()).hexdigest()
     rows = []
     for choice in choices:
         own = {
@@ -179,7 +199,7 @@ def _derive(user_id: uuid.UUID, data: UserData, as_of: date, decided: frozenset[
                 **fields,
                 approved_at=None if review else now,
                 decided_at=None if review else now,
-                decision_trace={**base_trace, **own},
+                decision_trace=Serialised({**base_trace, **own}, _merged(base_text, own)),
                 digest=_digest(base_digest, fields, own),
             )
         )
@@ -207,8 +227,8 @@ class Changes:
 
 @dataclass(frozen=True)
 class Stored:
-    """What is stored for a user now, as far as a recompute compares (one query:
-    ``recommendations.selectors.stored_state``)."""
+    """What is stored for a user now, as far as a recompute compares (the rows of one query:
+    ``recommendations.selectors.stored_state_query``)."""
 
     consenting: bool
     snapshots: dict[str, str]  # window: its as_of, data and inputs as ``_canonical`` text
@@ -217,12 +237,12 @@ class Stored:
     recommendations: list[tuple[uuid.UUID, str, str, str, int, bool]]
 
     @classmethod
-    def read(cls, user_id: uuid.UUID) -> Stored:
+    def of(cls, rows: batch.Rows) -> Stored:
         consenting = False
         snapshots: dict[str, str] = {}
         latest: dict[str, str | None] = {}
         recommendations = []
-        for kind, a, b, c, d, e, f in stored_state(user_id=user_id):
+        for kind, a, b, c, d, e, f in rows:
             if kind == "u":
                 consenting = a == ConsentStatus.GRANTED
             elif kind == "s":
@@ -298,22 +318,14 @@ def _changes(user_id: uuid.UUID, derived: Derived, stored: Stored) -> Changes:
 
 
 def derived_write(*, user_id: uuid.UUID, derived: Derived, changes: Changes) -> dict[str, int]:
-    """Store ``changes``, each kind of row in at most one statement.
+    """Store ``changes``, each kind of row in at most one statement, the inserts together in
+    one round trip (``spendsense.batch``).
 
     Runs in the recompute's transaction, with the user's row locked and their consent
     checked (``user_recompute``): every write of derived per-user state belongs here. A kind
-    of row added here must also be compared (``stored_state``, ``_changes``): a recompute
-    that finds nothing changed opens no transaction and does not call this.
+    of row added here must also be compared (``stored_state_query``, ``_changes``): a
+    recompute that finds nothing changed opens no transaction and does not call this.
     """
-    if changes.snapshots:
-        SignalSnapshot.objects.bulk_create(
-            changes.snapshots,
-            update_conflicts=True,
-            unique_fields=["user", "window"],
-            update_fields=["as_of", "data", "inputs", "computed_at"],
-        )
-    if changes.personas:
-        PersonaAssignment.objects.bulk_create(changes.personas)
     if changes.stale:
         # Reads only the ids to cascade from (and when they were created), not every trace.
         stale = Recommendation.objects.filter(
@@ -323,8 +335,17 @@ def derived_write(*, user_id: uuid.UUID, derived: Derived, changes: Changes) -> 
         stale.filter(pk__in=[r.pk for r in gone]).delete()
         # Analytics' rollups of the days they were created count them no longer.
         recommendations_changed(created=[r.created_at for r in gone])
-    if changes.new:
-        Recommendation.objects.bulk_create(changes.new)
+    batch.run(
+        [
+            *batch.insert(
+                changes.snapshots,
+                unique_fields=["user", "window"],
+                update_fields=["as_of", "data", "inputs", "computed_at"],
+            ),
+            *batch.insert(changes.personas),
+            *batch.insert(changes.new),
+        ]
+    )
     # Analytics' current-state row (recommendations.state) follows what was just written:
     # nothing it holds can change unless one of the rows above did.
     user_state_write(
@@ -336,6 +357,15 @@ def derived_write(*, user_id: uuid.UUID, derived: Derived, changes: Changes) -> 
         "recommendations_deleted": len(changes.stale),
         "recommendations_inserted": len(changes.new),
     }
+
+
+def _commit_unflushed() -> list[batch.Statement]:
+    """On PostgreSQL, the transaction commits without waiting for the WAL flush: its rows are
+    derived and recomputable at any time (a crash can lose only the last few milliseconds of
+    recomputes)."""
+    if connection.vendor == "postgresql":
+        return [batch.Statement("SET LOCAL synchronous_commit TO OFF")]
+    return []
 
 
 NOTHING_WRITTEN = {
@@ -355,10 +385,10 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
     was written and timings (ms) for benchmarks.
     """
     started = time.perf_counter()
-    stored = Stored.read(user_id)
+    rows, data = recompute_load(user_id=user_id)
+    stored = Stored.of(rows)
     if not stored.consenting:
         return {"skipped": True}
-    data = user_data_load(user_id=user_id)
     loaded = time.perf_counter()
     as_of = data.as_of()
     if as_of is None:
@@ -383,15 +413,19 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
             # Consent may have been withdrawn (and the data erased) since the data was
             # loaded: then nothing is written. The row lock makes a withdrawal wait for this
             # write, and its erasure runs after the withdrawal commits, so it deletes what
-            # this wrote. It also orders the recomputes of one user.
-            if not _consenting_locked(user_id):
+            # this wrote. It also orders the recomputes of one user. The lock, and what is
+            # stored read again after it (a statement of its own: it sees what the lock
+            # waited for), go in one round trip.
+            locked, *_, rows = batch.run(
+                [
+                    _consenting_lock(user_id),
+                    *_commit_unflushed(),
+                    stored_state_query(user_id=user_id),
+                ]
+            )
+            if not locked:
                 return {"skipped": True}
-            if connection.vendor == "postgresql":
-                # Derived rows, recomputable at any time: waiting for the WAL flush buys
-                # nothing (a crash can lose only the last few milliseconds of recomputes).
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            changes = _changes(user_id, derived, Stored.read(user_id))
+            changes = _changes(user_id, derived, Stored.of(rows))
             written = derived_write(user_id=user_id, derived=derived, changes=changes)
     # Always, even when nothing derived changed: the profile's cached body shows the uploaded
     # rows, and ingestion leaves the bump to this recompute.

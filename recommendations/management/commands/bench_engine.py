@@ -5,8 +5,9 @@ Loads N synthetic users (180+ days of history each) straight into the tables, th
 first right after the data arrived (every derived row is new, as after an upload), then again
 on the same data (nothing changed, as a nightly ``recompute --all`` finds most users). For each
 pass it prints users/s, per-user p50/p95, the split between loading, computing and writing,
-and the SQL statements per user (BEGIN and COMMIT included), counted apart from the timed
-runs on a sample of users. The users are erased afterwards.
+and the round trips to the database per user (BEGIN and COMMIT included; statements sent
+together, ``spendsense.batch``, count once), counted apart from the timed runs on a sample of
+users. The users are erased afterwards.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, reset_queries
+from django.db import connection, reset_queries, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
@@ -57,7 +58,8 @@ class Command(BaseCommand):
                 created.append(user)
                 consent_grant(user=user, version=None)
                 parsed = parse_upload(json.dumps(synthetic.body).encode(), known_account_ids=set())
-                _ingest(user, parsed)
+                with transaction.atomic():  # as the upload task ingests (COPY needs one)
+                    _ingest(user, parsed)
             self.stdout.write(
                 f"database: {engine}; loaded {users} users in {time.perf_counter() - started:.1f} s"
             )
@@ -70,7 +72,8 @@ class Command(BaseCommand):
                 user_derived_erase(user_id=user_id)
             first = self._queries(sample)
             self.stdout.write(
-                f"queries per user (sample of {len(sample)}): first {first:.1f}, again {again:.1f}"
+                f"round trips per user (sample of {len(sample)}): "
+                f"first {first:.1f}, again {again:.1f}"
             )
         finally:
             for user in created:
@@ -97,8 +100,9 @@ class Command(BaseCommand):
             )
 
     def _queries(self, ids: list[Any]) -> float:
-        """Statements per user, BEGIN and COMMIT included (a pass of its own: capturing
-        slows every statement down); the catalog, memoised per process, read before."""
+        """Round trips to the database per user, BEGIN and COMMIT included (a pass of its
+        own: capturing slows every statement down); the catalog, memoised per process, read
+        before."""
         catalog_load()
         reset_queries()  # with DEBUG on, a full log of earlier queries would capture none
         with CaptureQueriesContext(connection) as queries:
