@@ -16,7 +16,7 @@ from django.db.models import UUIDField, Value
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import ConsentStatus, User
 from accounts.users.services import user_delete
 from consent.services import consent_grant, consent_revoke
 from operator_console import analytics, services, tallies
@@ -112,6 +112,25 @@ def change_demographic(people: list[User]) -> None:
     services.demographic_set(user_id=row.user_id, age_band="50-64", archetype="any")
 
 
+def revoke_by_bulk_update(people: list[User]) -> None:
+    """Consent written without the consent service (a data migration, the shell): a queryset
+    update of the column."""
+    with committed():
+        User.objects.filter(pk=people[0].pk).update(consent_status=ConsentStatus.REVOKED)
+
+
+def revoke_by_save(people: list[User]) -> None:
+    user = User.objects.get(pk=people[0].pk)
+    user.consent_status = ConsentStatus.REVOKED
+    with committed():
+        user.save()
+
+
+def create_consenting(people: list[User]) -> None:
+    with committed():
+        UserFactory.create(consent_status=ConsentStatus.GRANTED)
+
+
 def rebuild_states(people: list[User]) -> None:
     """Rows written outside recompute (a restore), then every state rebuilt from them."""
     SignalSnapshot.objects.filter(user__in=people[:4]).update(data={"detected": []})
@@ -129,6 +148,9 @@ CHANGES: dict[str, Callable[[list[User]], None]] = {
     "demographic added": add_demographic,
     "demographic changed": change_demographic,
     "every state rebuilt": rebuild_states,
+    "consent revoked by a queryset update": revoke_by_bulk_update,
+    "consent revoked by a save": revoke_by_save,
+    "a user created consenting": create_consenting,
 }
 
 
