@@ -6,11 +6,13 @@ write crossing never leave a bucket counted from a stale tally."""
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.db.models import UUIDField, Value
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +24,7 @@ from consent.services import consent_grant, consent_revoke
 from operator_console import analytics, services, tallies
 from operator_console.models import SyntheticDemographic, UserTally, UserTallyChange
 from operator_console.tests.test_analytics_sql import brute_coverage, brute_fairness, populate
-from recommendations.models import SignalSnapshot
+from recommendations.models import SignalSnapshot, UserInsightState
 from recommendations.state import states_rebuild, user_state_refresh
 from spendsense.api.request import RequestMeta
 from spendsense.buckets import BUCKETS, UserBucket
@@ -285,6 +287,20 @@ def test_a_write_during_a_build_leaves_its_bucket_counted_live(
     tallies.tallies_build()
     assert tallies.unbuilt() == []
     assert analytics.coverage(today, today)["users_consenting"] == 1
+
+
+def test_the_state_backfill_migrates_a_database_with_users_before_the_tally_tables_exist() -> None:
+    """recommendations 0007 (the current-state backfill) may run before operator_console
+    0003 creates the tallies' tables (neither depends on the other): on a database with
+    users it must not write a change row; the console's 0004 builds every bucket after."""
+    populate(3, seed=59)
+    backfill = importlib.import_module("recommendations.migrations.0007_analytics_backfill")
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute(f"DROP TABLE {connection.ops.quote_name(UserTallyChange._meta.db_table)}")
+
+    backfill.backfill(django_apps, None)
+
+    assert UserInsightState.objects.exists()
 
 
 def test_the_beat_task_builds_the_changed_buckets() -> None:
