@@ -1,7 +1,9 @@
-"""Two ingestions of one user's first rows racing: the second waits for the first (the user's
-ingestion lock) and merges into what it wrote, so each row is stored once and nothing fails.
-Without the lock both would copy their rows straight in and the second would hit the unique
-key of the first's rows."""
+"""Ingestions racing. Two of one user's first rows: the second waits for the first (the user's
+ingestion lock) and merges into what it wrote, so each row is stored once and nothing fails
+(without the lock both would copy their rows straight in and the second would hit the unique
+key of the first's rows). Two runs of one upload's task (the stale sweep requeues an upload
+still processing): the second, held by the first's lock on the upload, finds it processed and
+leaves it as the first recorded it."""
 
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from typing import Any
 import pytest
 from django.db import connection, connections, transaction
 
+from consent.services import consent_grant
 from tests.support.factories.accounts import UserFactory
 from tests.support.plaid import account, body
 from tests.support.plaid import transaction as plaid_transaction
 from uploads import services
-from uploads.models import Account, Transaction
+from uploads.models import Account, DataUpload, Transaction
 from uploads.validation import parse_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,6 +34,68 @@ def _waiting_on_a_lock() -> bool:
             "(SELECT pid FROM pg_stat_activity WHERE datname = current_database()))"
         )
         return bool(cursor.fetchone()[0])
+
+
+def _until_one_waits_on_a_lock() -> None:
+    for _ in range(2000):
+        if _waiting_on_a_lock():
+            return
+        threading.Event().wait(0.01)
+    pytest.fail("no ingestion ever waited on the other")
+
+
+def test_a_second_run_of_an_upload_being_processed_leaves_what_the_first_recorded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: two connections writing at once")
+    user = UserFactory.create()
+    consent_grant(user=user, version=None)
+    monkeypatch.setattr(services, "_enqueue", lambda upload_id: None)
+    content = body(
+        accounts=[account("acc-1")],
+        transactions=[plaid_transaction("tx-1"), plaid_transaction("tx-2")],
+    )
+    upload_id = services.upload_create(
+        user=user, file_name="t.json", content=content, idempotency_key=None
+    ).upload.id
+    held, go = threading.Event(), threading.Event()
+    real_ingest = services._ingest
+
+    def ingest(*args: Any) -> Any:
+        """The first run held once it has ingested, its transaction open."""
+        counts = real_ingest(*args)
+        if threading.current_thread().name == "first":
+            held.set()
+            assert go.wait(20)
+        return counts
+
+    monkeypatch.setattr(services, "_ingest", ingest)
+    outcomes: dict[str, Any] = {}
+
+    def run(name: str) -> None:
+        try:
+            outcomes[name] = services.upload_process(upload_id=upload_id)
+        except Exception as error:  # reported by the assertions
+            outcomes[name] = error
+        finally:
+            connections.close_all()
+
+    threads = {
+        name: threading.Thread(target=run, args=(name,), name=name) for name in ("first", "second")
+    }
+    threads["first"].start()
+    assert held.wait(20)
+    threads["second"].start()
+    _until_one_waits_on_a_lock()  # the second, on the upload the first holds
+    go.set()
+    for thread in threads.values():
+        thread.join(30)
+
+    assert not isinstance(outcomes["second"], Exception), outcomes["second"]
+    upload = DataUpload.objects.get(pk=upload_id)
+    assert (upload.status, upload.attempts) == ("processed", 1)
+    assert upload.counts["transactions"] == {"created": 2, "updated": 0, "removed": 0}
 
 
 def test_two_first_ingestions_of_one_user_racing_store_each_row_once(
@@ -83,12 +148,7 @@ def test_two_first_ingestions_of_one_user_racing_store_each_row_once(
     threads["first"].start()
     assert held.wait(20)
     threads["second"].start()
-    for _ in range(2000):  # until the second waits on the first
-        if _waiting_on_a_lock():
-            break
-        threading.Event().wait(0.01)
-    else:
-        pytest.fail("the second ingestion never waited on the first")
+    _until_one_waits_on_a_lock()  # the second, on the first's
     go.set()
     for thread in threads.values():
         thread.join(30)
