@@ -3,9 +3,11 @@
 The API's services, the console, ``manage.py shell``, a data migration: every save of a user
 (and every queryset update, see ``models.UserQuerySet``) makes the user's cached entries stale
 once it commits, and a change of password, active flag or role ends every session of the user
-in the same transaction (a new password is also mailed to the owner, after commit). Deleting a
-user erases their cached entries and, in its transaction, tells analytics (their tallies count
-the user no more).
+in the same transaction (a new password is also mailed to the owner, after commit). A user
+created consenting, or whose consent changes, and a user deleted are announced to analytics
+(``events.user_figures_changed``: whom they count), after the write (in its transaction when
+there is one), however the write was made: the consent service, a queryset update, a save.
+Deleting a user erases their cached entries.
 
 Receivers take any model labelled ``accounts.User``, so a migration's historical model counts
 as well as the real one.
@@ -18,7 +20,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from accounts.mail import mail_send
-from accounts.models import SECURITY_FIELDS, Session, User, users_updated
+from accounts.models import SECURITY_FIELDS, ConsentStatus, Session, User, users_updated
 from spendsense import coherence, events
 
 # Why sessions end, by the field that changed (the first that applies).
@@ -39,24 +41,33 @@ def _is_user(sender: Any) -> bool:
     return getattr(getattr(sender, "_meta", None), "label", None) == "accounts.User"
 
 
-def _security_change(sender: Any, instance: Any, update_fields: Any) -> str | None:
-    """Which security field this save changes (compared with the row as stored, if there is
-    one: a deserialised object, as ``loaddata`` saves it, looks new but may replace a row)."""
-    fields = [f for f in SECURITY_FIELDS if update_fields is None or f in update_fields]
+# Whom analytics count (operator_console.tallies): the users who consent.
+FIGURES_FIELD = "consent_status"
+
+
+def _changes(sender: Any, instance: Any, update_fields: Any) -> list[str]:
+    """The security fields and ``FIGURES_FIELD`` this save changes, compared with the row as
+    stored, if there is one (a deserialised object, as ``loaddata`` saves it, looks new but
+    may replace a row); of a new user, their consent."""
+    watched = (*SECURITY_FIELDS, FIGURES_FIELD)
+    fields = [f for f in watched if update_fields is None or f in update_fields]
     if getattr(instance, "_rehashed", False):  # a stronger hash of the same password
         fields = [f for f in fields if f != "password"]
     if not fields:
-        return None
+        return []
     stored = sender._base_manager.filter(pk=instance.pk).values(*fields).first()
     if stored is None:
-        return None
-    changed = [f for f in fields if stored[f] != getattr(instance, f)]
-    return END_REASONS[changed[0]] if changed else None
+        consents = FIGURES_FIELD in fields and instance.consent_status == ConsentStatus.GRANTED
+        return [FIGURES_FIELD] if consents else []
+    return [f for f in fields if stored[f] != getattr(instance, f)]
 
 
 def user_pre_save(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
     if _is_user(sender):
-        instance._security_change = _security_change(sender, instance, update_fields)
+        changed = _changes(sender, instance, update_fields)
+        security = [f for f in changed if f in END_REASONS]
+        instance._security_change = END_REASONS[security[0]] if security else None
+        instance._figures_change = FIGURES_FIELD in changed
 
 
 def user_post_save(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -68,6 +79,8 @@ def user_post_save(sender: Any, instance: Any, **kwargs: Any) -> None:
         Session.objects.filter(user_id=instance.pk).revoke(reason=reason)
     if reason == "password_change" and instance.email:
         _tell_password_changed([instance.email])
+    if instance.__dict__.pop("_figures_change", False):
+        events.announce(events.user_figures_changed, user_ids=[instance.pk])
     coherence.user_changed(instance.pk)
 
 
@@ -78,6 +91,8 @@ def users_post_update(sender: Any, user_ids: list[Any], fields: frozenset[str], 
     if "password" in fields:
         emails = User._base_manager.filter(pk__in=user_ids, email__isnull=False)
         _tell_password_changed([e for e in emails.values_list("email", flat=True) if e])
+    if FIGURES_FIELD in fields:
+        events.announce(events.user_figures_changed, user_ids=user_ids)
     coherence.users_changed(user_ids)
 
 

@@ -15,12 +15,6 @@ def figures_changed(sender: Any, *, user_ids: Iterable[uuid.UUID] | None, **kwar
     tallies_changed(user_ids=user_ids)
 
 
-def consent_changed(sender: Any, *, user_id: uuid.UUID, **kwargs: Any) -> None:
-    """A user's consent changed: whether analytics count them at all."""
-    tallies_changed(user_ids=[user_id])
-
-
 def connect() -> None:
     """Called once, from OperatorConsoleConfig.ready."""
     events.user_figures_changed.connect(figures_changed, dispatch_uid="console.figures")
-    events.user_consent_changed.connect(consent_changed, dispatch_uid="console.consent")

@@ -9,9 +9,9 @@ counts the others live, in one statement, with the query that builds a tally
 (:func:`_rows_sql`): one rule, whether a bucket is counted from its tally or from the rows.
 
 Every write that can move a figure calls :func:`tallies_changed` in its own transaction,
-after the write: the current-state writers (``recommendations.state``, through
-``events.user_figures_changed``), a change of consent (``events.user_consent_changed``), an
-account deleted (``accounts.signals``) and a demographic written
+after the write: the current-state writers (``recommendations.state``) and a user's consent
+written or account deleted, however it is done (``accounts.signals``: a save, a queryset
+update, a delete), through ``events.user_figures_changed``; and a demographic written
 (``services.demographic_set``). The beat task ``operator_console.tally_analytics`` (and
 ``manage.py analytics_rebuild``) runs :func:`tallies_build`.
 

@@ -189,9 +189,10 @@ def user_state_erase(*, user_id: uuid.UUID) -> int:
         return erased
 
 
-def states_rebuild() -> int:
+def states_rebuild(*, announce: bool = True) -> int:
     """Rebuild every user's state in two statements (no loop over users): the rows of users
-    with a snapshot or a persona; every other row goes."""
+    with a snapshot or a persona; every other row goes. ``announce=False`` only where no app
+    may hear it yet (a migration that can run before the console's tables exist)."""
     snapshots, personas = _table(SignalSnapshot), _table(PersonaAssignment)
     where = (
         f"(EXISTS (SELECT 1 FROM {snapshots} x WHERE x.user_id = u.id) "  # noqa: S608
@@ -201,7 +202,7 @@ def states_rebuild() -> int:
         cursor.execute(f"DELETE FROM {_table(UserInsightState)}")  # noqa: S608 (no input)
         deleted = cursor.rowcount
         cursor.execute(_state_upsert(where), [timezone.now()])
-        if deleted or cursor.rowcount:  # (an empty database, as when first migrated: none)
+        if announce and (deleted or cursor.rowcount):  # (an empty database: nothing moved)
             events.announce(events.user_figures_changed, user_ids=None)
         return int(cursor.rowcount)
 
@@ -461,10 +462,10 @@ def _unbuild(doomed: QuerySet[DailyRollup]) -> int:
         return doomed.filter(metric="built", value=BUILT).update(value=STALE)
 
 
-def analytics_rebuild(*, since: date | None = None) -> dict[str, int]:
+def analytics_rebuild(*, since: date | None = None, announce: bool = True) -> dict[str, int]:
     """Rebuild the current-state rows and the rollups of every closed day since ``since``
     (default: the first day any persona, upload, recommendation or rating was recorded),
-    set-based."""
+    set-based; ``announce`` as for :func:`states_rebuild`."""
     if since is None:
         firsts = [
             PersonaAssignment.objects.order_by("assigned_at")
@@ -477,7 +478,7 @@ def analytics_rebuild(*, since: date | None = None) -> dict[str, int]:
         ]
         known = [timezone.localdate(f) for f in firsts if f is not None]
         since = min(known) if known else timezone.now().date()
-    states = states_rebuild()
+    states = states_rebuild(announce=announce)
     days = rollup_days(start=since, end=timezone.now().date())
     return {"states": states, "days": days}
 

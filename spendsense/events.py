@@ -30,13 +30,12 @@ user_derived_erase = Signal()
 
 # Inside the transaction that grants or revokes a user's consent, what counted their rows
 # for staff must count them anew. Argument: ``user_id``. The recommendations app answers
-# (its analytics rollups of the days the user touched are rebuilt), and the console (its
-# tallies of the user's bucket are counted live until built again).
+# (its analytics rollups of the days the user touched are rebuilt).
 user_consent_changed = Signal()
 
 # Inside the transaction of a write that may move what analytics count of users as they are
-# now (their current-state row, their account deleted), after the write. Argument:
-# ``user_ids`` (None: every user). The console answers (operator_console.tallies).
+# now (their current-state row, their consent, their account deleted), after the write.
+# Argument: ``user_ids`` (None: every user). The console answers (operator_console.tallies).
 user_figures_changed = Signal()
 
 # An upload was processed (committed): recompute what is derived from the user's data.

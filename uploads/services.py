@@ -402,9 +402,19 @@ def upload_process(*, upload_id: uuid.UUID | str) -> DataUpload | None:
             code="consent_required",
             message="Consent was revoked before processing.",
         )
-    DataUpload.objects.filter(pk=upload.pk).update(
-        status=UploadStatus.PROCESSING, started_at=timezone.now(), attempts=upload.attempts + 1
+    # Not over a run that finished meanwhile (a second run of the task, requeued by the stale
+    # sweep, waits here on the first's lock on the row): that upload is left as it recorded.
+    started = (
+        DataUpload.objects.filter(pk=upload.pk)
+        .exclude(status__in=(UploadStatus.PROCESSED, UploadStatus.REJECTED))
+        .update(
+            status=UploadStatus.PROCESSING,
+            started_at=timezone.now(),
+            attempts=upload.attempts + 1,
+        )
     )
+    if not started:
+        return DataUpload.objects.filter(pk=upload.pk).first()
     with default_storage.open(upload.storage_key, "rb") as handle:
         content = handle.read()
     try:

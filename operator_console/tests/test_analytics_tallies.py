@@ -6,23 +6,25 @@ write crossing never leave a bucket counted from a stale tally."""
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.db.models import UUIDField, Value
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import ConsentStatus, User
 from accounts.users.services import user_delete
 from consent.services import consent_grant, consent_revoke
 from operator_console import analytics, services, tallies
 from operator_console.models import SyntheticDemographic, UserTally, UserTallyChange
 from operator_console.tests.test_analytics_sql import brute_coverage, brute_fairness, populate
-from recommendations.models import SignalSnapshot
+from recommendations.models import SignalSnapshot, UserInsightState
 from recommendations.state import states_rebuild, user_state_refresh
 from spendsense.api.request import RequestMeta
 from spendsense.buckets import BUCKETS, UserBucket
@@ -112,6 +114,25 @@ def change_demographic(people: list[User]) -> None:
     services.demographic_set(user_id=row.user_id, age_band="50-64", archetype="any")
 
 
+def revoke_by_bulk_update(people: list[User]) -> None:
+    """Consent written without the consent service (a data migration, the shell): a queryset
+    update of the column."""
+    with committed():
+        User.objects.filter(pk=people[0].pk).update(consent_status=ConsentStatus.REVOKED)
+
+
+def revoke_by_save(people: list[User]) -> None:
+    user = User.objects.get(pk=people[0].pk)
+    user.consent_status = ConsentStatus.REVOKED
+    with committed():
+        user.save()
+
+
+def create_consenting(people: list[User]) -> None:
+    with committed():
+        UserFactory.create(consent_status=ConsentStatus.GRANTED)
+
+
 def rebuild_states(people: list[User]) -> None:
     """Rows written outside recompute (a restore), then every state rebuilt from them."""
     SignalSnapshot.objects.filter(user__in=people[:4]).update(data={"detected": []})
@@ -129,6 +150,9 @@ CHANGES: dict[str, Callable[[list[User]], None]] = {
     "demographic added": add_demographic,
     "demographic changed": change_demographic,
     "every state rebuilt": rebuild_states,
+    "consent revoked by a queryset update": revoke_by_bulk_update,
+    "consent revoked by a save": revoke_by_save,
+    "a user created consenting": create_consenting,
 }
 
 
@@ -263,6 +287,20 @@ def test_a_write_during_a_build_leaves_its_bucket_counted_live(
     tallies.tallies_build()
     assert tallies.unbuilt() == []
     assert analytics.coverage(today, today)["users_consenting"] == 1
+
+
+def test_the_state_backfill_migrates_a_database_with_users_before_the_tally_tables_exist() -> None:
+    """recommendations 0007 (the current-state backfill) may run before operator_console
+    0003 creates the tallies' tables (neither depends on the other): on a database with
+    users it must not write a change row; the console's 0004 builds every bucket after."""
+    populate(3, seed=59)
+    backfill = importlib.import_module("recommendations.migrations.0007_analytics_backfill")
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        cursor.execute(f"DROP TABLE {connection.ops.quote_name(UserTallyChange._meta.db_table)}")
+
+    backfill.backfill(django_apps, None)
+
+    assert UserInsightState.objects.exists()
 
 
 def test_the_beat_task_builds_the_changed_buckets() -> None:

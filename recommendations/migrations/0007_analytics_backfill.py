@@ -8,7 +8,10 @@ from django.db import migrations
 def backfill(apps, schema_editor):
     from recommendations.state import analytics_rebuild
 
-    analytics_rebuild()
+    # Not announced: this may run before operator_console 0003 creates the tables that hear
+    # it (neither migration depends on the other), and operator_console 0004 counts every
+    # user anew after both.
+    analytics_rebuild(announce=False)
 
 
 class Migration(migrations.Migration):

@@ -1,7 +1,8 @@
 """CSV uploads: one kind of record per file, the header naming Plaid's fields (nested ones
 dotted: ``balances.current``). Each row becomes the record Plaid would send, numbers as
 ``Decimal`` and flags as ``bool``, and goes through the same models and rules as JSON, as it
-is read. Locators are ``<kind>.<data row>.<column>``, messages end with ``(line N)``.
+is read. Locators are ``<kind>.<data row>.<column>``, messages end with ``(line N)``. A column
+that is also the group of dotted ones (``x`` and ``x.y``) is refused.
 
 ``read_validated_transactions`` reads a transactions CSV that ``parse_csv`` has already
 accepted byte for byte (the caller proves it by the file's digest) straight into the records
@@ -130,6 +131,22 @@ def parse_csv(text: str, known: set[str], errors_cap: int) -> ParsedUpload:
                     "missing_column", f"Missing column {name!r} (line 1).", f"{prefix}.{name}"
                 )
                 for name in missing
+            ]
+        )
+    groups = {
+        column.rsplit(".", n)[0] for column in header for n in range(1, column.count(".") + 1)
+    }
+    both = sorted(groups.intersection(header))
+    if both:
+        # ``x`` and ``x.y``: no record has both a value and fields at ``x``.
+        raise UploadRejected(
+            [
+                UploadError(
+                    "invalid",
+                    f"Column {name!r} is also the group of other columns (line 1).",
+                    f"{prefix}.{name}",
+                )
+                for name in both
             ]
         )
     build = _row_builder(header)

@@ -486,6 +486,29 @@ def test_csv_missing_required_column_and_unknown_header() -> None:
     assert codes(unknown) == [("file", "unknown_csv")]
 
 
+@pytest.mark.parametrize(
+    ("extra", "row", "column"),
+    [
+        ("foo,foo.bar", "x,", "foo"),
+        ("foo.bar,foo", ",", "foo"),
+        ("location,location.city.x", ",Poway", "location"),
+        ("name.first", "Jo", "name"),
+    ],
+    ids=["value then group", "group then value", "nested twice", "a value of the model"],
+)
+def test_a_csv_column_that_is_also_a_group_of_columns_is_refused(
+    extra: str, row: str, column: str
+) -> None:
+    """``x`` and ``x.y`` in one header: no record has both a value and fields at ``x``."""
+    header = f"account_id,transaction_id,date,amount,iso_currency_code,name,{extra}"
+    row = f"acc-1,tx-1,2026-10-01,1,USD,Coffee,{row}"
+
+    rejected = reject(csv_bytes(header, row), {"acc-1"})
+
+    assert codes(rejected) == [(f"transactions.{column}", "invalid")]
+    assert "(line 1)" in rejected.errors[0].detail
+
+
 def test_csv_with_bom_and_crlf() -> None:
     content = (
         b"\xef\xbb\xbf"
