@@ -496,7 +496,11 @@ def rollups_before(
     ``items`` (and their ratings), which the caller has locked (SELECT … FOR UPDATE), or
     every row of ``user_id``, whose user row the caller has locked (recompute and ratings
     wait) and whose items this locks, in id order (review decisions wait). Returns the rows
-    for :func:`rollups_after`; None when no rollup counts them (items of today)."""
+    for :func:`rollups_after`; None when no rollup counts them (items of today).
+
+    The rollups' lock comes before the check of which items are of a closed day: a write
+    that finds its item's day still open holds the lock, so a build of that day (once it
+    closes) waits for the write to commit and counts its change."""
     if user_id is not None:
         rows = Rows(user_id=user_id)
         list(
@@ -505,12 +509,16 @@ def rollups_before(
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        _lock(shared=True)
     else:
-        closed = _closed(items)
+        locked = list(items)  # a queryset locks its rows here, before the rollups' lock
+        if not locked:
+            return None
+        _lock(shared=True)
+        closed = _closed(locked)
         if not closed:
             return None
         rows = Rows(items=closed)
-    _lock(shared=True)
     _insert(RollupDelta, rows, -1)
     return rows
 

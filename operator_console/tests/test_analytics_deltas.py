@@ -195,8 +195,8 @@ def test_a_decision_during_a_recompute_deleting_the_item(monkeypatch: pytest.Mon
 def test_a_recompute_before_a_decision_on_the_item_it_deletes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The recompute has locked the old pending item it deletes (not yet its figures): an
-    operator's decision waits for it, then finds the item gone; the rollups lose it once."""
+    """The recompute has locked the old pending item it deletes: an operator's decision
+    waits for it (here it gives up after 300 ms), and the rollups lose the item once."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: two connections and row locks")
     person = uploaded()
@@ -244,7 +244,7 @@ def test_a_build_before_a_writer_records_its_change(monkeypatch: pytest.MonkeyPa
         pytest.skip("needs PostgreSQL: two connections and an advisory lock")
     (item, _), built = two_old_items()
 
-    with paused_after(monkeypatch, state, "_closed", deciding(item)) as decision:
+    with paused_after(monkeypatch, services, "_locked", deciding(item)) as decision:
         analytics_rebuild()  # not blocked: the decision holds only its item's row
 
     assert decision.error is None
