@@ -33,6 +33,13 @@ def consent_require(*, user: User) -> None:
         raise ConsentRequired()
 
 
+def _changing(user: User) -> None:
+    """Lock the user's row until the transaction ends (their recomputes and ratings wait) and
+    announce the change about to be made, inside the caller's transaction."""
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    events.announce(events.user_consent_changing, user_id=user.id)
+
+
 @transaction.atomic
 def consent_grant(*, user: User, version: str | None, meta: RequestMeta | None = None) -> bool:
     """Record a grant of the current consent version; False when it was already granted."""
@@ -43,6 +50,7 @@ def consent_grant(*, user: User, version: str | None, meta: RequestMeta | None =
         )
     if user.consent_status == ConsentStatus.GRANTED and user.consent_version == current:
         return False
+    _changing(user)
     ConsentRecord.objects.create(user=user, action=ConsentAction.GRANT, version=current)
     user.consent_status = ConsentStatus.GRANTED
     user.consent_version = current
@@ -61,6 +69,7 @@ def consent_revoke(*, user: User, delete_data: bool, meta: RequestMeta | None = 
     """Record a revocation; with ``delete_data`` also erase every upload (files too) and every
     row derived from them."""
     with transaction.atomic():
+        _changing(user)
         ConsentRecord.objects.create(
             user=user,
             action=ConsentAction.REVOKE,

@@ -3,7 +3,8 @@ latency, engagement, cache and fairness. Reads only; every figure says what it c
 
 What users are now (coverage, fairness) comes from the bucket tallies
 (operator_console.tallies); what happened in the range, from the daily rollups
-(recommendations.state) and the rows of the days not rolled up."""
+(recommendations.state) with the signed changes later writes made to them, and the rows of the
+days not rolled up."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from django.db.models import (
     Model,
     Q,
     QuerySet,
-    Sum,
     Value,
     When,
 )
@@ -39,6 +39,7 @@ from recommendations.models import (
     Feedback,
     PersonaAssignment,
     Recommendation,
+    RollupDelta,
 )
 from recommendations.state import SIGNAL_GROUPS
 from uploads.models import DataUpload, UploadStatus
@@ -52,8 +53,8 @@ R = TypeVar("R")
 # (PostgreSQL's default random_page_cost of 4 prices an index lookup as a disk seek), the
 # consent of today's items is checked with a lookup each (their query: about 45 ms for 2,500
 # items at 200,000 users) rather than by a hash join over every user (about 85 ms, growing
-# with them); many rows (days marked stale) still get a hash join. No JIT: compiling (about
-# 80 ms at 365,000 users) never pays off for a few thousand rows.
+# with them); many rows (many days not rolled up) still get a hash join. No JIT: compiling
+# (about 80 ms at 365,000 users) never pays off for a few thousand rows.
 PLANNER = "SET LOCAL random_page_cost = 1.1; SET LOCAL jit = off"
 
 
@@ -97,8 +98,11 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _day(value: date | datetime) -> date:
-    """A week's date as the database gives it (SQLite may answer a datetime)."""
+def _day(value: date | datetime | str) -> date:
+    """A week's date as the database gives it (SQLite may answer a datetime, or text to a
+    query of raw SQL)."""
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
     return value.date() if isinstance(value, datetime) else value
 
 
@@ -166,48 +170,59 @@ def _live(
     )
 
 
+def _summed(start: date, end: date, metrics: list[str], week: bool = False) -> list[Any]:
+    """The rollups of ``metrics`` over the range's built days plus their deltas (the later
+    writes' signed changes), summed per (metric, key), or per (week, metric, key): one
+    statement (UNION ALL), on the database ``one_snapshot`` reads."""
+    alias = router.db_for_read(DailyRollup) or DEFAULT_DB_ALIAS
+    connection = connections[alias]
+    q = connection.ops.quote_name
+    columns = ["metric", "key", "value"]
+    parts = []
+    for model in (DailyRollup, RollupDelta):
+        rows = model.objects.using(alias).filter(metric__in=metrics, day__gte=start, day__lte=end)
+        if week:
+            rows = rows.annotate(week=TruncWeek("day", output_field=DateField()))
+        parts.append(rows.values(*columns, *(["week"] if week else [])).order_by())
+    union = parts[0].union(parts[1], all=True)
+    sql, params = union.query.get_compiler(using=alias).as_sql()
+    group = ", ".join(f"u.{q(c)}" for c in (["week"] if week else []) + ["metric", "key"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {group}, SUM(u.{q('value')}) FROM ({sql}) u GROUP BY {group}",  # noqa: S608
+            params,
+        )
+        # The sums as ints (PostgreSQL's SUM of bigint is a numeric).
+        return [(*row[:-1], int(row[-1])) for row in cursor.fetchall()]
+
+
 def _rolled(start: date, end: date, *metrics: str) -> Counter[tuple[str, str]]:
-    """The rollups of ``metrics`` over the range's built days, summed per (metric, key)."""
-    return Counter(
-        {
-            (r["metric"], r["key"]): r["n"]
-            for r in DailyRollup.objects.filter(metric__in=metrics, day__gte=start, day__lte=end)
-            .values("metric", "key")
-            .annotate(n=Sum("value"))
-            .order_by()
-        }
-    )
+    """The rollups of ``metrics`` over the range's built days, with their deltas, summed per
+    (metric, key)."""
+    return Counter({(metric, key): n for metric, key, n in _summed(start, end, list(metrics))})
 
 
 @one_snapshot
 def persona_mix_over_time(start: date, end: date) -> list[dict[str, Any]]:
     """Persona assignments (30-day window) per week of the range, by persona: the rollups'
-    weekly sums, and the live rest (``_live``)."""
+    weekly sums with their deltas, and the live rest (``_live``)."""
     counts: Counter[tuple[Any, ...]] = Counter(
+        {(_day(w), key): n for w, _, key, n in _summed(start, end, ["persona"], week=True)}
+    )
+    live = _live(
+        start,
+        end,
+        PersonaAssignment.objects.filter(window="30d"),
+        "assigned_at",
         {
-            (r["week"], r["key"]): r["n"]
-            for r in DailyRollup.objects.filter(metric="persona", day__gte=start, day__lte=end)
-            .annotate(week=TruncWeek("day", output_field=DateField()))
-            .values("week", "key")
-            .annotate(n=Sum("value"))
-            .order_by()
-        }
+            "week": TruncWeek("assigned_at", output_field=DateField()),
+            "persona_or_none": Coalesce("persona", Value("none")),
+        },
     )
-    counts.update(
-        _live(
-            start,
-            end,
-            PersonaAssignment.objects.filter(window="30d"),
-            "assigned_at",
-            {
-                "week": TruncWeek("assigned_at", output_field=DateField()),
-                "persona_or_none": Coalesce("persona", Value("none")),
-            },
-        )
-    )
+    counts.update({(_day(week), persona): n for (week, persona), n in live.items()})
     weeks: dict[str, dict[str, int]] = defaultdict(dict)
     for (week, persona), n in sorted((+counts).items()):
-        weeks[_day(week).isoformat()][persona] = n
+        weeks[week.isoformat()][persona] = n
     return [{"week": week, "counts": counts} for week, counts in sorted(weeks.items())]
 
 

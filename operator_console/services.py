@@ -20,7 +20,7 @@ from operator_console.selectors import review_items
 from operator_console.tallies import tallies_changed
 from recommendations.engine.choose import tone_problems
 from recommendations.models import Recommendation, RecommendationStatus
-from recommendations.state import recommendations_changed
+from recommendations.state import rollups_follow
 from spendsense import coherence
 from spendsense.api.errors import Conflict, DomainError
 from spendsense.api.request import RequestMeta
@@ -61,8 +61,9 @@ def _audit_review(
 
 
 def _lockable() -> QuerySet[Recommendation]:
-    """Review items, locked for a decision (only the item's row: not its user's)."""
-    return review_items().select_for_update(of=("self",))
+    """Review items, locked for a decision (only the item's row: not its user's), in id order
+    (two writers of the same items never wait for each other's)."""
+    return review_items().select_for_update(of=("self",)).order_by("pk")
 
 
 def _locked(pk: uuid.UUID) -> Recommendation:
@@ -99,8 +100,8 @@ def recommendation_decide(
             )
         if locked.status == target:
             return locked
-        _apply(locked, action, actor, reason, meta, user_id=str(locked.user_id))
-        recommendations_changed(created=[locked.created_at])
+        with rollups_follow(items=[locked]):  # analytics' rollups: the exact change
+            _apply(locked, action, actor, reason, meta, user_id=str(locked.user_id))
     coherence.user_changed(locked.user_id)
     return locked
 
@@ -162,14 +163,10 @@ def recommendations_bulk_decide(
                     f"Already decided the other way: {', '.join(undecidable)}."
                 )
             raise exceptions.ValidationError(errors)
-        changed = []
-        for pk in wanted:
-            recommendation = found[pk]
-            if recommendation.status == target:
-                continue
-            _apply(recommendation, action, actor, reason, meta, bulk=True)
-            changed.append(recommendation)
-        recommendations_changed(created=[r.created_at for r in changed])
+        changed = [found[pk] for pk in wanted if found[pk].status != target]
+        with rollups_follow(items=changed):  # analytics' rollups: the exact change
+            for recommendation in changed:
+                _apply(recommendation, action, actor, reason, meta, bulk=True)
     coherence.users_changed(r.user_id for r in changed)
     return [found[pk] for pk in wanted]
 
@@ -212,8 +209,8 @@ def recommendation_edit(
         for name, text in changes.items():
             setattr(locked, name, text)
         locked.revision += 1
-        locked.save()
-        recommendations_changed(created=[locked.created_at])
+        with rollups_follow(items=[locked]):  # analytics' rollups: the exact change
+            locked.save()
         _audit_review(
             Action.REVIEW_EDIT, actor, meta, locked, before, changed=sorted(changes), reason=reason
         )
@@ -231,9 +228,9 @@ def recommendation_flag(
     """Mark (or unmark) an item for follow-up."""
     before = _snapshot(recommendation)
     with transaction.atomic():
-        if not review_items().filter(pk=recommendation.pk).update(flagged=flagged):
-            raise exceptions.NotFound()
-        recommendations_changed(created=[recommendation.created_at])
+        locked = _locked(recommendation.pk)
+        with rollups_follow(items=[locked]):  # analytics' rollups: the exact change
+            Recommendation.objects.filter(pk=locked.pk).update(flagged=flagged)
     recommendation.flagged = flagged
     coherence.user_changed(recommendation.user_id)  # operators' cached reads show the flag
     _audit_review(

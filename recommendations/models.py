@@ -249,16 +249,17 @@ class UserInsightState(models.Model):
 
 
 class DailyRollup(models.Model):
-    """One figure of one closed day, counted over the users staff may see (a change of consent
-    marks the days it touches stale, counted live until rolled up again):
+    """One figure of one closed day, counted over the users staff may see (a later write that
+    changes it adds a :class:`RollupDelta`; reads sum both):
     ``persona`` (30-day assignments by persona), ``upload_status`` (uploads created that day
     by status), ``latency`` (processed uploads by latency bucket, see
     recommendations.state.LATENCY_GAMMA), ``recommendation`` (recommendations created that
     day: one key per figure of recommendations.state.recommendation_counts), ``feedback``
     (ratings given that day, by rating) and the marker ``built`` (the day is rolled up).
 
-    Written by the beat task ``recommendations.rollup_days`` and by ``analytics_rebuild``.
-    A day with an upload still in flight is not built: analytics count it live.
+    Written by the beat task ``operator_console.rollup_analytics`` (which also folds the
+    deltas in) and by ``analytics_rebuild``. A day with an upload still in flight is not
+    built: analytics count it live.
     """
 
     day = models.DateField()
@@ -270,8 +271,26 @@ class DailyRollup(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["metric", "day", "key"], name="recs_rollup_metric_day")
         ]
-        # A change of consent marks a user's days stale by day, whatever the figure.
+        # A build deletes the rows of a range of days, whatever the figure.
         indexes = [models.Index(fields=["day"], name="recs_rollup_day")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.metric}:{self.key} = {self.value}"
+
+
+class RollupDelta(models.Model):
+    """A signed change of one :class:`DailyRollup` figure of a built day, appended by the write
+    that caused it, in its transaction (recommendations.state.rollups_follow): the figures of
+    the rows it changes, negated before the change and positive after. Reads add them to the
+    rollups; the beat task folds them in and a rebuild of the day deletes them."""
+
+    day = models.DateField()
+    metric = models.CharField(max_length=16)
+    key = models.CharField(max_length=40, blank=True, default="")
+    value = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["metric", "day"], name="recs_delta_metric_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric}:{self.key} {self.value:+d}"

@@ -34,7 +34,8 @@ from recommendations.models import (
 )
 from recommendations.selectors import catalog_load, recompute_load, stored_state_query
 from recommendations.state import (
-    recommendations_changed,
+    rollups_before,
+    rollups_follow,
     user_state_erase,
     user_state_refresh,
     user_state_write,
@@ -327,14 +328,15 @@ def derived_write(*, user_id: uuid.UUID, derived: Derived, changes: Changes) -> 
     recompute that finds nothing changed opens no transaction and does not call this.
     """
     if changes.stale:
-        # Reads only the ids to cascade from (and when they were created), not every trace.
+        # Reads only the ids to cascade from (and when they were created), not every trace;
+        # locked in id order, still pending (a review decision that committed first keeps its
+        # item), so analytics' rollups lose exactly what is deleted.
         stale = Recommendation.objects.filter(
             pk__in=changes.stale, status=RecommendationStatus.PENDING
         ).only("pk", "created_at")
-        gone = list(stale)
-        stale.filter(pk__in=[r.pk for r in gone]).delete()
-        # Analytics' rollups of the days they were created count them no longer.
-        recommendations_changed(created=[r.created_at for r in gone])
+        gone = list(stale.select_for_update().order_by("pk"))
+        with rollups_follow(items=gone):
+            Recommendation.objects.filter(pk__in=[r.pk for r in gone]).delete()
     batch.run(
         [
             *batch.insert(
@@ -443,7 +445,11 @@ def user_recompute(*, user_id: uuid.UUID) -> dict[str, Any]:
 
 
 def user_derived_erase(*, user_id: uuid.UUID) -> dict[str, int]:
-    """Erase every row the engine derived for this user."""
+    """Erase every row the engine derived for this user, inside the erasure's transaction,
+    before their uploads go: analytics' rollups lose what the user's rows counted (with their
+    row locked, recompute and ratings wait)."""
+    list(User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True))
+    rollups_before(user_id=user_id)  # every row goes: nothing after
     counts = {
         "signal_snapshots": SignalSnapshot.objects.filter(user_id=user_id).delete()[0],
         "personas": PersonaAssignment.objects.filter(user_id=user_id).delete()[0],
@@ -498,12 +504,14 @@ def feedback_record(
                     )
                 return earlier, earlier.created_by_key
         values = {"rating": rating, "comment": comment, "idempotency_key": idempotency_key}
-        feedback, created = Feedback.objects.update_or_create(
-            recommendation=recommendation,
-            user=user,
-            defaults={**values, "created_by_key": False},
-            create_defaults={**values, "created_by_key": idempotency_key is not None},
-        )
-        # Analytics' rollups: the item's engagement, and the rating's day if it changed.
-        recommendations_changed(created=[recommendation.created_at, feedback.created_at])
+        # Analytics' rollups: the item's engagement and its rating's day, changed exactly
+        # (the item locked: a review decision waits).
+        item = Recommendation.objects.select_for_update().only("pk", "created_at")
+        with rollups_follow(items=item.filter(pk=recommendation.pk)):
+            feedback, created = Feedback.objects.update_or_create(
+                recommendation=recommendation,
+                user=user,
+                defaults={**values, "created_by_key": False},
+                create_defaults={**values, "created_by_key": idempotency_key is not None},
+            )
         return feedback, created

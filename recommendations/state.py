@@ -1,5 +1,9 @@
 """Narrow derived data for analytics: each user's current state, and daily rollups.
 
+Over 400 lines: the current-state rows and the daily rollups are the two kinds of narrow
+data analytics read, built from the same tables with the same SQL helpers and rebuilt
+together (:func:`analytics_rebuild`).
+
 One :class:`~recommendations.models.UserInsightState` row per user: recompute writes it with
 :func:`user_state_write` inside its write transaction, after its writes, from the values it
 just wrote (one ``INSERT … ON CONFLICT`` of values; whether a partner offer exists is read
@@ -11,13 +15,15 @@ state rows announces ``events.user_figures_changed`` in its transaction, after t
 the console counts the users' buckets live until it tallies them again.
 
 :func:`rollup_days` writes :class:`~recommendations.models.DailyRollup` rows for closed days,
-set-based (one ``INSERT … SELECT … GROUP BY`` per figure), counting the users
-``consent.selectors.visible_to_staff`` lets through. When that changes for a user (consent
-granted or revoked, data erased) :func:`user_rollups_unbuild` deletes the rollups of the
-days the user touched, in the same transaction: analytics count those days live, exactly,
-until the beat task rolls them up again. The figures of recommendations (per created day)
-and ratings (per day given) change after their day: every writer calls
-:func:`recommendations_changed` in its transaction, which marks those days stale the same way.
+set-based (one ``INSERT … SELECT`` of every figure), counting the users
+``consent.selectors.visible_to_staff`` lets through. A built day stays built whatever is
+written later: a write that changes a figure of a built day (a review decision, edit or flag,
+a recompute deleting old pending items, a rating, a change of consent, an erasure) appends
+the exact signed change as :class:`~recommendations.models.RollupDelta` rows in its own
+transaction (:func:`rollups_follow`): the figures of the rows it changes before the change,
+negated, then after it, computed by the same grouped SQL as the build (:func:`_insert`, over
+:class:`Rows`). Reads sum rollups and deltas; the beat task folds the deltas in
+(:func:`rollups_fold`). Builds take the rollups' advisory lock exclusively, writers share it.
 
 :func:`analytics_rebuild` (``manage.py analytics_rebuild``) rebuilds both; ``bench_scale``
 calls it after seeding rows outside recompute.
@@ -27,7 +33,9 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -46,6 +54,7 @@ from recommendations.models import (
     Recommendation,
     RecommendationStatus,
     RecommendationType,
+    RollupDelta,
     SignalSnapshot,
     UserInsightState,
     Window,
@@ -63,10 +72,11 @@ SIGNAL_GROUPS = ("subscriptions", "savings", "credit", "income")
 LATENCY_GAMMA = 1.02
 # Uploads not yet final: a day holding one is not rolled up (its figures would change).
 IN_FLIGHT = (UploadStatus.QUEUED, UploadStatus.PROCESSING)
-# The PostgreSQL advisory lock that serialises writers of rollups (any constant of our own).
+# The PostgreSQL advisory lock of the rollups (any constant of our own): builds take it
+# exclusively, writers of deltas share it.
 ROLLUP_LOCK = 718_001
-# The value of a day's ``built`` marker: rolled up, or stale (its figures were deleted; the
-# beat task rolls it up again, however old).
+# The value of a day's ``built`` marker: rolled up, or stale (an upload was in flight when it
+# was rolled up; the beat task rolls it up again, however old).
 BUILT, STALE = 0, -1
 
 
@@ -180,10 +190,8 @@ def user_state_refresh(*, user_id: uuid.UUID) -> None:
 
 
 def user_state_erase(*, user_id: uuid.UUID) -> int:
-    """Remove the user's state row, and the rollups that counted their rows (erasure of
-    their derived data)."""
+    """Remove the user's state row (erasure of their derived data)."""
     with transaction.atomic():
-        user_rollups_unbuild(user_id=user_id, erasing=True)
         erased = UserInsightState.objects.filter(user_id=user_id).delete()[0]
         events.announce(events.user_figures_changed, user_ids=[user_id])
         return erased
@@ -266,96 +274,132 @@ def recommendation_counts() -> dict[str, Count]:
     }
 
 
-def _recommendations_rollup(low: date, high: date) -> tuple[str, list[Any]]:
-    """INSERT … SELECT of the recommendation figures of the days ``low`` ≤ day < ``high``:
-    one grouped scan, one row per day and figure (an unpivot that SQLite runs too)."""
+@dataclass(frozen=True)
+class Rows:
+    """The rows a rolled-up figure counts: those of the days ``low`` ≤ day < ``high`` (a
+    build), or those a write changes (a delta, counted on built days only): the items
+    ``items`` (ids) and their ratings, or every row of the user ``user_id``."""
+
+    low: date | None = None
+    high: date | None = None
+    items: tuple[Any, ...] = ()
+    user_id: uuid.UUID | None = None
+
+    def where(self, model: Any, at: str) -> Q | None:
+        """The rows of ``model`` (timestamp ``at``) counted; None: none of them."""
+        if self.low is not None and self.high is not None:
+            return Q(**{f"{at}__gte": day_start(self.low), f"{at}__lt": day_start(self.high)})
+        if self.user_id is not None:
+            return Q(user_id=self.user_id)
+        if model is Recommendation:
+            return Q(pk__in=self.items)
+        if model is Feedback:
+            return Q(recommendation_id__in=self.items)
+        return None
+
+    def days(self, rows: QuerySet[Any]) -> QuerySet[Any]:
+        """``rows`` (annotated with their ``day``) of the days counted: a delta changes only
+        the figures of built days (the others are counted live)."""
+        if self.low is not None:
+            return rows
+        built = DailyRollup.objects.filter(metric="built", value=BUILT).values("day")
+        return rows.filter(day__in=built)
+
+
+def _recommendations_rollup(rows: Rows, sign: int) -> tuple[str, list[Any]]:
+    """SELECT of the recommendation figures of ``rows`` (times ``sign``): one grouped scan,
+    one row per day and figure that is not zero (an unpivot that SQLite runs too)."""
     q = connection.ops.quote_name
     names = list(recommendation_counts())
+    where = rows.where(Recommendation, "created_at")
+    items = Recommendation.objects.filter(where) if where else Recommendation.objects.none()
     grouped = (
-        visible_to_staff(
-            Recommendation.objects.filter(
-                created_at__gte=day_start(low), created_at__lt=day_start(high)
-            )
-        )
-        .annotate(day=TruncDate("created_at"))
+        rows.days(visible_to_staff(items).annotate(day=TruncDate("created_at")))
         .values("day")
         .annotate(**recommendation_counts())
         .order_by()
     )
     sql, params = grouped.query.sql_with_params()
     keys = " UNION ALL ".join(f"SELECT '{n}' AS k" for n in names)
-    value = " ".join(f"WHEN '{n}' THEN g.{q(n)}" for n in names)
+    value = f"CASE f.k {' '.join(f'WHEN {chr(39)}{n}{chr(39)} THEN g.{q(n)}' for n in names)} END"
     return (
-        f"INSERT INTO {_table(DailyRollup)} (day, metric, {q('key')}, value) "  # noqa: S608
-        f"SELECT g.day, 'recommendation', f.k, CASE f.k {value} END "
-        f"FROM ({sql}) g CROSS JOIN ({keys}) f",
+        f"SELECT g.day, 'recommendation', f.k, {sign:d} * {value} "  # noqa: S608 (constants)
+        f"FROM ({sql}) g CROSS JOIN ({keys}) f WHERE {value} <> 0",
         list(params),
     )
 
 
-def _figures(low: date, high: date) -> list[tuple[str, QuerySet[Any], str]]:
-    """Each rolled-up figure over the days ``low`` ≤ day < ``high``: its metric, a grouped
+def _figures(rows: Rows) -> list[tuple[str, QuerySet[Any], str]]:
+    """Each rolled-up figure of ``rows`` but the recommendations': its metric, a grouped
     query with ``day``, a key column and ``n``, and the key column's name."""
-    first, after = day_start(low), day_start(high)
-    uploads = visible_to_staff(
-        DataUpload.objects.filter(created_at__gte=first, created_at__lt=after)
-    ).annotate(day=TruncDate("created_at"))
-    return [
-        (
-            "persona",
-            visible_to_staff(
-                PersonaAssignment.objects.filter(
-                    window=Window.DAYS_30, assigned_at__gte=first, assigned_at__lt=after
-                )
-            )
-            .annotate(day=TruncDate("assigned_at"))
-            .values("day", "persona")
-            .annotate(n=Count("id")),
-            "persona",
-        ),
-        ("upload_status", uploads.values("day", "status").annotate(n=Count("id")), "status"),
-        (
-            "latency",
+
+    def counted(model: Any, at: str, **only: Any) -> QuerySet[Any] | None:
+        where = rows.where(model, at)
+        if where is None:
+            return None
+        found = visible_to_staff(model.objects.filter(where, **only))
+        return rows.days(found.annotate(day=TruncDate(at)))
+
+    personas = counted(PersonaAssignment, "assigned_at", window=Window.DAYS_30)
+    uploads = counted(DataUpload, "created_at")
+    feedback = counted(Feedback, "created_at")
+    figures = []
+    if personas is not None:
+        grouped = personas.values("day", "persona").annotate(n=Count("id"))
+        figures.append(("persona", grouped, "persona"))
+    if uploads is not None:
+        statuses = uploads.values("day", "status").annotate(n=Count("id"))
+        latencies = (
             uploads.filter(processed_q())
             .annotate(bucket=latency_bucket())
             .values("day", "bucket")
-            .annotate(n=Count("id")),
-            "bucket",
-        ),
-        (
-            "feedback",
-            visible_to_staff(Feedback.objects.filter(created_at__gte=first, created_at__lt=after))
-            .annotate(day=TruncDate("created_at"))
-            .values("day", "rating")
-            .annotate(n=Count("id")),
-            "rating",
-        ),
-    ]
+            .annotate(n=Count("id"))
+        )
+        figures += [("upload_status", statuses, "status"), ("latency", latencies, "bucket")]
+    if feedback is not None:
+        ratings = feedback.values("day", "rating").annotate(n=Count("id"))
+        figures.append(("feedback", ratings, "rating"))
+    return figures
+
+
+def _insert(model: Any, rows: Rows, sign: int) -> None:
+    """Insert every rolled-up figure of ``rows`` (times ``sign``) into ``model``'s table
+    (DailyRollup or RollupDelta): one ``INSERT … SELECT``, the one rule both share."""
+    q = connection.ops.quote_name
+    selects: list[str] = []
+    params: list[Any] = []
+    for metric, grouped, key in _figures(rows):
+        sql, grouped_params = grouped.query.sql_with_params()
+        selects.append(
+            f"SELECT g.day, '{metric}', COALESCE(CAST(g.{q(key)} AS TEXT), 'none'), "  # noqa: S608
+            f"{sign:d} * g.n FROM ({sql}) g"
+        )
+        params += grouped_params
+    sql, rollup_params = _recommendations_rollup(rows, sign)
+    selects.append(sql)
+    params += rollup_params
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(model)} (day, metric, {q('key')}, value) "
+            f"{' UNION ALL '.join(selects)}",
+            params,
+        )
 
 
 def rollup_days(*, start: date, end: date) -> int:
     """Roll up the closed days ``start``..``end`` (inclusive; today and later are skipped):
-    delete their rows, insert each figure with one ``INSERT … SELECT``, and mark built the
-    days without an upload in flight (rolling them up later, once final). Idempotent."""
+    delete their rows and deltas, insert their figures with one ``INSERT … SELECT``, and mark
+    built the days without an upload in flight (rolling them up later, once final).
+    Idempotent."""
     end = min(end, timezone.now().date() - timedelta(days=1))
     if end < start:
         return 0
     high = end + timedelta(days=1)
-    table = _table(DailyRollup)
-    q = connection.ops.quote_name
     with transaction.atomic():
         _lock()
         DailyRollup.objects.filter(day__gte=start, day__lte=end).delete()
-        with connection.cursor() as cursor:
-            for metric, grouped, key in _figures(start, high):
-                sql, params = grouped.query.sql_with_params()
-                cursor.execute(
-                    f"INSERT INTO {table} (day, metric, {q('key')}, value) "  # noqa: S608
-                    f"SELECT g.day, %s, COALESCE(CAST(g.{q(key)} AS TEXT), 'none'), g.n "
-                    f"FROM ({sql}) g",
-                    [metric, *params],
-                )
-            cursor.execute(*_recommendations_rollup(start, high))
+        RollupDelta.objects.filter(day__gte=start, day__lte=end).delete()
+        _insert(DailyRollup, Rows(low=start, high=high), 1)
         unsettled = set(
             DataUpload.objects.filter(
                 created_at__gte=day_start(start),
@@ -378,10 +422,36 @@ def rollup_days(*, start: date, end: date) -> int:
     return len(days) - len(unsettled)
 
 
+def rollups_fold() -> int:
+    """Fold every delta into the rollups (the beat task): sum them per figure, add the sums
+    to the rollups (a figure now zero goes) and delete them, under the builds' lock (no
+    write adds one meanwhile). Returns the figures changed."""
+    rollup, delta = _table(DailyRollup), _table(RollupDelta)
+    key = connection.ops.quote_name("key")
+    with transaction.atomic():
+        _lock()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {rollup} (day, metric, {key}, value) "  # noqa: S608 (no input)
+                f"SELECT day, metric, {key}, SUM(value) FROM {delta} WHERE 1 = 1 "
+                f"GROUP BY day, metric, {key} "
+                f"ON CONFLICT (metric, day, {key}) DO UPDATE SET value = {rollup}.value + "
+                "excluded.value"
+            )
+            folded = int(cursor.rowcount)
+            cursor.execute(
+                f"DELETE FROM {rollup} WHERE value = 0 AND metric <> 'built' "  # noqa: S608
+                f"AND day IN (SELECT day FROM {delta})"
+            )
+            cursor.execute(f"DELETE FROM {delta}")  # noqa: S608 (no input)
+    return folded
+
+
 def rollup_pending(*, lookback_days: int) -> int:
-    """Roll up the closed days of the last ``lookback_days`` that are not built yet, and every
-    day marked stale (the beat task: yesterday once it closes, a day left unbuilt by an
-    upload in flight, the days of a user whose consent changed or whose data was erased)."""
+    """The beat task: fold the deltas in (:func:`rollups_fold`), then roll up the closed days
+    of the last ``lookback_days`` that are not built yet, and every day marked stale
+    (yesterday once it closes, a day left unbuilt by an upload in flight)."""
+    rollups_fold()
     today = timezone.now().date()
     first = today - timedelta(days=lookback_days)
     markers = dict(
@@ -402,64 +472,74 @@ def rollup_pending(*, lookback_days: int) -> int:
     return sum(rollup_days(start=run[0], end=run[-1]) for run in runs)
 
 
-def _lock() -> None:
-    """One writer of rollups at a time (a rollup and an unbuild crossing would leave a day
-    counted with a consent that has changed). SQLite's write transactions are serial."""
+def _lock(*, shared: bool = False) -> None:
+    """Builds (and the fold) take the rollups' lock exclusively, writers recording deltas
+    share it: a build never crosses a write, so a write's delta and the build's count never
+    both hold (or both miss) its change, while writers never wait for one another. SQLite's
+    write transactions are serial."""
     if connection.vendor == "postgresql":
+        take = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
+            cursor.execute(f"SELECT {take}(%s)", [ROLLUP_LOCK])
 
 
-def user_rollups_unbuild(*, user_id: uuid.UUID, erasing: bool = False) -> int:
-    """Delete the rollups of every day ``user_id`` counted in (their 30-day persona changes,
-    uploads, recommendations and feedback), inside the caller's transaction: those days are
-    counted live until rolled up again. ``erasing``: their rows may be gone already, so every
-    day since they joined goes, unless no rollup counts them (they were hidden from staff)."""
-    if erasing:
-        user = visible_to_staff(User.objects.filter(pk=user_id), user_field=None).first()
-        if user is None:
-            return 0
-        return _unbuild(DailyRollup.objects.filter(day__gte=timezone.localdate(user.created_at)))
-    touched = [
-        (PersonaAssignment.objects.filter(window=Window.DAYS_30), "assigned_at"),
-        (DataUpload.objects.all(), "created_at"),
-        (Recommendation.objects.all(), "created_at"),
-        (Feedback.objects.all(), "created_at"),
-    ]
-    days: set[date] = set()
-    for rows, at in touched:
-        days.update(
-            rows.filter(user_id=user_id)
-            .annotate(day=TruncDate(at))
-            .values_list("day", flat=True)
-            .distinct()
+def _closed(items: Iterable[Recommendation]) -> tuple[Any, ...]:
+    """The ids of ``items`` created on a closed day (no rollup counts today's)."""
+    today = timezone.now().date()
+    return tuple(r.pk for r in items if timezone.localdate(r.created_at) < today)
+
+
+def rollups_before(
+    *, items: Iterable[Recommendation] = (), user_id: uuid.UUID | None = None
+) -> Rows | None:
+    """The first half of a write the rollups count, inside its transaction: append the
+    rolled-up figures of the rows it is about to change, negated, as deltas. The rows: the
+    ``items`` (and their ratings), which the caller has locked (SELECT … FOR UPDATE), or
+    every row of ``user_id``, whose user row the caller has locked (recompute and ratings
+    wait) and whose items this locks, in id order (review decisions wait). Returns the rows
+    for :func:`rollups_after`; None when no rollup counts them (items of today).
+
+    The rollups' lock comes before the check of which items are of a closed day: a write
+    that finds its item's day still open holds the lock, so a build of that day (once it
+    closes) waits for the write to commit and counts its change."""
+    if user_id is not None:
+        rows = Rows(user_id=user_id)
+        list(
+            Recommendation.objects.select_for_update()
+            .filter(user_id=user_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-    return _days_unbuild(days)
+        _lock(shared=True)
+    else:
+        locked = list(items)  # a queryset locks its rows here, before the rollups' lock
+        if not locked:
+            return None
+        _lock(shared=True)
+        closed = _closed(locked)
+        if not closed:
+            return None
+        rows = Rows(items=closed)
+    _insert(RollupDelta, rows, -1)
+    return rows
 
 
-def recommendations_changed(*, created: Iterable[datetime]) -> int:
-    """Recommendations created at the moments ``created`` (or their feedback, created then)
-    changed in a way the rollups count: their days, once closed, are counted live until
-    rolled up again. Call inside the transaction of the change, after it (the one place every
-    writer of recommendations and feedback goes through: review decisions, edits, flags,
-    recompute, feedback)."""
-    return _days_unbuild({timezone.localdate(moment) for moment in created})
+def rollups_after(rows: Rows | None) -> None:
+    """The second half: append the same figures of the same rows, now changed (deleted rows
+    give none)."""
+    if rows is not None:
+        _insert(RollupDelta, rows, 1)
 
 
-def _days_unbuild(days: set[date]) -> int:
-    """Mark ``days`` stale (their figures deleted), inside the caller's transaction. Days not
-    closed yet are never rolled up: when only those are named, no lock is taken."""
-    closed = {d for d in days if d < timezone.now().date()}
-    if not closed:
-        return 0  # no rollup can count them (a new user's first grant, today's rows)
-    return _unbuild(DailyRollup.objects.filter(day__in=closed))
-
-
-def _unbuild(doomed: QuerySet[DailyRollup]) -> int:
-    with transaction.atomic():
-        _lock()  # after a rollup in progress, which may have counted them, commits
-        doomed.exclude(metric="built").delete()
-        return doomed.filter(metric="built", value=BUILT).update(value=STALE)
+@contextmanager
+def rollups_follow(
+    *, items: Iterable[Recommendation] = (), user_id: uuid.UUID | None = None
+) -> Iterator[None]:
+    """Around a change of ``items`` (locked by the caller) or of ``user_id``'s rows:
+    :func:`rollups_before`, the change, :func:`rollups_after`, in the caller's transaction."""
+    rows = rollups_before(items=items, user_id=user_id)
+    yield
+    rollups_after(rows)
 
 
 def analytics_rebuild(*, since: date | None = None, announce: bool = True) -> dict[str, int]:

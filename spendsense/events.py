@@ -24,13 +24,20 @@ from django.dispatch import Signal
 # ``delete_data`` (consent). Argument: ``user``. The uploads app answers with the counts.
 user_data_erase = Signal()
 
-# Inside the transaction that deletes a user's uploaded rows, the rows derived from them go
-# too. Argument: ``user_id``. The recommendations app answers with the counts.
+# Inside the transaction that deletes a user's uploaded rows, before it deletes them, the
+# rows derived from them go. Argument: ``user_id``. The recommendations app answers with the
+# counts (and takes what its analytics rollups counted of the user's rows out of them).
 user_derived_erase = Signal()
 
-# Inside the transaction that grants or revokes a user's consent, what counted their rows
-# for staff must count them anew. Argument: ``user_id``. The recommendations app answers
-# (its analytics rollups of the days the user touched are rebuilt).
+# Inside the transaction that grants or revokes a user's consent, with the user's row locked,
+# before the change. Argument: ``user_id``. The recommendations app answers (its analytics
+# rollups lose what they counted of the user's rows).
+user_consent_changing = Signal()
+
+# Inside the transaction that grants or revokes a user's consent, after the change: what
+# counted their rows for staff must count them anew. Argument: ``user_id``. The
+# recommendations app answers (its analytics rollups count the user's rows as staff may now
+# see them). The console's tallies hear any write of consent (accounts.signals).
 user_consent_changed = Signal()
 
 # Inside the transaction of a write that may move what analytics count of users as they are

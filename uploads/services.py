@@ -456,14 +456,18 @@ def user_data_erase(*, user: User) -> dict[str, int]:
         .values_list("storage_key", flat=True)
     )
     with transaction.atomic():
+        # The engine's rows first, in this transaction: what analytics counted of the user's
+        # rows (their uploads too) is read before any of them goes.
+        derived: dict[str, int] = {}
+        for answer in events.announce(events.user_derived_erase, user_id=user.id):
+            derived.update(answer)
         counts = {
             "uploads": DataUpload.objects.filter(user=user).delete()[0],
             "accounts": Account.objects.filter(user=user).delete()[0],
             "transactions": Transaction.objects.filter(user=user).delete()[0],
             "liabilities": Liability.objects.filter(user=user).delete()[0],
+            **derived,
         }
-        for derived in events.announce(events.user_derived_erase, user_id=user.id):
-            counts.update(derived)  # the engine's rows, in this transaction
     for key in keys:
         try:
             default_storage.delete(key)

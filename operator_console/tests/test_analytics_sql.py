@@ -18,10 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.users.services import user_delete
 from consent.selectors import visible_to_staff
 from consent.services import consent_grant, consent_revoke
-from operator_console import analytics, services
+from operator_console import analytics
 from operator_console.models import SyntheticDemographic
 from operator_console.tallies import analytics_rebuild
 from recommendations.models import (
@@ -29,12 +28,11 @@ from recommendations.models import (
     Feedback,
     PersonaAssignment,
     Recommendation,
+    RollupDelta,
     SignalSnapshot,
     UserInsightState,
 )
-from recommendations.services import feedback_record, user_recompute
 from recommendations.state import rollup_pending, user_state_refresh
-from spendsense.api.request import RequestMeta
 from tests.support.clients import SignedIn, sign_in
 from tests.support.commits import committed
 from tests.support.factories.accounts import OperatorFactory, UserFactory
@@ -295,9 +293,9 @@ RANGES = {
 @pytest.mark.parametrize("span", RANGES.values(), ids=RANGES.keys())
 def test_figures_equal_a_brute_force_count(span: tuple[int, int]) -> None:
     people = populate(14, seed=7)
-    withdraw(people[0])  # after the rollups were built: their days are counted live again
+    withdraw(people[0])  # after the rollups were built: their rows leave them
     withdraw(people[1])
-    with committed():  # withdrawn and erased: their days are counted live, without them
+    with committed():  # withdrawn and erased
         consent_revoke(user=people[4], delete_data=True)
     late = people[2]  # rows of today, after the rebuild: counted live
     PersonaAssignmentFactory.create(user=late, persona="savings_builder")
@@ -309,45 +307,11 @@ def test_figures_equal_a_brute_force_count(span: tuple[int, int]) -> None:
     start, end = (today() - timedelta(days=d) for d in span)
 
     assert DailyRollup.objects.filter(metric="built", value=0).exists()
+    assert not DailyRollup.objects.filter(metric="built", value=-1).exists()  # none went live
     assert_matches(start, end)
-    assert rollup_pending(lookback_days=30) > 0  # the beat task rolls the days up again
-    assert not DailyRollup.objects.filter(metric="built", value=-1).exists()
+    rollup_pending(lookback_days=30)  # the beat task folds the changes in
+    assert not RollupDelta.objects.exists()
     assert_matches(start, end)
-
-
-def test_a_deleted_account_leaves_no_trace_in_the_figures() -> None:
-    """Its uploads are gone before the engine hears of the erasure: every day since the user
-    joined is counted live (exactly) until rolled up again."""
-    people = populate(6, seed=13)
-    with committed():
-        user_delete(user=people[0], meta=RequestMeta())
-    start = today() - timedelta(days=25)
-
-    assert_matches(start, today())
-    rollup_pending(lookback_days=30)
-    assert DailyRollup.objects.filter(metric="built", value=0).exists()
-    assert_matches(start, today())
-
-
-def test_a_change_of_consent_unbuilds_only_the_days_the_user_touched() -> None:
-    people = populate(5, seed=9)
-    user = people[0]
-    touched = {
-        *PersonaAssignment.objects.filter(user=user, window="30d").values_list(
-            "assigned_at", flat=True
-        ),
-        *DataUpload.objects.filter(user=user).values_list("created_at", flat=True),
-    }
-    days = {timezone.localdate(t) for t in touched} - {today()}
-    stale_before = set(
-        DailyRollup.objects.filter(metric="built", value=-1).values_list("day", flat=True)
-    )
-
-    withdraw(user)
-
-    stale = set(DailyRollup.objects.filter(metric="built", value=-1).values_list("day", flat=True))
-    assert stale - stale_before == days
-    assert not DailyRollup.objects.filter(day__in=days).exclude(metric="built").exists()
 
 
 def test_a_day_with_an_upload_in_flight_is_counted_live_until_it_lands() -> None:
@@ -481,83 +445,3 @@ def test_queries_do_not_grow_with_users_or_range(path: str) -> None:
     many = [queries(operator, path, 1), queries(operator, path, 400)]
 
     assert few[0] == few[1] == many[0] == many[1], (few, many)
-
-
-# --- every writer of recommendations and feedback marks the days it changes stale -------------
-
-
-def closed_day_item(user: User, status: str = "pending", days_ago: int = 3) -> Recommendation:
-    """An item created on a closed day, rolled up (with the rest) before the test acts."""
-    rec = RecommendationFactory.create(user=user, status=status)
-    Recommendation.objects.filter(pk=rec.pk).update(created_at=at(today() - timedelta(days_ago)))
-    rec.refresh_from_db()
-    return rec
-
-
-def assert_stale_then_rolled(day: date, start: date) -> None:
-    assert DailyRollup.objects.filter(day=day, metric="built", value=-1).exists()
-    assert not DailyRollup.objects.filter(day=day).exclude(metric="built").exists()
-    assert_matches(start, today())
-    rollup_pending(lookback_days=30)
-    assert DailyRollup.objects.filter(day=day, metric="built", value=0).exists()
-    assert_matches(start, today())
-
-
-def test_review_decisions_edits_and_flags_after_the_rollup_are_counted() -> None:
-    people = populate(5, seed=21)
-    operator = OperatorFactory.create()
-    single, bulk, edited, flagged = (closed_day_item(people[0], days_ago=d) for d in (2, 4, 6, 8))
-    analytics_rebuild()
-    start = today() - timedelta(days=25)
-    assert_matches(start, today())
-
-    services.recommendation_decide(recommendation=single, action="approve", actor=operator)
-    assert_stale_then_rolled(today() - timedelta(days=2), start)
-    services.recommendations_bulk_decide(ids=[bulk.pk], action="reject", actor=operator)
-    assert_stale_then_rolled(today() - timedelta(days=4), start)
-    services.recommendation_edit(
-        recommendation=edited, actor=operator, changes={"title": "A calmer title"}
-    )
-    assert_stale_then_rolled(today() - timedelta(days=6), start)
-    services.recommendation_flag(recommendation=flagged, actor=operator, flagged=True)
-    assert_stale_then_rolled(today() - timedelta(days=8), start)
-
-
-def test_feedback_after_the_rollup_is_counted() -> None:
-    people = populate(5, seed=22)
-    item = closed_day_item(people[1], status="approved", days_ago=5)
-    analytics_rebuild()
-    start = today() - timedelta(days=25)
-
-    feedback_record(user=people[1], recommendation=item, rating="helpful", comment="")
-
-    assert_stale_then_rolled(today() - timedelta(days=5), start)
-
-
-def test_a_recompute_after_the_rollup_is_counted(seeded: SignedIn) -> None:
-    """A pending item the recompute no longer derives is deleted: its day is counted anew."""
-    item = closed_day_item(seeded.user, days_ago=4)
-    start = today() - timedelta(days=25)
-    analytics_rebuild(since=start)
-    assert_matches(start, today())
-
-    user_recompute(user_id=seeded.user.id)
-
-    assert not Recommendation.objects.filter(pk=item.pk).exists()
-    assert_stale_then_rolled(today() - timedelta(days=4), start)
-
-
-def test_a_withdrawal_unbuilds_the_days_of_the_users_recommendations() -> None:
-    people = populate(4, seed=23)
-    user = UserFactory.create()
-    with committed():
-        consent_grant(user=user, version=None)
-    item = closed_day_item(user, status="approved", days_ago=9)
-    FeedbackFactory.create(recommendation=item)
-    analytics_rebuild()
-    start = today() - timedelta(days=25)
-    assert people
-
-    withdraw(user)
-
-    assert_stale_then_rolled(today() - timedelta(days=9), start)
