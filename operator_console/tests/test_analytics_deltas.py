@@ -183,7 +183,8 @@ def test_a_decision_during_a_recompute_deleting_the_item(monkeypatch: pytest.Mon
     def recompute() -> None:
         user_recompute(user_id=person.user.id)
 
-    with paused_after(monkeypatch, engine, "_consenting_locked", recompute) as recomputing:
+    # Held after its second comparison: the one made under the user's lock, before it writes.
+    with paused_after(monkeypatch, engine, "_changes", recompute, call=2) as recomputing:
         services.recommendation_decide(recommendation=item, action="approve", actor=operator)
 
     assert recomputing.error is None

@@ -4,6 +4,7 @@ point while another acts), and a user's cached entries made stale."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -71,19 +72,27 @@ class Outcome:
 
 @contextmanager
 def paused_after(
-    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, work: Callable[[], Any]
+    monkeypatch: pytest.MonkeyPatch,
+    owner: Any,
+    name: str,
+    work: Callable[[], Any],
+    *,
+    call: int = 1,
 ) -> Iterator[Outcome]:
     """``work`` in its own thread (with its own database connection), held right after
-    ``owner.name`` returns there: the body runs while it waits. On leaving, the thread goes on
-    and is joined; the outcome holds what ``work`` returned or raised."""
+    ``owner.name`` returns there for the ``call``-th time: the body runs while it waits. On
+    leaving, the thread goes on and is joined; the outcome holds what ``work`` returned or
+    raised."""
     barrier = threading.Barrier(2, timeout=20)
     real = getattr(owner, name)
     outcome = Outcome()
+    calls = itertools.count(1)
 
     def paused(*args: Any, **kwargs: Any) -> Any:
         answer = real(*args, **kwargs)
-        barrier.wait()  # held: the body runs now
-        barrier.wait()  # the body is done: go on
+        if next(calls) == call:
+            barrier.wait()  # held: the body runs now
+            barrier.wait()  # the body is done: go on
         return answer
 
     def run() -> None:

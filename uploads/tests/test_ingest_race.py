@@ -22,7 +22,7 @@ from uploads import services
 from uploads.models import Account, DataUpload, Transaction
 from uploads.validation import parse_upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _waiting_on_a_lock() -> bool:
