@@ -34,6 +34,7 @@ from bench.run import bench_environment, django_shell, gunicorn
 from operator_console import scale_seed
 from operator_console.tallies import analytics_rebuild
 from recommendations.engine.personas import PRIORITY
+from recommendations.models import Recommendation, RecommendationStatus
 from recommendations.services import user_recompute
 
 # Mints the bench operator's access token in a process that shares gunicorn's key.
@@ -235,12 +236,18 @@ class Command(BaseCommand):
 
                 for name, path in targets:
                     report(name, timed(path))
-                # The real users recomputed (the engine writes: pending items replaced, days
-                # and buckets changed), then analytics read again before any beat task runs:
-                # what an operator sees during a nightly recompute.
+                # The real users recomputed as after a change of the engine or the catalog
+                # (every pending item's digest differs from what the engine derives, so each
+                # recompute replaces them: closed days' figures and the users' buckets
+                # change), then analytics read again before any beat task runs: what an
+                # operator sees during a nightly `recompute --all`.
+                recomputing = self._consenting(range(real))
+                Recommendation.objects.filter(
+                    user_id__in=recomputing, status=RecommendationStatus.PENDING
+                ).update(digest="bench_scale: outdated")
                 recomputed = [
                     t["total_ms"]
-                    for user_id in self._consenting(range(real))
+                    for user_id in recomputing
                     for t in [user_recompute(user_id=user_id)]
                     if "total_ms" in t
                 ]
