@@ -10,9 +10,10 @@ just wrote (one ``INSERT … ON CONFLICT`` of values; whether a partner offer ex
 back in it). :func:`user_state_refresh` derives the same row from the stored rows (the latest
 persona per window, the 30-day snapshot's detected groups, the offers) in one
 ``INSERT … SELECT … ON CONFLICT``; without the user filter that statement is
-:func:`states_rebuild`, the backfill. A test holds the two writes equal. Every write of
-state rows announces ``events.user_figures_changed`` in its transaction, after the write:
-the console counts the users' buckets live until it tallies them again.
+:func:`states_rebuild`, the backfill. A test holds the two writes equal. A state row is
+rewritten only when one of its figures differs, and every write that changed one announces
+``events.user_figures_changed`` in its transaction, after the write: the console counts the
+users' buckets live until it tallies them again.
 
 :func:`rollup_days` writes :class:`~recommendations.models.DailyRollup` rows for closed days,
 set-based (one ``INSERT … SELECT`` of every figure), counting the users
@@ -115,7 +116,15 @@ STATE_COLUMNS = (
 
 
 def _updates() -> str:
-    return ", ".join(f"{c} = excluded.{c}" for c in STATE_COLUMNS[1:])
+    """The ``DO UPDATE`` of a state upsert: the new values, only where one of them differs
+    (an unchanged row is not written, and the statement counts no row)."""
+    table = _table(UserInsightState)
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    compared = STATE_COLUMNS[1:-1]  # every figure; not the time of the write
+    return (
+        f"SET {', '.join(f'{c} = excluded.{c}' for c in STATE_COLUMNS[1:])} WHERE "
+        + " OR ".join(f"{table}.{c} {differs} excluded.{c}" for c in compared)
+    )
 
 
 def _has_offer(user: str) -> str:
@@ -148,7 +157,7 @@ def _state_upsert(where: str) -> str:
         f"{_has_offer('u.id')}, %s "
         f"FROM {users} u LEFT JOIN {snapshots} s ON s.user_id = u.id AND s.{window} = "
         f"'{Window.DAYS_30}' WHERE {where} "
-        f"ON CONFLICT (user_id) DO UPDATE SET {_updates()}"
+        f"ON CONFLICT (user_id) DO UPDATE {_updates()}"
     )
 
 
@@ -174,10 +183,12 @@ def user_state_write(
         cursor.execute(
             f"INSERT INTO {_table(UserInsightState)} ({', '.join(STATE_COLUMNS)}) "  # noqa: S608
             f"VALUES ({marks}, {_has_offer('%s')}, %s) "
-            f"ON CONFLICT (user_id) DO UPDATE SET {_updates()}",
+            f"ON CONFLICT (user_id) DO UPDATE {_updates()}",
             [*values, values[0], timezone.now()],
         )
-    events.announce(events.user_figures_changed, user_ids=[user_id])
+        changed = cursor.rowcount
+    if changed:  # the same state: no figure of analytics moved
+        events.announce(events.user_figures_changed, user_ids=[user_id])
 
 
 def user_state_refresh(*, user_id: uuid.UUID) -> None:
@@ -186,14 +197,16 @@ def user_state_refresh(*, user_id: uuid.UUID) -> None:
     key = User._meta.pk.get_db_prep_value(user_id, connection)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_state_upsert("u.id = %s"), [timezone.now(), key])
-        events.announce(events.user_figures_changed, user_ids=[user_id])
+        if cursor.rowcount:  # the same state: no figure of analytics moved
+            events.announce(events.user_figures_changed, user_ids=[user_id])
 
 
 def user_state_erase(*, user_id: uuid.UUID) -> int:
     """Remove the user's state row (erasure of their derived data)."""
     with transaction.atomic():
         erased = UserInsightState.objects.filter(user_id=user_id).delete()[0]
-        events.announce(events.user_figures_changed, user_ids=[user_id])
+        if erased:
+            events.announce(events.user_figures_changed, user_ids=[user_id])
         return erased
 
 

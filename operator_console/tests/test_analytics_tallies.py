@@ -24,7 +24,8 @@ from consent.services import consent_grant, consent_revoke
 from operator_console import analytics, services, tallies
 from operator_console.models import SyntheticDemographic, UserTally, UserTallyChange
 from operator_console.tests.test_analytics_sql import brute_coverage, brute_fairness, populate
-from recommendations.models import SignalSnapshot, UserInsightState
+from recommendations.models import Recommendation, SignalSnapshot, UserInsightState
+from recommendations.services import user_recompute
 from recommendations.state import states_rebuild, user_state_refresh
 from spendsense.api.request import RequestMeta
 from spendsense.buckets import BUCKETS, UserBucket
@@ -185,6 +186,26 @@ def test_a_real_recompute_is_counted_before_the_build(consented: SignedIn) -> No
     assert tallies.unbuilt() == [bucket_of(consented.user.id)]
     assert_exact()
     tallies.tallies_build()
+    assert_exact()
+
+
+def test_a_recompute_that_leaves_the_state_as_it_was_marks_no_bucket(
+    consented: SignedIn,
+) -> None:
+    """Recompute replaces pending items (their digests outdated, as after a catalog change)
+    but persona, signals and offers stay: the state row is not rewritten, no bucket goes
+    live (a nightly recompute leaves coverage and fairness read from their tallies)."""
+    populate(4, seed=43)
+    seed(consented)
+    tallies.tallies_build()
+    state_before = UserInsightState.objects.values().get(user_id=consented.user.id)
+    Recommendation.objects.filter(user=consented.user, status="pending").update(digest="old")
+
+    written = user_recompute(user_id=consented.user.id)["written"]
+
+    assert written["recommendations_inserted"] > 0  # the derived rows were written
+    assert UserInsightState.objects.values().get(user_id=consented.user.id) == state_before
+    assert tallies.unbuilt() == []
     assert_exact()
 
 
