@@ -6,7 +6,8 @@ after a full rebuild; also when a writer races another writer or a build (Postgr
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -168,20 +169,36 @@ def uploaded() -> SignedIn:
     return person
 
 
+def old_item_and_its_recompute() -> tuple[Recommendation, dict[date, int], Callable[[], object]]:
+    """A pending item of a closed day of an uploaded user, the rollups built, their markers,
+    and the user's recompute (which would delete the item: the engine does not derive it)."""
+    person = uploaded()
+    item = closed_day_item(person.user, days_ago=4)
+    analytics_rebuild()
+    return item, markers(), lambda: user_recompute(user_id=person.user.id)
+
+
+@contextmanager
+def giving_up_on_a_lock() -> Iterator[None]:
+    """The body waits for a lock another connection holds, and gives up after 300 ms."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '300ms'")
+    try:
+        with pytest.raises(OperationalError):
+            yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+
+
 @race
 def test_a_decision_during_a_recompute_deleting_the_item(monkeypatch: pytest.MonkeyPatch) -> None:
     """The recompute holds the user's row and would delete the old pending item; an operator
     approves it meanwhile: it stays, and the rollups hold exactly its approval."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: two connections and row locks")
-    person = uploaded()
-    item = closed_day_item(person.user, days_ago=4)
-    analytics_rebuild()
-    built = markers()
+    item, built, recompute = old_item_and_its_recompute()
     operator = OperatorFactory.create()
-
-    def recompute() -> None:
-        user_recompute(user_id=person.user.id)
 
     # Held after its second comparison: the one made under the user's lock, before it writes.
     with paused_after(monkeypatch, engine, "_changes", recompute, call=2) as recomputing:
@@ -200,22 +217,12 @@ def test_a_recompute_before_a_decision_on_the_item_it_deletes(
     waits for it (here it gives up after 300 ms), and the rollups lose the item once."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: two connections and row locks")
-    person = uploaded()
-    item = closed_day_item(person.user, days_ago=4)
-    analytics_rebuild()
-    built = markers()
-
-    def recompute() -> None:
-        user_recompute(user_id=person.user.id)
+    item, built, recompute = old_item_and_its_recompute()
 
     with paused_after(monkeypatch, state, "_closed", recompute) as recomputing:
-        with connection.cursor() as cursor:  # the decision waits for the item's lock
-            cursor.execute("SET lock_timeout = '300ms'")
         operator = OperatorFactory.create()
-        with pytest.raises(OperationalError):
+        with giving_up_on_a_lock():  # the decision waits for the item's lock
             services.recommendation_decide(recommendation=item, action="approve", actor=operator)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
 
     assert recomputing.error is None
     assert not Recommendation.objects.filter(pk=item.pk).exists()
@@ -263,13 +270,12 @@ def test_a_build_waits_for_a_writer_that_recorded_its_change(
         pytest.skip("needs PostgreSQL: two connections and an advisory lock")
     (_, item), built = two_old_items()
 
-    with paused_after(monkeypatch, state, "rollups_before", deciding(item)) as decision:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '300ms'")
-        with pytest.raises(OperationalError), transaction.atomic():
-            state.rollup_days(start=today() - timedelta(days=10), end=today())
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
+    with (
+        paused_after(monkeypatch, state, "rollups_before", deciding(item)) as decision,
+        giving_up_on_a_lock(),
+        transaction.atomic(),
+    ):
+        state.rollup_days(start=today() - timedelta(days=10), end=today())
 
     assert decision.error is None
     assert Recommendation.objects.get(pk=item.pk).status == "rejected"
